@@ -1,0 +1,75 @@
+//! The event bus port: domain events such as [`PriceChanged`] leave ingest
+//! here. In AWS it is EventBridge (`eventbridge::EventBridgeBus`, `aws`
+//! feature); in `serve` a broadcast channel ([`memory::MemoryBus`]).
+
+pub mod memory;
+#[cfg(feature = "aws")]
+pub mod eventbridge;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{ItemId, Money, ObservationId, SeriesId, SourceId};
+
+/// Events carry `source = "pricehound"` and this `detail-type` on EventBridge.
+pub const EVENT_SOURCE: &str = "pricehound";
+
+/// An item's latest price changed (or the item was seen for the first time).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceChanged {
+    pub item_id: ItemId,
+    pub source_id: SourceId,
+    pub item_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<SeriesId>,
+    /// None when the item is new.
+    pub old_price: Option<Money>,
+    pub new_price: Money,
+    /// Percent change from the old price (same currency only), rounded to 2 places.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent_change: Option<Decimal>,
+    pub observation_id: ObservationId,
+    pub observed_at: DateTime<Utc>,
+    /// A link to the price at its source.
+    pub link: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "detail", rename_all = "snake_case")]
+pub enum DomainEvent {
+    PriceChanged(PriceChanged),
+}
+
+impl DomainEvent {
+    /// EventBridge `detail-type`.
+    pub fn detail_type(&self) -> &'static str {
+        match self {
+            DomainEvent::PriceChanged(_) => "PriceChanged",
+        }
+    }
+
+    /// EventBridge `detail`: the event's own JSON.
+    pub fn detail_json(&self) -> String {
+        match self {
+            DomainEvent::PriceChanged(e) => serde_json::to_string(e),
+        }
+        .expect("events always serialise")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("event bus error: {0}")]
+    Backend(String),
+    /// Some events were not accepted even after retries.
+    #[error("{count} event(s) not published: {reason}")]
+    Partial { count: usize, reason: String },
+}
+
+#[async_trait]
+pub trait Bus: Send + Sync + 'static {
+    /// Publishes every event or says how many were not published.
+    async fn publish(&self, events: &[DomainEvent]) -> Result<(), BusError>;
+}

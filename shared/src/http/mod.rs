@@ -1,0 +1,277 @@
+//! The one axum Router: the same value is served by the `api` Lambda
+//! (through lambda_http) and bound to 127.0.0.1 by `pricehound serve`.
+//!
+//! Money leaves as decimal strings; errors as JSON with a code and a message.
+
+mod error;
+mod params;
+
+pub use error::ApiError;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::sync::Arc;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::domain::{ItemId, LatestPrice, Money, Observation, SeriesId, SourceId};
+use crate::ingest::TELEGRAM_LINK_BASE;
+use crate::sources::{SourceKind, SourcesConfig};
+use crate::store::{HistoryQuery, LatestQuery, Store};
+use params::ApiQuery;
+
+/// Requests to this API are small; anything bigger is refused before it is read.
+const MAX_BODY: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub sources: Arc<SourcesConfig>,
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/health", get(health))
+        .route("/sources", get(list_sources))
+        .route("/prices", get(list_prices))
+        .route("/items/{id}", get(get_item))
+        .route("/items/{id}/history", get(item_history))
+        .fallback(api_not_found);
+    Router::new()
+        .route("/", get(index))
+        .nest("/api", api)
+        .fallback(api_not_found)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET])
+                .allow_headers([header::CONTENT_TYPE]),
+        )
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::not_found(
+        "not_found",
+        "no such route; see GET /api/health, /api/sources, /api/prices, /api/items/{id}/history",
+    )
+}
+
+async fn index() -> Response {
+    let mut resp = Html(include_str!("page.html")).into_response();
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    resp
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    let store_ok = state.store.ping().await.is_ok();
+    let status = if store_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "status": if store_ok { "ok" } else { "degraded" },
+        "version": env!("CARGO_PKG_VERSION"),
+        "store": state.store.backend(),
+    });
+    (status, Json(body)).into_response()
+}
+
+#[derive(Serialize)]
+struct SourceView {
+    id: SourceId,
+    name: String,
+    kind: &'static str,
+    group: String,
+    schedule: String,
+    enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel: Option<String>,
+    last_post_id: Option<u64>,
+    checkpoint_updated_at: Option<DateTime<Utc>>,
+}
+
+async fn list_sources(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let mut out = Vec::with_capacity(state.sources.sources.len());
+    for s in &state.sources.sources {
+        let cp = state.store.checkpoint(&s.id).await?;
+        out.push(SourceView {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            kind: s.kind.name(),
+            group: s.group.clone(),
+            schedule: state
+                .sources
+                .groups
+                .get(&s.group)
+                .map(|g| g.schedule.to_string())
+                .unwrap_or_default(),
+            enabled: s.enabled,
+            channel: match &s.kind {
+                SourceKind::TelegramChannel(tc) => Some(tc.channel.clone()),
+            },
+            last_post_id: cp.as_ref().map(|c| c.last_post_id),
+            checkpoint_updated_at: cp.map(|c| c.updated_at),
+        });
+    }
+    Ok(Json(json!({ "sources": out })))
+}
+
+/// A latest price as the API shows it.
+#[derive(Serialize)]
+struct PriceView {
+    item_id: ItemId,
+    source_id: SourceId,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    series: Option<SeriesId>,
+    price: Money,
+    observed_at: DateTime<Utc>,
+    link: String,
+}
+
+impl From<LatestPrice> for PriceView {
+    fn from(l: LatestPrice) -> Self {
+        PriceView {
+            link: l.provenance.link(TELEGRAM_LINK_BASE),
+            item_id: l.item_id,
+            source_id: l.source_id,
+            name: l.name,
+            series: l.series,
+            price: l.price,
+            observed_at: l.observed_at,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PricesParams {
+    source: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+async fn list_prices(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<PricesParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let source = params::source(p.source.as_deref())?;
+    if let Some(s) = &source
+        && state.sources.source(s.as_str()).is_none()
+    {
+        return Err(ApiError::not_found(
+            "unknown_source",
+            format!("no source {s}; GET /api/sources lists them"),
+        ));
+    }
+    let query = LatestQuery {
+        source,
+        limit: params::limit(p.limit.as_deref(), 100)?,
+        cursor: params::cursor(p.cursor.as_deref())?,
+    };
+    let page = state.store.latest_prices(&query).await?;
+    let prices: Vec<PriceView> = page.items.into_iter().map(PriceView::from).collect();
+    Ok(Json(json!({
+        "prices": prices,
+        "next_cursor": page.next_cursor.map(|c| c.as_str().to_string()),
+    })))
+}
+
+fn item_id(raw: &str) -> Result<ItemId, ApiError> {
+    ItemId::new(raw).map_err(|e| ApiError::bad_request(format!("item id: {e}")))
+}
+
+async fn get_item(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = item_id(&id)?;
+    let latest = state
+        .store
+        .latest_price(&id)
+        .await?
+        .ok_or_else(|| unknown_item(&id))?;
+    Ok(Json(json!({ "item": PriceView::from(latest) })))
+}
+
+fn unknown_item(id: &ItemId) -> ApiError {
+    ApiError::not_found(
+        "unknown_item",
+        format!("no item {id}; GET /api/prices lists the known items"),
+    )
+}
+
+#[derive(Serialize)]
+struct ObservationView {
+    id: String,
+    price: Money,
+    observed_at: DateTime<Utc>,
+    link: String,
+}
+
+impl From<Observation> for ObservationView {
+    fn from(o: Observation) -> Self {
+        ObservationView {
+            link: o.provenance.link(TELEGRAM_LINK_BASE),
+            id: o.id.to_string(),
+            price: o.price,
+            observed_at: o.observed_at,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryParams {
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+    order: Option<String>,
+}
+
+async fn item_history(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<HistoryParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = item_id(&id)?;
+    let query = HistoryQuery {
+        from: params::time("from", p.from.as_deref())?,
+        to: params::time("to", p.to.as_deref())?,
+        limit: params::limit(p.limit.as_deref(), 100)?,
+        order: params::order(p.order.as_deref())?,
+        cursor: params::cursor(p.cursor.as_deref())?,
+    };
+    if let (Some(f), Some(t)) = (query.from, query.to)
+        && f >= t
+    {
+        return Err(ApiError::bad_request("from must be before to"));
+    }
+    // A 404 tells a client the id is wrong, where an empty list would not.
+    if state.store.latest_price(&id).await?.is_none() {
+        return Err(unknown_item(&id));
+    }
+    let page = state.store.history(&id, &query).await?;
+    let observations: Vec<ObservationView> =
+        page.items.into_iter().map(ObservationView::from).collect();
+    Ok(Json(json!({
+        "item_id": id,
+        "observations": observations,
+        "next_cursor": page.next_cursor.map(|c| c.as_str().to_string()),
+    })))
+}

@@ -1,0 +1,88 @@
+//! Query-string parsing for the REST API. Every parameter is validated here,
+//! with a message that names the parameter and says what it takes.
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::domain::SourceId;
+use crate::store::{Cursor, MAX_PAGE, Order};
+
+/// Like axum's `Query`, but a bad query string is our JSON 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => Err(ApiError::bad_request(format!(
+                "invalid query string: {}",
+                e.body_text()
+                    .trim_start_matches("Failed to deserialize query string: ")
+            ))),
+        }
+    }
+}
+
+pub fn limit(raw: Option<&str>, default: u32) -> Result<u32, ApiError> {
+    match raw {
+        None => Ok(default),
+        Some(s) => match s.parse::<u32>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+            _ => Err(ApiError::bad_request(format!(
+                "limit must be a whole number from 1 to {MAX_PAGE}, got {s:?}"
+            ))),
+        },
+    }
+}
+
+pub fn source(raw: Option<&str>) -> Result<Option<SourceId>, ApiError> {
+    raw.map(|s| {
+        SourceId::new(s).map_err(|e| ApiError::bad_request(format!("source: {e}")))
+    })
+    .transpose()
+}
+
+pub fn cursor(raw: Option<&str>) -> Result<Option<Cursor>, ApiError> {
+    match raw {
+        None => Ok(None),
+        Some(s)
+            if !s.is_empty()
+                && s.len() <= 2048
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Ok(Some(Cursor::from_param(s)))
+        }
+        Some(_) => Err(ApiError::bad_request(
+            "cursor: pass back the next_cursor of the previous page unchanged",
+        )),
+    }
+}
+
+/// RFC 3339 (`2026-11-01T12:00:00Z`) or a plain date (`2026-11-01`, midnight UTC).
+pub fn time(name: &str, raw: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    let Some(s) = raw else { return Ok(None) };
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(Some(t.with_timezone(&Utc)));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).map(|t| t.and_utc()));
+    }
+    Err(ApiError::bad_request(format!(
+        "{name} must be an RFC 3339 time (2026-11-01T12:00:00Z) or a date (2026-11-01), got {s:?}"
+    )))
+}
+
+pub fn order(raw: Option<&str>) -> Result<Order, ApiError> {
+    match raw {
+        None | Some("asc") => Ok(Order::Ascending),
+        Some("desc") => Ok(Order::Descending),
+        Some(s) => Err(ApiError::bad_request(format!(
+            "order must be asc or desc, got {s:?}"
+        ))),
+    }
+}

@@ -1,0 +1,68 @@
+//! The Lambda handlers. The binaries in `functions/` build their clients
+//! once and call these; tests feed them the samples in `events/`.
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use futures::future::join_all;
+use serde_json::Value;
+
+use crate::ingest::{IngestError, Ingested, Ingestor};
+use crate::scrape::{GroupReport, Scraper};
+
+/// Reads a required environment variable, with an error that says which.
+pub fn env(name: &str) -> anyhow::Result<String> {
+    std::env::var(name).map_err(|_| {
+        anyhow::anyhow!("environment variable {name} is not set (template.yaml sets it in AWS)")
+    })
+}
+
+/// The scrape function's input: EventBridge Scheduler delivers exactly the
+/// schedule's `Input`, `{"group": "<name>"}`.
+pub async fn scrape(scraper: &Scraper, input: Value) -> anyhow::Result<GroupReport> {
+    let group = input
+        .get("group")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "expected the schedule input {{\"group\": \"<name>\"}}, got {}",
+                truncate(&input.to_string(), 200)
+            )
+        })?;
+    let report = scraper.run_group(group).await?;
+    Ok(report)
+}
+
+/// Ingests an SQS batch. Records that fail come back as batch item
+/// failures, so SQS retries only them (and, after maxReceiveCount, moves
+/// them to the dead-letter queue); the rest of the batch is not redone.
+pub async fn ingest(ingestor: &Ingestor, event: SqsEvent) -> SqsBatchResponse {
+    let results = join_all(event.records.iter().map(|record| async move {
+        let id = record.message_id.clone().unwrap_or_default();
+        let result = match record.body.as_deref() {
+            Some(body) => ingestor.ingest_body(body).await,
+            None => Err(IngestError::Malformed("record has no body".into())),
+        };
+        (id, result)
+    }))
+    .await;
+    let mut response = SqsBatchResponse::default();
+    for (message_id, result) in results {
+        match result {
+            Ok(Ingested::Stored { price_changed }) => {
+                tracing::info!(%message_id, price_changed, "observation stored");
+            }
+            Ok(Ingested::Duplicate) => tracing::info!(%message_id, "duplicate delivery ignored"),
+            Err(e) => {
+                let permanent = matches!(e, IngestError::Malformed(_));
+                tracing::warn!(%message_id, error = %e, permanent, "record failed");
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = message_id;
+                response.batch_item_failures.push(failure);
+            }
+        }
+    }
+    response
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}

@@ -1,0 +1,168 @@
+//! The local stack behind `pricehound serve`: the same scrape, ingest and
+//! HTTP code as the Lambdas, wired in one process. SQLite instead of
+//! DynamoDB, a channel instead of SQS, a broadcast bus instead of
+//! EventBridge, timers instead of EventBridge Scheduler.
+//!
+//! Shutdown order matters: stop the timers (an interrupted scrape has not
+//! advanced its checkpoint, so nothing is lost), stop the HTTP server, then
+//! let the ingest worker drain every queued observation before returning.
+
+use chrono::Utc;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+use crate::bus::memory::MemoryBus;
+use crate::http::{AppState, router};
+use crate::ingest::{IngestError, Ingestor};
+use crate::queue::QueueMessage;
+use crate::queue::memory::MemoryQueue;
+use crate::scrape::Scraper;
+use crate::sources::{Fetcher, SourcesConfig};
+use crate::store::Store;
+use crate::store::sqlite::SqliteStore;
+
+pub struct ServeOptions {
+    pub sources: SourcesConfig,
+    /// SQLite file; `None` keeps everything in memory.
+    pub db: Option<PathBuf>,
+    pub listen: SocketAddr,
+    /// Run every group once at startup instead of waiting for its first tick.
+    pub run_at_start: bool,
+}
+
+/// A running local stack, for callers that want to drive it (tests, `serve`).
+pub struct Stack {
+    pub store: Arc<dyn Store>,
+    pub scraper: Arc<Scraper>,
+    pub bus: MemoryBus,
+    pub addr: SocketAddr,
+}
+
+/// Runs the local stack until `shutdown` resolves. `on_ready` is called once
+/// the HTTP server is listening.
+pub async fn serve(
+    opts: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_ready: impl FnOnce(&Stack),
+) -> anyhow::Result<()> {
+    let store: Arc<dyn Store> = match &opts.db {
+        Some(path) => Arc::new(SqliteStore::open(path)?),
+        None => Arc::new(SqliteStore::in_memory()?),
+    };
+    let sources = Arc::new(opts.sources);
+    let (queue, rx) = MemoryQueue::new();
+    let bus = MemoryBus::default();
+    let ingestor = Ingestor::new(store.clone(), Arc::new(bus.clone()));
+    let worker = tokio::spawn(ingest_worker(ingestor, rx));
+
+    let scraper = Arc::new(Scraper {
+        sources: sources.clone(),
+        fetcher: Fetcher::new(),
+        store: store.clone(),
+        queue: Arc::new(queue),
+    });
+
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", opts.listen))?;
+    let addr = listener.local_addr()?;
+    let app = router(AppState {
+        store: store.clone(),
+        sources: sources.clone(),
+    });
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut timers = JoinSet::new();
+    for (name, group) in &sources.groups {
+        let scraper = scraper.clone();
+        let name = name.clone();
+        let schedule = group.schedule.clone();
+        let mut stop = stop_rx.clone();
+        let run_at_start = opts.run_at_start;
+        timers.spawn(async move {
+            if run_at_start {
+                run_group(&scraper, &name, &mut stop).await;
+            }
+            loop {
+                let Some(next) = schedule.next_after(Utc::now()) else {
+                    tracing::warn!(group = %name, "schedule never fires again");
+                    break;
+                };
+                let wait = (next - Utc::now()).to_std().unwrap_or_default();
+                tracing::debug!(group = %name, next = %next, "next scrape");
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => run_group(&scraper, &name, &mut stop).await,
+                    _ = stop.changed() => break,
+                }
+            }
+        });
+    }
+
+    on_ready(&Stack {
+        store: store.clone(),
+        scraper: scraper.clone(),
+        bus: bus.clone(),
+        addr,
+    });
+    tracing::info!(%addr, store = store.backend(), groups = sources.groups.len(), "pricehound is serving");
+
+    let mut server_stop = stop_rx.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = server_stop.changed().await;
+    });
+    let server = tokio::spawn(async move { server.await });
+
+    shutdown.await;
+    tracing::info!("shutting down: stopping timers, then draining the queue");
+    let _ = stop_tx.send(true);
+    while timers.join_next().await.is_some() {}
+    let _ = server.await;
+    // The scraper holds the queue's sender; dropping the last one closes the
+    // channel, and the worker returns once it has ingested what was queued.
+    drop(scraper);
+    let drained = worker.await.unwrap_or(0);
+    tracing::info!(drained, "stopped cleanly");
+    Ok(())
+}
+
+async fn run_group(scraper: &Scraper, name: &str, stop: &mut watch::Receiver<bool>) {
+    tokio::select! {
+        report = scraper.run_group(name) => match report {
+            Ok(r) => {
+                let ok = r.sources.iter().filter(|s| s.ok).count();
+                let found: usize = r.sources.iter().map(|s| s.observations).sum();
+                tracing::info!(group = %name, sources_ok = ok, sources = r.sources.len(), observations = found, "group scraped");
+            }
+            Err(e) => tracing::error!(group = %name, error = %e, "group run failed"),
+        },
+        _ = stop.changed() => tracing::info!(group = %name, "scrape interrupted by shutdown; its checkpoint did not move"),
+    }
+}
+
+/// Ingests queued messages until the queue closes; returns how many it handled.
+async fn ingest_worker(ingestor: Ingestor, mut rx: mpsc::UnboundedReceiver<QueueMessage>) -> usize {
+    let mut handled = 0;
+    while let Some(message) = rx.recv().await {
+        handled += 1;
+        // A transient store error is retried a few times, like an SQS redelivery.
+        for attempt in 1..=5u32 {
+            match ingestor.ingest(&message).await {
+                Ok(_) => break,
+                Err(IngestError::Malformed(e)) => {
+                    tracing::error!(message_id = message.id(), error = %e, "malformed message dropped");
+                    break;
+                }
+                Err(e) if attempt < 5 => {
+                    tracing::warn!(message_id = message.id(), error = %e, attempt, "ingest failed, retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * 2u64.pow(attempt))).await;
+                }
+                Err(e) => tracing::error!(message_id = message.id(), error = %e, "ingest failed; giving up"),
+            }
+        }
+    }
+    handled
+}

@@ -1,0 +1,135 @@
+//! A scrape run: for each source of a schedule group, read its checkpoint,
+//! scrape, queue what was found, then advance the checkpoint. The
+//! checkpoint moves only after the queue accepted every observation, so a
+//! crash in between re-reads posts (harmless: ids are deterministic) rather
+//! than losing them.
+
+use chrono::Utc;
+use futures::future::join_all;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::domain::{Checkpoint, SourceId};
+use crate::queue::{Queue, QueueMessage};
+use crate::sources::{Fetcher, ScrapeOutput, SourceConfig, SourcesConfig, scrape_source};
+use crate::store::Store;
+
+/// What a group run did, per source. Returned by the scrape Lambda and logged by `serve`.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupReport {
+    pub group: String,
+    pub sources: Vec<SourceReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceReport {
+    pub source_id: SourceId,
+    pub ok: bool,
+    pub observations: usize,
+    pub posts_read: u32,
+    pub posts_without_price: u32,
+    pub pages_fetched: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub elapsed_ms: u128,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("no schedule group named {0:?} in the sources file; known groups: {1}")]
+    UnknownGroup(String, String),
+}
+
+/// Everything a scrape run needs, built once per process.
+pub struct Scraper {
+    pub sources: Arc<SourcesConfig>,
+    pub fetcher: Fetcher,
+    pub store: Arc<dyn Store>,
+    pub queue: Arc<dyn Queue>,
+}
+
+impl Scraper {
+    /// Runs every enabled source of `group` concurrently. One failing source
+    /// never stops the others; its error is in the report and the log.
+    pub async fn run_group(&self, group: &str) -> Result<GroupReport, RunError> {
+        if !self.sources.groups.contains_key(group) {
+            let known: Vec<&str> = self.sources.groups.keys().map(String::as_str).collect();
+            return Err(RunError::UnknownGroup(group.to_string(), known.join(", ")));
+        }
+        let runs = self
+            .sources
+            .group_sources(group)
+            .map(|s| self.run_source(s));
+        let sources = join_all(runs).await;
+        Ok(GroupReport {
+            group: group.to_string(),
+            sources,
+        })
+    }
+
+    /// Scrapes one source, queues its observations and advances its checkpoint.
+    pub async fn run_source(&self, source: &SourceConfig) -> SourceReport {
+        let started = Instant::now();
+        let result = self.try_run_source(source).await;
+        let elapsed_ms = started.elapsed().as_millis();
+        match result {
+            Ok(out) => {
+                tracing::info!(
+                    source_id = %source.id,
+                    observations = out.observations.len(),
+                    posts_read = out.posts_read,
+                    posts_without_price = out.posts_without_price,
+                    pages = out.pages_fetched,
+                    elapsed_ms,
+                    "source scraped"
+                );
+                SourceReport {
+                    source_id: source.id.clone(),
+                    ok: true,
+                    observations: out.observations.len(),
+                    posts_read: out.posts_read,
+                    posts_without_price: out.posts_without_price,
+                    pages_fetched: out.pages_fetched,
+                    error: None,
+                    elapsed_ms,
+                }
+            }
+            Err(e) => {
+                tracing::warn!(source_id = %source.id, error = %e, elapsed_ms, "source failed");
+                SourceReport {
+                    source_id: source.id.clone(),
+                    ok: false,
+                    observations: 0,
+                    posts_read: 0,
+                    posts_without_price: 0,
+                    pages_fetched: 0,
+                    error: Some(e.to_string()),
+                    elapsed_ms,
+                }
+            }
+        }
+    }
+
+    async fn try_run_source(&self, source: &SourceConfig) -> anyhow::Result<ScrapeOutput> {
+        let checkpoint = self.store.checkpoint(&source.id).await?;
+        let out = scrape_source(source, &self.fetcher, checkpoint.map(|c| c.last_post_id)).await?;
+        let messages: Vec<QueueMessage> = out
+            .observations
+            .iter()
+            .cloned()
+            .map(QueueMessage::Observation)
+            .collect();
+        self.queue.send(&messages).await?;
+        if let Some(last) = out.checkpoint {
+            self.store
+                .advance_checkpoint(&Checkpoint {
+                    source_id: source.id.clone(),
+                    last_post_id: last,
+                    updated_at: Utc::now(),
+                })
+                .await?;
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,148 @@
+//! The store port: everything pricehound keeps. Two adapters implement it,
+//! [`sqlite::SqliteStore`] (the embedded default) and, with the `aws`
+//! feature, `dynamo::DynamoStore`; both pass the same conformance suite in
+//! `tests/`.
+//!
+//! Every write is idempotent: recording an observation twice leaves one, and
+//! an item's latest price only moves forward in time (by observed time, then
+//! by observation id, so redelivery order never matters).
+
+pub mod sqlite;
+#[cfg(feature = "aws")]
+pub mod dynamo;
+
+use async_trait::async_trait;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Checkpoint, ItemId, LatestPrice, Observation, SourceId};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backend failed (I/O, network, throttling). Retrying may help.
+    #[error("store backend error: {0}")]
+    Backend(String),
+    /// A stored record could not be read back: a bug or a hand-edited row.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// A cursor that this store did not hand out.
+    #[error("invalid cursor: pass back the `next_cursor` of the previous page unchanged")]
+    BadCursor,
+}
+
+/// What recording an observation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// False when the observation was already stored (a redelivery).
+    pub inserted: bool,
+    /// The item's latest price before this write, if it had one.
+    pub previous: Option<LatestPrice>,
+    /// True when this observation became the item's latest price.
+    pub became_latest: bool,
+}
+
+/// An opaque pagination cursor (URL-safe base64 of an adapter-specific key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor(String);
+
+impl Cursor {
+    pub fn encode(raw: &str) -> Self {
+        Cursor(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw))
+    }
+    pub fn from_param(param: &str) -> Self {
+        Cursor(param.to_string())
+    }
+    pub fn decode(&self) -> Result<String, StoreError> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&self.0)
+            .map_err(|_| StoreError::BadCursor)?;
+        String::from_utf8(bytes).map_err(|_| StoreError::BadCursor)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One page of results and the cursor for the next, if there is more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<Cursor>,
+}
+
+/// The most a single page may hold.
+pub const MAX_PAGE: u32 = 1000;
+
+#[derive(Debug, Clone, Default)]
+pub struct LatestQuery {
+    pub source: Option<SourceId>,
+    pub limit: u32,
+    pub cursor: Option<Cursor>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    #[default]
+    Ascending,
+    Descending,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct HistoryQuery {
+    /// Inclusive lower bound on observed time.
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive upper bound on observed time.
+    pub to: Option<DateTime<Utc>>,
+    pub limit: u32,
+    pub order: Order,
+    pub cursor: Option<Cursor>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A short name for logs and `/api/health`: "sqlite" or "dynamodb".
+    fn backend(&self) -> &'static str;
+
+    /// Stores an observation in the item's history (once) and moves the
+    /// item's latest price forward if it is newer.
+    async fn record(&self, obs: &Observation) -> Result<Recorded, StoreError>;
+
+    /// Latest price per item, ordered by source then item id.
+    async fn latest_prices(&self, query: &LatestQuery) -> Result<Page<LatestPrice>, StoreError>;
+
+    async fn latest_price(&self, item: &ItemId) -> Result<Option<LatestPrice>, StoreError>;
+
+    /// An item's observations in a time range, ordered by time then id.
+    async fn history(
+        &self,
+        item: &ItemId,
+        query: &HistoryQuery,
+    ) -> Result<Page<Observation>, StoreError>;
+
+    async fn checkpoint(&self, source: &SourceId) -> Result<Option<Checkpoint>, StoreError>;
+
+    /// Moves a source's checkpoint forward; an older checkpoint is ignored.
+    async fn advance_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
+
+    /// A cheap round trip, for health checks.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Clamps a requested page size into 1..=MAX_PAGE (0 means the default 100).
+pub fn page_size(limit: u32) -> u32 {
+    match limit {
+        0 => 100,
+        n => n.min(MAX_PAGE),
+    }
+}
+
+/// Fixed-width UTC timestamp that sorts as text in time order.
+pub(crate) fn sortable_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+pub(crate) fn parse_sortable_time(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| StoreError::Corrupt(format!("bad timestamp {s:?}")))
+}

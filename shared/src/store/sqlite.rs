@@ -1,0 +1,375 @@
+//! The embedded store: one SQLite file (or memory, for tests).
+//!
+//! rusqlite is synchronous, so every call runs on the blocking pool behind
+//! one mutex-guarded connection. WAL mode lets the API read while ingest
+//! writes. Schema changes are migrations applied at open.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite_migration::{M, Migrations};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use super::{
+    Cursor, HistoryQuery, LatestQuery, Order, Page, Recorded, Store, StoreError, page_size,
+};
+use crate::domain::{
+    Checkpoint, Currency, ItemId, LatestPrice, Money, Observation, ObservationId,
+    SeriesId, SourceId,
+};
+
+/// Append only: never edit a migration that has shipped.
+const MIGRATIONS: &[M<'static>] = &[M::up(
+    r#"
+CREATE TABLE observations (
+    id           TEXT PRIMARY KEY,
+    item_id      TEXT NOT NULL,
+    source_id    TEXT NOT NULL,
+    item_name    TEXT NOT NULL,
+    series       TEXT,
+    amount       TEXT NOT NULL,   -- decimal string, never REAL
+    currency     TEXT NOT NULL,
+    observed_at  INTEGER NOT NULL, -- Unix milliseconds
+    provenance   TEXT NOT NULL    -- JSON
+) STRICT;
+CREATE INDEX observations_by_item_time ON observations (item_id, observed_at, id);
+
+CREATE TABLE items (
+    id           TEXT PRIMARY KEY,
+    source_id    TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    series       TEXT,
+    latest_obs   TEXT NOT NULL REFERENCES observations (id),
+    latest_at    INTEGER NOT NULL
+) STRICT;
+CREATE INDEX items_by_source ON items (source_id, id);
+CREATE INDEX items_by_series ON items (series) WHERE series IS NOT NULL;
+
+CREATE TABLE checkpoints (
+    source_id    TEXT PRIMARY KEY,
+    last_post_id INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+) STRICT;
+"#,
+)];
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).map_err(|e| {
+            StoreError::Backend(format!("cannot open SQLite file {}: {e}", path.display()))
+        })?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory().map_err(backend)?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Self, StoreError> {
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(backend)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
+        Migrations::from_slice(MIGRATIONS)
+            .to_latest(&mut conn)
+            .map_err(|e| StoreError::Backend(format!("schema migration failed: {e}")))?;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn with<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| StoreError::Backend("SQLite connection lock poisoned".into()))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("SQLite task failed: {e}")))?
+    }
+}
+
+fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_millis(ms: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("bad time {ms}")))
+}
+
+const OBS_COLUMNS: &str =
+    "o.id, o.item_id, o.source_id, o.item_name, o.series, o.amount, o.currency, o.observed_at, o.provenance";
+
+/// Reads a row of `OBS_COLUMNS` (starting at column `at`).
+fn obs_from_row(row: &rusqlite::Row<'_>, at: usize) -> Result<Observation, StoreError> {
+    let get = |i: usize| -> Result<String, StoreError> { row.get(at + i).map_err(backend) };
+    let corrupt = |what: &str, e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{what}: {e}"));
+    let series: Option<String> = row.get(at + 4).map_err(backend)?;
+    let amount = get(5)?;
+    Ok(Observation {
+        id: ObservationId::new(get(0)?).map_err(|e| corrupt("id", &e))?,
+        item_id: ItemId::new(get(1)?).map_err(|e| corrupt("item id", &e))?,
+        source_id: SourceId::new(get(2)?).map_err(|e| corrupt("source id", &e))?,
+        item_name: get(3)?,
+        series: series
+            .map(SeriesId::new)
+            .transpose()
+            .map_err(|e| corrupt("series", &e))?,
+        price: Money::new(
+            amount.parse().map_err(|e| corrupt("amount", &e))?,
+            Currency::new(&get(6)?).map_err(|e| corrupt("currency", &e))?,
+        ),
+        observed_at: from_millis(row.get(at + 7).map_err(backend)?)?,
+        provenance: serde_json::from_str(&get(8)?).map_err(|e| corrupt("provenance", &e))?,
+    })
+}
+
+fn latest_from_row(row: &rusqlite::Row<'_>) -> Result<LatestPrice, StoreError> {
+    // items.name / items.series win over the observation's: they track the newest.
+    let obs = obs_from_row(row, 0)?;
+    let name: String = row.get(9).map_err(backend)?;
+    let series: Option<String> = row.get(10).map_err(backend)?;
+    let mut latest = LatestPrice::from(&obs);
+    latest.name = name;
+    latest.series = series
+        .map(SeriesId::new)
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(latest)
+}
+
+const LATEST_SELECT: &str = "SELECT o.id, o.item_id, o.source_id, o.item_name, o.series, o.amount, o.currency, o.observed_at, o.provenance, i.name, i.series
+     FROM items i JOIN observations o ON o.id = i.latest_obs";
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn record(&self, obs: &Observation) -> Result<Recorded, StoreError> {
+        let obs = obs.clone();
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            let previous = tx
+                .query_row(
+                    &format!("{LATEST_SELECT} WHERE i.id = ?1"),
+                    [obs.item_id.as_str()],
+                    |row| Ok(latest_from_row(row)),
+                )
+                .optional()
+                .map_err(backend)?
+                .transpose()?;
+            let provenance = serde_json::to_string(&obs.provenance)
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            let inserted = tx
+                .execute(
+                    "INSERT INTO observations (id, item_id, source_id, item_name, series, amount, currency, observed_at, provenance)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO NOTHING",
+                    params![
+                        obs.id.as_str(),
+                        obs.item_id.as_str(),
+                        obs.source_id.as_str(),
+                        obs.item_name,
+                        obs.series.as_ref().map(|s| s.as_str()),
+                        obs.price.amount.to_string(),
+                        obs.price.currency.code(),
+                        millis(obs.observed_at),
+                        provenance,
+                    ],
+                )
+                .map_err(backend)?
+                == 1;
+            let became_latest = previous
+                .as_ref()
+                .is_none_or(|p| obs.is_newer_than(p.observed_at, &p.observation_id));
+            if became_latest {
+                tx.execute(
+                    "INSERT INTO items (id, source_id, name, series, latest_obs, latest_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, series = excluded.series,
+                        latest_obs = excluded.latest_obs, latest_at = excluded.latest_at",
+                    params![
+                        obs.item_id.as_str(),
+                        obs.source_id.as_str(),
+                        obs.item_name,
+                        obs.series.as_ref().map(|s| s.as_str()),
+                        obs.id.as_str(),
+                        millis(obs.observed_at),
+                    ],
+                )
+                .map_err(backend)?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(Recorded {
+                inserted,
+                previous,
+                became_latest,
+            })
+        })
+        .await
+    }
+
+    async fn latest_prices(&self, query: &LatestQuery) -> Result<Page<LatestPrice>, StoreError> {
+        let limit = page_size(query.limit);
+        let after: Option<String> = query.cursor.as_ref().map(Cursor::decode).transpose()?;
+        let source = query.source.as_ref().map(|s| s.to_string());
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "{LATEST_SELECT}
+                     WHERE (?1 IS NULL OR i.source_id = ?1) AND (?2 IS NULL OR i.id > ?2)
+                     ORDER BY i.id LIMIT ?3"
+                ))
+                .map_err(backend)?;
+            let mut rows = stmt
+                .query(params![source, after, limit + 1])
+                .map_err(backend)?;
+            let mut items = Vec::new();
+            while let Some(row) = rows.next().map_err(backend)? {
+                items.push(latest_from_row(row)?);
+            }
+            Ok(paginate(items, limit, |l| Cursor::encode(l.item_id.as_str())))
+        })
+        .await
+    }
+
+    async fn latest_price(&self, item: &ItemId) -> Result<Option<LatestPrice>, StoreError> {
+        let item = item.to_string();
+        self.with(move |conn| {
+            conn.query_row(&format!("{LATEST_SELECT} WHERE i.id = ?1"), [item], |row| {
+                Ok(latest_from_row(row))
+            })
+            .optional()
+            .map_err(backend)?
+            .transpose()
+        })
+        .await
+    }
+
+    async fn history(
+        &self,
+        item: &ItemId,
+        query: &HistoryQuery,
+    ) -> Result<Page<Observation>, StoreError> {
+        let limit = page_size(query.limit);
+        let item = item.to_string();
+        let from = query.from.map(millis).unwrap_or(i64::MIN);
+        let to = query.to.map(millis).unwrap_or(i64::MAX);
+        let order = query.order;
+        // Cursor: "<millis>|<id>" of the last row returned.
+        let after = match &query.cursor {
+            None => None,
+            Some(c) => {
+                let raw = c.decode()?;
+                let (t, id) = raw.split_once('|').ok_or(StoreError::BadCursor)?;
+                Some((t.parse::<i64>().map_err(|_| StoreError::BadCursor)?, id.to_string()))
+            }
+        };
+        self.with(move |conn| {
+            let (cmp, dir) = match order {
+                Order::Ascending => (">", "ASC"),
+                Order::Descending => ("<", "DESC"),
+            };
+            let sql = format!(
+                "SELECT {OBS_COLUMNS} FROM observations o
+                 WHERE o.item_id = ?1 AND o.observed_at >= ?2 AND o.observed_at < ?3
+                   AND (?4 IS NULL OR (o.observed_at, o.id) {cmp} (?4, ?5))
+                 ORDER BY o.observed_at {dir}, o.id {dir} LIMIT ?6"
+            );
+            let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+            let (after_t, after_id) = match after {
+                Some((t, id)) => (Some(t), Some(id)),
+                None => (None, None),
+            };
+            let mut rows = stmt
+                .query(params![item, from, to, after_t, after_id, limit + 1])
+                .map_err(backend)?;
+            let mut items = Vec::new();
+            while let Some(row) = rows.next().map_err(backend)? {
+                items.push(obs_from_row(row, 0)?);
+            }
+            Ok(paginate(items, limit, |o| {
+                Cursor::encode(&format!("{}|{}", millis(o.observed_at), o.id))
+            }))
+        })
+        .await
+    }
+
+    async fn checkpoint(&self, source: &SourceId) -> Result<Option<Checkpoint>, StoreError> {
+        let source = source.clone();
+        self.with(move |conn| {
+            let row: Option<(i64, i64)> = conn
+                .query_row(
+                    "SELECT last_post_id, updated_at FROM checkpoints WHERE source_id = ?1",
+                    [source.as_str()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(backend)?;
+            row.map(|(id, at)| {
+                Ok(Checkpoint {
+                    source_id: source.clone(),
+                    last_post_id: id as u64,
+                    updated_at: from_millis(at)?,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn advance_checkpoint(&self, cp: &Checkpoint) -> Result<(), StoreError> {
+        let cp = cp.clone();
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO checkpoints (source_id, last_post_id, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (source_id) DO UPDATE SET last_post_id = excluded.last_post_id,
+                    updated_at = excluded.updated_at
+                 WHERE excluded.last_post_id > checkpoints.last_post_id",
+                params![
+                    cp.source_id.as_str(),
+                    i64::try_from(cp.last_post_id).unwrap_or(i64::MAX),
+                    millis(cp.updated_at)
+                ],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.query_row("SELECT 1", [], |_| Ok(())).map_err(backend)
+        })
+        .await
+    }
+}
+
+/// Cuts `items` (fetched with one extra row) to `limit` and makes the cursor.
+fn paginate<T>(mut items: Vec<T>, limit: u32, cursor_of: impl Fn(&T) -> Cursor) -> Page<T> {
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next_cursor = if more { items.last().map(cursor_of) } else { None };
+    Page { items, next_cursor }
+}
+
