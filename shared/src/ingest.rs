@@ -95,14 +95,16 @@ fn price_change(obs: &Observation, recorded: &Recorded) -> Option<PriceChanged> 
     if !recorded.became_latest {
         return None;
     }
-    let old = recorded.previous.as_ref().map(|p: &LatestPrice| p.price.clone());
+    let old = recorded
+        .previous
+        .as_ref()
+        .map(|p: &LatestPrice| p.price.clone());
     if old.as_ref() == Some(&obs.price) {
         return None;
     }
     let percent_change = old.as_ref().and_then(|o| {
-        (o.currency == obs.price.currency && !o.amount.is_zero()).then(|| {
-            ((obs.price.amount - o.amount) / o.amount * Decimal::ONE_HUNDRED).round_dp(2)
-        })
+        (o.currency == obs.price.currency && !o.amount.is_zero())
+            .then(|| ((obs.price.amount - o.amount) / o.amount * Decimal::ONE_HUNDRED).round_dp(2))
     });
     Some(PriceChanged {
         item_id: obs.item_id.clone(),

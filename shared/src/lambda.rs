@@ -18,15 +18,12 @@ pub fn env(name: &str) -> anyhow::Result<String> {
 /// The scrape function's input: EventBridge Scheduler delivers exactly the
 /// schedule's `Input`, `{"group": "<name>"}`.
 pub async fn scrape(scraper: &Scraper, input: Value) -> anyhow::Result<GroupReport> {
-    let group = input
-        .get("group")
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "expected the schedule input {{\"group\": \"<name>\"}}, got {}",
-                truncate(&input.to_string(), 200)
-            )
-        })?;
+    let group = input.get("group").and_then(Value::as_str).ok_or_else(|| {
+        anyhow::anyhow!(
+            "expected the schedule input {{\"group\": \"<name>\"}}, got {}",
+            truncate(&input.to_string(), 200)
+        )
+    })?;
     let report = scraper.run_group(group).await?;
     Ok(report)
 }
@@ -65,4 +62,21 @@ pub async fn ingest(ingestor: &Ingestor, event: SqsEvent) -> SqsBatchResponse {
 
 fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
+}
+
+/// The AWS SDK configuration from the environment (region, credentials,
+/// `AWS_ENDPOINT_URL*` overrides for local servers).
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// The sources: `PRICEHOUND_SOURCES_FILE` if set, else the `sources.toml`
+/// compiled into the binary (so a deploy needs no extra file).
+pub fn sources_from_env() -> anyhow::Result<crate::sources::SourcesConfig> {
+    match std::env::var_os("PRICEHOUND_SOURCES_FILE") {
+        Some(path) => Ok(crate::sources::SourcesConfig::load(std::path::Path::new(
+            &path,
+        ))?),
+        None => Ok(crate::sources::SourcesConfig::default_sources()),
+    }
 }

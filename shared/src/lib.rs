@@ -8,17 +8,17 @@
 //! the thin binaries in `functions/` call.
 
 pub mod bus;
+pub mod demo;
 pub mod domain;
+pub mod http;
+pub mod ingest;
+#[cfg(feature = "aws")]
+pub mod lambda;
+pub mod local;
 pub mod price;
 pub mod queue;
 pub mod schedule;
+pub mod scrape;
 pub mod sources;
 pub mod store;
-pub mod ingest;
-pub mod scrape;
-pub mod http;
 pub mod telemetry;
-#[cfg(feature = "aws")]
-pub mod lambda;
-pub mod demo;
-pub mod local;

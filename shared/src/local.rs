@@ -158,9 +158,12 @@ async fn ingest_worker(ingestor: Ingestor, mut rx: mpsc::UnboundedReceiver<Queue
                 }
                 Err(e) if attempt < 5 => {
                     tracing::warn!(message_id = message.id(), error = %e, attempt, "ingest failed, retrying");
-                    tokio::time::sleep(std::time::Duration::from_millis(100 * 2u64.pow(attempt))).await;
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * 2u64.pow(attempt)))
+                        .await;
                 }
-                Err(e) => tracing::error!(message_id = message.id(), error = %e, "ingest failed; giving up"),
+                Err(e) => {
+                    tracing::error!(message_id = message.id(), error = %e, "ingest failed; giving up")
+                }
             }
         }
     }

@@ -236,17 +236,47 @@ mod tests {
 
     #[test]
     fn local_formats() {
-        assert_eq!(price("1 234,56 €"), (Some("1234.56".into()), Some("EUR".into())));
-        assert_eq!(price("€1.234,56"), (Some("1234.56".into()), Some("EUR".into())));
-        assert_eq!(price("12.500 лв."), (Some("12500".into()), Some("BGN".into())));
-        assert_eq!(price("13 500 DA"), (Some("13500".into()), Some("DZD".into())));
-        assert_eq!(price("١٣٥٠٠ دج"), (Some("13500".into()), Some("DZD".into())));
+        assert_eq!(
+            price("1 234,56 €"),
+            (Some("1234.56".into()), Some("EUR".into()))
+        );
+        assert_eq!(
+            price("€1.234,56"),
+            (Some("1234.56".into()), Some("EUR".into()))
+        );
+        assert_eq!(
+            price("12.500 лв."),
+            (Some("12500".into()), Some("BGN".into()))
+        );
+        assert_eq!(
+            price("13 500 DA"),
+            (Some("13500".into()), Some("DZD".into()))
+        );
+        assert_eq!(
+            price("١٣٥٠٠ دج"),
+            (Some("13500".into()), Some("DZD".into()))
+        );
         assert_eq!(price("$1,450"), (Some("1450".into()), Some("USD".into())));
-        assert_eq!(price("1.450.000 сум"), (Some("1450000".into()), Some("UZS".into())));
-        assert_eq!(price("US$ 12.99"), (Some("12.99".into()), Some("USD".into())));
-        assert_eq!(price("от 2 990 ₽"), (Some("2990".into()), Some("RUB".into())));
-        assert_eq!(price("13\u{a0}500\u{a0}DA"), (Some("13500".into()), Some("DZD".into())));
-        assert_eq!(price("1\u{202f}234,5 €"), (Some("1234.5".into()), Some("EUR".into())));
+        assert_eq!(
+            price("1.450.000 сум"),
+            (Some("1450000".into()), Some("UZS".into()))
+        );
+        assert_eq!(
+            price("US$ 12.99"),
+            (Some("12.99".into()), Some("USD".into()))
+        );
+        assert_eq!(
+            price("от 2 990 ₽"),
+            (Some("2990".into()), Some("RUB".into()))
+        );
+        assert_eq!(
+            price("13\u{a0}500\u{a0}DA"),
+            (Some("13500".into()), Some("DZD".into()))
+        );
+        assert_eq!(
+            price("1\u{202f}234,5 €"),
+            (Some("1234.5".into()), Some("EUR".into()))
+        );
     }
 
     #[test]
@@ -283,10 +313,22 @@ mod tests {
 
     #[test]
     fn hostile_input_does_not_panic() {
-        for s in ["...", ",,,", "1..2", "9".repeat(500).as_str(), "1,", ".5", "\u{0}\u{202e}12"] {
+        for s in [
+            "...",
+            ",,,",
+            "1..2",
+            "9".repeat(500).as_str(),
+            "1,",
+            ".5",
+            "\u{0}\u{202e}12",
+        ] {
             let _ = parse_price(s, PriceHints::default());
         }
         assert_eq!(amount(".5"), Some("5".into()));
-        assert_eq!(amount("9".repeat(40).as_str()), None, "overflow is no price");
+        assert_eq!(
+            amount("9".repeat(40).as_str()),
+            None,
+            "overflow is no price"
+        );
     }
 }

@@ -153,10 +153,16 @@ mod tests {
     fn aws_cron_expressions() {
         let s: Schedule = "cron(0 8-20 * * ? *)".parse().unwrap();
         assert_eq!(s.next_after(at(7, 30)), Some(at(8, 0)));
-        assert_eq!(s.next_after(at(20, 30)), Some(at(8, 0) + chrono::Duration::days(1)));
+        assert_eq!(
+            s.next_after(at(20, 30)),
+            Some(at(8, 0) + chrono::Duration::days(1))
+        );
         // 2026-11-22 is a Sunday; MON-FRI skips to Monday.
         let s: Schedule = "cron(30 9 ? * MON-FRI *)".parse().unwrap();
-        assert_eq!(s.next_after(at(10, 0)), Some(at(9, 30) + chrono::Duration::days(1)));
+        assert_eq!(
+            s.next_after(at(10, 0)),
+            Some(at(9, 30) + chrono::Duration::days(1))
+        );
     }
 
     #[test]
@@ -173,7 +179,10 @@ mod tests {
             "every 5 minutes",
             "",
         ] {
-            let e = bad.parse::<Schedule>().err().unwrap_or_else(|| panic!("{bad} parsed"));
+            let e = bad
+                .parse::<Schedule>()
+                .err()
+                .unwrap_or_else(|| panic!("{bad} parsed"));
             assert!(e.to_string().contains("rate(<n>"), "{e}");
         }
     }

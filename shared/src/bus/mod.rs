@@ -2,9 +2,9 @@
 //! here. In AWS it is EventBridge (`eventbridge::EventBridgeBus`, `aws`
 //! feature); in `serve` a broadcast channel ([`memory::MemoryBus`]).
 
-pub mod memory;
 #[cfg(feature = "aws")]
 pub mod eventbridge;
+pub mod memory;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

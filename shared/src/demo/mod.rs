@@ -17,13 +17,21 @@ use url::Url;
 
 /// (channel, before, page). `before = None` is the newest page.
 const PAGES: &[(&str, Option<u64>, &str)] = &[
-    ("bijouterie_or_dz", None, include_str!("pages/bijouterie_or_dz.html")),
+    (
+        "bijouterie_or_dz",
+        None,
+        include_str!("pages/bijouterie_or_dz.html"),
+    ),
     (
         "bijouterie_or_dz",
         Some(101),
         include_str!("pages/bijouterie_or_dz.before-101.html"),
     ),
-    ("zoloto_lombard_ru", None, include_str!("pages/zoloto_lombard_ru.html")),
+    (
+        "zoloto_lombard_ru",
+        None,
+        include_str!("pages/zoloto_lombard_ru.html"),
+    ),
     (
         "zoloto_lombard_ru",
         Some(221),

@@ -232,10 +232,7 @@ mod tests {
     #[test]
     fn ids_reject_what_would_break_a_key_or_url() {
         assert!(SourceId::new("tg-gold").is_ok());
-        assert_eq!(
-            SourceId::new(""),
-            Err(IdError::Empty { kind: "source id" })
-        );
+        assert_eq!(SourceId::new(""), Err(IdError::Empty { kind: "source id" }));
         assert!(SourceId::new("Gold Shop").is_err());
         assert!(SourceId::new("a/b").is_err());
         assert!(SourceId::new("x".repeat(65)).is_err());
@@ -248,11 +245,15 @@ mod tests {
     fn item_ids_slug_any_label() {
         let src = SourceId::new("tg-gold").unwrap();
         assert_eq!(
-            ItemId::for_source(&src, "Or 18 K — cassé").unwrap().as_str(),
+            ItemId::for_source(&src, "Or 18 K — cassé")
+                .unwrap()
+                .as_str(),
             "tg-gold:or-18-k-casse"
         );
         assert_eq!(
-            ItemId::for_source(&src, "Золото 585 проба").unwrap().as_str(),
+            ItemId::for_source(&src, "Золото 585 проба")
+                .unwrap()
+                .as_str(),
             "tg-gold:zoloto-585-proba"
         );
         assert!(ItemId::for_source(&src, "—").is_err());

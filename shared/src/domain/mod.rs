@@ -45,7 +45,10 @@ impl Provenance {
     pub fn link(&self, telegram_base: &str) -> String {
         match self {
             Provenance::TelegramPost { channel, post_id } => {
-                format!("{}/{channel}/{post_id}", telegram_base.trim_end_matches('/'))
+                format!(
+                    "{}/{channel}/{post_id}",
+                    telegram_base.trim_end_matches('/')
+                )
             }
             Provenance::Page { url, .. } => url.clone(),
         }

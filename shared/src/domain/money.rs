@@ -52,8 +52,8 @@ impl Currency {
     /// Minor units shown when formatting (JPY 0, KWD 3, most 2).
     pub fn minor_units(&self) -> u32 {
         match self.code() {
-            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-            | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF"
+            | "UGX" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
             "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
             _ => 2,
         }
@@ -132,7 +132,10 @@ mod tests {
 
     #[test]
     fn money_travels_as_decimal_strings() {
-        let m = Money::new(Decimal::from_str("1234.50").unwrap(), Currency::new("DZD").unwrap());
+        let m = Money::new(
+            Decimal::from_str("1234.50").unwrap(),
+            Currency::new("DZD").unwrap(),
+        );
         let json = serde_json::to_string(&m).unwrap();
         assert_eq!(json, r#"{"amount":"1234.5","currency":"DZD"}"#);
         let back: Money = serde_json::from_str(&json).unwrap();

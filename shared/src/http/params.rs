@@ -41,10 +41,8 @@ pub fn limit(raw: Option<&str>, default: u32) -> Result<u32, ApiError> {
 }
 
 pub fn source(raw: Option<&str>) -> Result<Option<SourceId>, ApiError> {
-    raw.map(|s| {
-        SourceId::new(s).map_err(|e| ApiError::bad_request(format!("source: {e}")))
-    })
-    .transpose()
+    raw.map(|s| SourceId::new(s).map_err(|e| ApiError::bad_request(format!("source: {e}"))))
+        .transpose()
 }
 
 pub fn cursor(raw: Option<&str>) -> Result<Option<Cursor>, ApiError> {
@@ -53,7 +51,8 @@ pub fn cursor(raw: Option<&str>) -> Result<Option<Cursor>, ApiError> {
         Some(s)
             if !s.is_empty()
                 && s.len() <= 2048
-                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
         {
             Ok(Some(Cursor::from_param(s)))
         }

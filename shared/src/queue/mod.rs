@@ -50,7 +50,11 @@ pub enum QueueError {
     #[error("the queue is closed (shutting down)")]
     Closed,
     #[error("message {id} is {size} bytes, over the queue's limit of {limit}")]
-    TooLarge { id: String, size: usize, limit: usize },
+    TooLarge {
+        id: String,
+        size: usize,
+        limit: usize,
+    },
 }
 
 #[async_trait]

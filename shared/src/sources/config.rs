@@ -213,7 +213,9 @@ impl SourcesConfig {
                         )));
                     }
                     if tc.rules.is_empty() {
-                        return Err(err("a telegram_channel source needs at least one [[sources.rules]]".into()));
+                        return Err(err(
+                            "a telegram_channel source needs at least one [[sources.rules]]".into(),
+                        ));
                     }
                     if let Some(sep) = tc.decimal_separator
                         && sep != '.'
@@ -314,7 +316,12 @@ pattern = '(?P<item>\d+k)\s*:\s*(?P<amount>[\d .,]+)'
             .to_string();
         assert!(e.contains("rate("), "{e}");
         let twice = format!("{GOOD}\n{}", &GOOD[GOOD.find("[[sources]]").unwrap()..]);
-        assert!(SourcesConfig::from_toml(&twice).unwrap_err().to_string().contains("twice"));
+        assert!(
+            SourcesConfig::from_toml(&twice)
+                .unwrap_err()
+                .to_string()
+                .contains("twice")
+        );
         assert!(SourcesConfig::from_toml("[[sources]]\nid = 3").is_err());
         assert!(SourcesConfig::from_toml("not toml [").is_err());
     }

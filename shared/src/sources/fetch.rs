@@ -61,7 +61,12 @@ impl Fetcher {
             url: url.to_string(),
             message: e.without_url().to_string(),
         };
-        let mut resp = self.client.get(url.clone()).send().await.map_err(transport)?;
+        let mut resp = self
+            .client
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(transport)?;
         let status = resp.status();
         if !status.is_success() {
             return Err(FetchError::Status {
@@ -73,7 +78,10 @@ impl Fetcher {
             url: url.to_string(),
             limit: self.max_body,
         };
-        if resp.content_length().is_some_and(|n| n as usize > self.max_body) {
+        if resp
+            .content_length()
+            .is_some_and(|n| n as usize > self.max_body)
+        {
             return Err(too_large());
         }
         let final_url = resp.url().clone();

@@ -124,6 +124,7 @@ fn push_text(el: ElementRef<'_>, out: &mut String) {
         match child.value() {
             Node::Text(t) => out.push_str(t),
             Node::Element(e) if e.name() == "br" => out.push('\n'),
+            Node::Element(e) if matches!(e.name(), "script" | "style" | "template") => {}
             Node::Element(_) => {
                 if let Some(child_el) = ElementRef::wrap(child) {
                     // A nested copy of the text class (album caption) is the same text.

@@ -7,9 +7,9 @@
 //! an item's latest price only moves forward in time (by observed time, then
 //! by observation id, so redelivery order never matters).
 
-pub mod sqlite;
 #[cfg(feature = "aws")]
 pub mod dynamo;
+pub mod sqlite;
 
 use async_trait::async_trait;
 use base64::Engine;

@@ -15,8 +15,8 @@ use super::{
     Cursor, HistoryQuery, LatestQuery, Order, Page, Recorded, Store, StoreError, page_size,
 };
 use crate::domain::{
-    Checkpoint, Currency, ItemId, LatestPrice, Money, Observation, ObservationId,
-    SeriesId, SourceId,
+    Checkpoint, Currency, ItemId, LatestPrice, Money, Observation, ObservationId, SeriesId,
+    SourceId,
 };
 
 /// Append only: never edit a migration that has shipped.
@@ -65,8 +65,10 @@ impl SqliteStore {
         let conn = Connection::open(path).map_err(|e| {
             StoreError::Backend(format!("cannot open SQLite file {}: {e}", path.display()))
         })?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(backend)?;
         Self::init(conn)
     }
 
@@ -76,8 +78,10 @@ impl SqliteStore {
     }
 
     fn init(mut conn: Connection) -> Result<Self, StoreError> {
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(backend)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(backend)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(backend)?;
         Migrations::from_slice(MIGRATIONS)
             .to_latest(&mut conn)
             .map_err(|e| StoreError::Backend(format!("schema migration failed: {e}")))?;
@@ -115,13 +119,13 @@ fn from_millis(ms: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("bad time {ms}")))
 }
 
-const OBS_COLUMNS: &str =
-    "o.id, o.item_id, o.source_id, o.item_name, o.series, o.amount, o.currency, o.observed_at, o.provenance";
+const OBS_COLUMNS: &str = "o.id, o.item_id, o.source_id, o.item_name, o.series, o.amount, o.currency, o.observed_at, o.provenance";
 
 /// Reads a row of `OBS_COLUMNS` (starting at column `at`).
 fn obs_from_row(row: &rusqlite::Row<'_>, at: usize) -> Result<Observation, StoreError> {
     let get = |i: usize| -> Result<String, StoreError> { row.get(at + i).map_err(backend) };
-    let corrupt = |what: &str, e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{what}: {e}"));
+    let corrupt =
+        |what: &str, e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{what}: {e}"));
     let series: Option<String> = row.get(at + 4).map_err(backend)?;
     let amount = get(5)?;
     Ok(Observation {
@@ -230,24 +234,37 @@ impl Store for SqliteStore {
 
     async fn latest_prices(&self, query: &LatestQuery) -> Result<Page<LatestPrice>, StoreError> {
         let limit = page_size(query.limit);
-        let after: Option<String> = query.cursor.as_ref().map(Cursor::decode).transpose()?;
+        // Ordered by (source, item) like the DynamoDB index, so both stores
+        // page identically. The cursor is the last item id; its source is
+        // its prefix.
+        let after: Option<(String, String)> = match &query.cursor {
+            None => None,
+            Some(c) => {
+                let item = ItemId::new(c.decode()?).map_err(|_| StoreError::BadCursor)?;
+                Some((item.source_id().to_string(), item.to_string()))
+            }
+        };
+        let (after_source, after_item) = after.unzip();
         let source = query.source.as_ref().map(|s| s.to_string());
         self.with(move |conn| {
             let mut stmt = conn
                 .prepare_cached(&format!(
                     "{LATEST_SELECT}
-                     WHERE (?1 IS NULL OR i.source_id = ?1) AND (?2 IS NULL OR i.id > ?2)
-                     ORDER BY i.id LIMIT ?3"
+                     WHERE (?1 IS NULL OR i.source_id = ?1)
+                       AND (?2 IS NULL OR (i.source_id, i.id) > (?2, ?3))
+                     ORDER BY i.source_id, i.id LIMIT ?4"
                 ))
                 .map_err(backend)?;
             let mut rows = stmt
-                .query(params![source, after, limit + 1])
+                .query(params![source, after_source, after_item, limit + 1])
                 .map_err(backend)?;
             let mut items = Vec::new();
             while let Some(row) = rows.next().map_err(backend)? {
                 items.push(latest_from_row(row)?);
             }
-            Ok(paginate(items, limit, |l| Cursor::encode(l.item_id.as_str())))
+            Ok(paginate(items, limit, |l| {
+                Cursor::encode(l.item_id.as_str())
+            }))
         })
         .await
     }
@@ -281,7 +298,10 @@ impl Store for SqliteStore {
             Some(c) => {
                 let raw = c.decode()?;
                 let (t, id) = raw.split_once('|').ok_or(StoreError::BadCursor)?;
-                Some((t.parse::<i64>().map_err(|_| StoreError::BadCursor)?, id.to_string()))
+                Some((
+                    t.parse::<i64>().map_err(|_| StoreError::BadCursor)?,
+                    id.to_string(),
+                ))
             }
         };
         self.with(move |conn| {
@@ -358,10 +378,8 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.with(|conn| {
-            conn.query_row("SELECT 1", [], |_| Ok(())).map_err(backend)
-        })
-        .await
+        self.with(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(backend))
+            .await
     }
 }
 
@@ -369,7 +387,10 @@ impl Store for SqliteStore {
 fn paginate<T>(mut items: Vec<T>, limit: u32, cursor_of: impl Fn(&T) -> Cursor) -> Page<T> {
     let more = items.len() > limit as usize;
     items.truncate(limit as usize);
-    let next_cursor = if more { items.last().map(cursor_of) } else { None };
+    let next_cursor = if more {
+        items.last().map(cursor_of)
+    } else {
+        None
+    };
     Page { items, next_cursor }
 }
-

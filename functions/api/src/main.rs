@@ -1,0 +1,23 @@
+//! The api Lambda: the Function URL's requests go through lambda_http to
+//! the same axum Router that `pricehound serve` binds locally.
+
+use lambda_http::{Error, run};
+use pricehound::http::{AppState, router};
+use pricehound::lambda::{env, sdk_config, sources_from_env};
+use pricehound::store::dynamo::DynamoStore;
+use pricehound::telemetry::{self, LogFormat};
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init(LogFormat::Json);
+    let config = sdk_config().await;
+    let state = AppState {
+        store: Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&config),
+            env("PRICEHOUND_TABLE")?,
+        )),
+        sources: Arc::new(sources_from_env()?),
+    };
+    run(router(state)).await
+}

@@ -1,0 +1,37 @@
+//! The scrape Lambda: EventBridge Scheduler sends `{"group": "<name>"}`; the
+//! group's sources are scraped and what they find is queued on SQS.
+
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use pricehound::lambda::{self, env, sdk_config, sources_from_env};
+use pricehound::queue::sqs::SqsQueue;
+use pricehound::scrape::Scraper;
+use pricehound::sources::Fetcher;
+use pricehound::store::dynamo::DynamoStore;
+use pricehound::telemetry::{self, LogFormat};
+use serde_json::Value;
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init(LogFormat::Json);
+    let config = sdk_config().await;
+    let scraper = Scraper {
+        sources: Arc::new(sources_from_env()?),
+        fetcher: Fetcher::new(),
+        store: Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&config),
+            env("PRICEHOUND_TABLE")?,
+        )),
+        queue: Arc::new(SqsQueue::new(
+            aws_sdk_sqs::Client::new(&config),
+            env("PRICEHOUND_QUEUE_URL")?,
+        )),
+    };
+    let scraper = &scraper;
+    run(service_fn(move |event: LambdaEvent<Value>| async move {
+        lambda::scrape(scraper, event.payload)
+            .await
+            .map_err(Error::from)
+    }))
+    .await
+}

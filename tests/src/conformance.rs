@@ -1,0 +1,623 @@
+//! The store conformance suite: what every [`Store`] adapter must do, so
+//! that `serve` on SQLite and the Lambda functions on DynamoDB behave the
+//! same. Each case is a plain async function over `&dyn Store`;
+//! [`conformance_suite!`](crate::conformance_suite) turns them into one
+//! `#[tokio::test]` per case for a given adapter.
+//!
+//! Each case expects a fresh, empty store.
+
+use std::collections::HashSet;
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use pricehound::domain::{
+    Checkpoint, Currency, ItemId, LatestPrice, Money, Observation, Provenance, SeriesId, SourceId,
+};
+use pricehound::store::{Cursor, HistoryQuery, LatestQuery, Order, Page, Store, StoreError};
+use rust_decimal::Decimal;
+
+/// Expands to one `#[tokio::test]` per conformance case. `$make` is an
+/// expression evaluated afresh in every test that yields a future of the
+/// store, e.g. `async { SqliteStore::in_memory().unwrap() }`.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($make:expr) => {
+        $crate::conformance_suite!(@cases $make;
+            record_is_idempotent,
+            latest_only_moves_forward,
+            equal_time_tie_broken_by_id,
+            latest_prices_pages_filter_and_order,
+            latest_prices_order_by_source_then_item,
+            history_range_order_and_pages,
+            bad_cursor_is_rejected,
+            checkpoint_moves_forward_only,
+            decimal_amounts_round_trip,
+            unicode_names_round_trip,
+            provenance_and_series_round_trip,
+            unknown_item_has_nothing,
+            ping_answers,
+        );
+    };
+    (@cases $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let store = $make.await;
+                $crate::conformance::$case(&store).await;
+            }
+        )*
+    };
+}
+
+/// 2024-05-01T10:00:00Z plus `minutes`.
+pub fn at(minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 5, 1, 10, 0, 0).unwrap() + Duration::minutes(minutes)
+}
+
+pub fn money(amount: &str, currency: &str) -> Money {
+    Money::new(
+        Decimal::from_str(amount).unwrap(),
+        Currency::new(currency).unwrap(),
+    )
+}
+
+/// An observation of `item` (`<source>:<key>`) from Telegram post `post`.
+pub fn obs(item: &str, name: &str, when: DateTime<Utc>, amount: &str, post: u64) -> Observation {
+    let item = ItemId::new(item).unwrap();
+    let source = item.source_id();
+    Observation::new(
+        source.clone(),
+        item,
+        name,
+        None,
+        money(amount, "EUR"),
+        when,
+        Provenance::TelegramPost {
+            channel: source.to_string(),
+            post_id: post,
+        },
+    )
+}
+
+fn item(id: &str) -> ItemId {
+    ItemId::new(id).unwrap()
+}
+
+fn latest(o: &Observation) -> LatestPrice {
+    LatestPrice::from(o)
+}
+
+async fn all_history(store: &dyn Store, item: &ItemId) -> Vec<Observation> {
+    let page = store.history(item, &HistoryQuery::default()).await.unwrap();
+    assert!(
+        page.next_cursor.is_none(),
+        "a small history fits one default page"
+    );
+    page.items
+}
+
+/// Follows `next_cursor` to the end; fails on a loop or an oversized page.
+async fn all_latest_pages(store: &dyn Store, mut query: LatestQuery) -> Vec<Page<LatestPrice>> {
+    let mut pages = Vec::new();
+    loop {
+        let page = store.latest_prices(&query).await.unwrap();
+        assert!(
+            page.items.len() <= query.limit as usize,
+            "page over the limit"
+        );
+        let next = page.next_cursor.clone();
+        pages.push(page);
+        assert!(pages.len() < 100, "latest_prices pagination does not end");
+        match next {
+            Some(c) => query.cursor = Some(c),
+            None => return pages,
+        }
+    }
+}
+
+async fn all_history_pages(
+    store: &dyn Store,
+    item: &ItemId,
+    mut query: HistoryQuery,
+) -> Vec<Page<Observation>> {
+    let mut pages = Vec::new();
+    loop {
+        let page = store.history(item, &query).await.unwrap();
+        assert!(
+            page.items.len() <= query.limit as usize,
+            "page over the limit"
+        );
+        let next = page.next_cursor.clone();
+        pages.push(page);
+        assert!(pages.len() < 100, "history pagination does not end");
+        match next {
+            Some(c) => query.cursor = Some(c),
+            None => return pages,
+        }
+    }
+}
+
+/// Recording the same observation twice (an SQS redelivery) stores it once.
+pub async fn record_is_idempotent(store: &dyn Store) {
+    let a = obs("src:gold", "Gold", at(0), "100", 1);
+    let first = store.record(&a).await.unwrap();
+    assert!(first.inserted);
+    assert!(first.became_latest);
+    assert_eq!(first.previous, None);
+
+    let second = store.record(&a).await.unwrap();
+    assert!(!second.inserted, "a redelivery must not insert again");
+    assert!(
+        !second.became_latest,
+        "an observation is not newer than itself"
+    );
+    assert_eq!(second.previous, Some(latest(&a)));
+
+    assert_eq!(all_history(store, &a.item_id).await, vec![a.clone()]);
+    assert_eq!(
+        store.latest_price(&a.item_id).await.unwrap(),
+        Some(latest(&a))
+    );
+}
+
+/// Latest moves forward only, whatever order observations arrive in, and
+/// carries the newest observation's name and series.
+pub async fn latest_only_moves_forward(store: &dyn Store) {
+    let id = "src:gold-18k";
+    let mut newer = obs(id, "Gold 18k", at(10), "110", 2);
+    newer.series = Some(SeriesId::new("gold-18k").unwrap());
+    let older = obs(id, "Old label", at(5), "105", 1);
+    let newest = obs(id, "Gold 18k (new label)", at(20), "120", 3);
+
+    let r = store.record(&newer).await.unwrap();
+    assert_eq!(
+        (r.inserted, r.became_latest, r.previous),
+        (true, true, None)
+    );
+
+    let r = store.record(&older).await.unwrap();
+    assert!(r.inserted, "an older observation still goes into history");
+    assert!(
+        !r.became_latest,
+        "an older observation must not become latest"
+    );
+    assert_eq!(r.previous, Some(latest(&newer)));
+    assert_eq!(
+        store.latest_price(&item(id)).await.unwrap(),
+        Some(latest(&newer))
+    );
+
+    let r = store.record(&newest).await.unwrap();
+    assert!(r.inserted && r.became_latest);
+    assert_eq!(r.previous, Some(latest(&newer)));
+    let now = store.latest_price(&item(id)).await.unwrap().unwrap();
+    assert_eq!(now, latest(&newest));
+    assert_eq!(now.name, "Gold 18k (new label)");
+    assert_eq!(now.series, None, "the newest observation has no series");
+
+    assert_eq!(
+        all_history(store, &item(id)).await,
+        vec![older, newer, newest.clone()]
+    );
+    // Re-recording the older one later changes nothing.
+    let r = store
+        .record(&obs(id, "Old label", at(5), "105", 1))
+        .await
+        .unwrap();
+    assert_eq!((r.inserted, r.became_latest), (false, false));
+    assert_eq!(r.previous, Some(latest(&newest)));
+}
+
+/// Two observations at the same instant: the larger id wins, in either
+/// arrival order, so two stores (or two deliveries) always agree.
+pub async fn equal_time_tie_broken_by_id(store: &dyn Store) {
+    for (key, swap) in [("tie:first-order", false), ("tie:second-order", true)] {
+        let a = obs(key, "A", at(0), "1", 1);
+        let b = obs(key, "B", at(0), "2", 2);
+        let winner = if a.id > b.id { a.clone() } else { b.clone() };
+        let (first, second) = if swap { (b, a) } else { (a, b) };
+        store.record(&first).await.unwrap();
+        let r = store.record(&second).await.unwrap();
+        assert!(r.inserted);
+        assert_eq!(r.became_latest, second.id > first.id, "{key}");
+        assert_eq!(r.previous, Some(latest(&first)), "{key}");
+        assert_eq!(
+            store.latest_price(&item(key)).await.unwrap(),
+            Some(latest(&winner)),
+            "{key}: the larger id must win a tie"
+        );
+        let history = all_history(store, &item(key)).await;
+        let mut expected = vec![first, second];
+        expected.sort_by(|x, y| x.id.cmp(&y.id));
+        assert_eq!(history, expected, "{key}: history orders a tie by id");
+    }
+}
+
+/// `latest_prices`: ordered by source then item, every item exactly once
+/// across pages, a cursor only when more follows, filtering by source.
+pub async fn latest_prices_pages_filter_and_order(store: &dyn Store) {
+    let ids = [
+        "gamma:g2", "alpha:a2", "beta:b1", "alpha:a3", "gamma:g1", "alpha:a1", "beta:b2",
+    ];
+    let mut expected = Vec::new();
+    for (n, id) in ids.iter().enumerate() {
+        let o = obs(
+            id,
+            &format!("Item {id}"),
+            at(n as i64),
+            &format!("{}.5", n + 1),
+            1,
+        );
+        store.record(&o).await.unwrap();
+        expected.push(latest(&o));
+    }
+    expected.sort_by(|x, y| {
+        (x.source_id.as_str(), x.item_id.as_str()).cmp(&(y.source_id.as_str(), y.item_id.as_str()))
+    });
+
+    let pages = all_latest_pages(
+        store,
+        LatestQuery {
+            limit: 3,
+            ..Default::default()
+        },
+    )
+    .await;
+    let sizes: Vec<usize> = pages.iter().map(|p| p.items.len()).collect();
+    assert_eq!(sizes, vec![3, 3, 1], "7 items in pages of 3");
+    let got: Vec<LatestPrice> = pages.into_iter().flat_map(|p| p.items).collect();
+    let unique: HashSet<&str> = got.iter().map(|l| l.item_id.as_str()).collect();
+    assert_eq!(unique.len(), got.len(), "an item appeared on two pages");
+    assert_eq!(got, expected, "pages concatenate to all items in order");
+
+    // Exactly one full page: no cursor, since nothing follows.
+    let page = store
+        .latest_prices(&LatestQuery {
+            limit: 7,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.items, expected);
+    assert_eq!(page.next_cursor, None, "no cursor when nothing follows");
+
+    // limit 0 means the default page size.
+    let page = store.latest_prices(&LatestQuery::default()).await.unwrap();
+    assert_eq!(page.items, expected);
+
+    // Filter by source, paginated one item per page.
+    let beta = SourceId::new("beta").unwrap();
+    let pages = all_latest_pages(
+        store,
+        LatestQuery {
+            source: Some(beta.clone()),
+            limit: 1,
+            cursor: None,
+        },
+    )
+    .await;
+    let got: Vec<LatestPrice> = pages.into_iter().flat_map(|p| p.items).collect();
+    let want: Vec<LatestPrice> = expected
+        .iter()
+        .filter(|l| l.source_id == beta)
+        .cloned()
+        .collect();
+    assert_eq!(got, want);
+
+    let none = store
+        .latest_prices(&LatestQuery {
+            source: Some(SourceId::new("nobody").unwrap()),
+            limit: 10,
+            cursor: None,
+        })
+        .await
+        .unwrap();
+    assert!(none.items.is_empty() && none.next_cursor.is_none());
+}
+
+/// Source ids where one is a prefix of another ("ab", "ab-c", "ab1"): the
+/// order is by source id first, which differs from plain item-id order
+/// ("ab-c:a" < "ab:z" as strings). Both adapters must agree on it.
+pub async fn latest_prices_order_by_source_then_item(store: &dyn Store) {
+    let ids = ["ab:z", "ab-c:a", "ab1:m", "abc:b", "a:x", "ab:a"];
+    for (n, id) in ids.iter().enumerate() {
+        store
+            .record(&obs(id, id, at(n as i64), "1", 1))
+            .await
+            .unwrap();
+    }
+    let want = ["a:x", "ab:a", "ab:z", "ab-c:a", "ab1:m", "abc:b"];
+    let pages = all_latest_pages(
+        store,
+        LatestQuery {
+            limit: 2,
+            ..Default::default()
+        },
+    )
+    .await;
+    let got: Vec<String> = pages
+        .into_iter()
+        .flat_map(|p| p.items)
+        .map(|l| l.item_id.to_string())
+        .collect();
+    assert_eq!(got, want, "latest prices are ordered by source, then item");
+}
+
+/// `history`: `from` inclusive, `to` exclusive, both orders, paginated.
+pub async fn history_range_order_and_pages(store: &dyn Store) {
+    let id = "hist:item";
+    let mut all = Vec::new();
+    for m in 0..10 {
+        all.push(obs(id, "H", at(m), &format!("{m}"), m as u64 + 1));
+    }
+    // A tie at minute 4, ordered by id.
+    all.push(obs(id, "H", at(4), "4.5", 100));
+    // Another item's history must not leak in.
+    store
+        .record(&obs("hist:other", "O", at(3), "1", 1))
+        .await
+        .unwrap();
+    for o in all.iter().rev() {
+        store.record(o).await.unwrap();
+    }
+    all.sort_by(|a, b| (a.observed_at, &a.id).cmp(&(b.observed_at, &b.id)));
+
+    let everything = all_history(store, &item(id)).await;
+    assert_eq!(everything, all);
+
+    let in_range: Vec<Observation> = all
+        .iter()
+        .filter(|o| o.observed_at >= at(2) && o.observed_at < at(7))
+        .cloned()
+        .collect();
+    assert_eq!(in_range.len(), 6, "minutes 2, 3, 4, 4, 5, 6");
+    let range = |order, limit| HistoryQuery {
+        from: Some(at(2)),
+        to: Some(at(7)),
+        limit,
+        order,
+        cursor: None,
+    };
+
+    let asc = store
+        .history(&item(id), &range(Order::Ascending, 0))
+        .await
+        .unwrap();
+    assert_eq!(asc.items, in_range);
+    assert_eq!(asc.next_cursor, None);
+
+    let desc = store
+        .history(&item(id), &range(Order::Descending, 0))
+        .await
+        .unwrap();
+    let mut reversed = in_range.clone();
+    reversed.reverse();
+    assert_eq!(desc.items, reversed);
+
+    for (order, want) in [
+        (Order::Ascending, &in_range),
+        (Order::Descending, &reversed),
+    ] {
+        let pages = all_history_pages(store, &item(id), range(order, 2)).await;
+        let sizes: Vec<usize> = pages.iter().map(|p| p.items.len()).collect();
+        assert_eq!(sizes, vec![2, 2, 2], "{order:?}: 6 rows in pages of 2");
+        let got: Vec<Observation> = pages.into_iter().flat_map(|p| p.items).collect();
+        assert_eq!(&got, want, "{order:?}: pages concatenate in order");
+
+        let pages = all_history_pages(store, &item(id), range(order, 4)).await;
+        let sizes: Vec<usize> = pages.iter().map(|p| p.items.len()).collect();
+        assert_eq!(sizes, vec![4, 2], "{order:?}");
+    }
+
+    // One-sided ranges.
+    let from_only = store
+        .history(
+            &item(id),
+            &HistoryQuery {
+                from: Some(at(8)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        from_only.items,
+        all[all.len() - 2..].to_vec(),
+        "minutes 8 and 9"
+    );
+    let to_only = store
+        .history(
+            &item(id),
+            &HistoryQuery {
+                to: Some(at(1)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(to_only.items, all[..1].to_vec(), "minute 0 only");
+
+    // Empty and reversed ranges are empty, not errors.
+    for (from, to) in [(at(3), at(3)), (at(7), at(2))] {
+        let page = store
+            .history(
+                &item(id),
+                &HistoryQuery {
+                    from: Some(from),
+                    to: Some(to),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(page.items.is_empty() && page.next_cursor.is_none());
+    }
+}
+
+/// A cursor the store did not hand out is `BadCursor`, not a backend error.
+pub async fn bad_cursor_is_rejected(store: &dyn Store) {
+    store
+        .record(&obs("cur:item", "C", at(0), "1", 1))
+        .await
+        .unwrap();
+    let garbage = Cursor::from_param("%%% not base64 %%%");
+    let err = store
+        .latest_prices(&LatestQuery {
+            limit: 1,
+            cursor: Some(garbage.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::BadCursor), "got {err:?}");
+
+    let err = store
+        .history(
+            &item("cur:item"),
+            &HistoryQuery {
+                cursor: Some(garbage),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::BadCursor), "got {err:?}");
+
+    // Valid base64, but not a key this store made.
+    let err = store
+        .history(
+            &item("cur:item"),
+            &HistoryQuery {
+                cursor: Some(Cursor::encode("not a history position")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::BadCursor), "got {err:?}");
+}
+
+/// Checkpoints: absent, then forward only.
+pub async fn checkpoint_moves_forward_only(store: &dyn Store) {
+    let src = SourceId::new("tg-gold").unwrap();
+    assert_eq!(store.checkpoint(&src).await.unwrap(), None);
+
+    let cp = |id: u64, m: i64| Checkpoint {
+        source_id: src.clone(),
+        last_post_id: id,
+        updated_at: at(m),
+    };
+    store.advance_checkpoint(&cp(10, 1)).await.unwrap();
+    assert_eq!(store.checkpoint(&src).await.unwrap(), Some(cp(10, 1)));
+
+    // Older and equal checkpoints are ignored, without an error.
+    store.advance_checkpoint(&cp(5, 2)).await.unwrap();
+    store.advance_checkpoint(&cp(10, 3)).await.unwrap();
+    assert_eq!(store.checkpoint(&src).await.unwrap(), Some(cp(10, 1)));
+
+    store
+        .advance_checkpoint(&cp(2_000_000_000_000, 4))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.checkpoint(&src).await.unwrap(),
+        Some(cp(2_000_000_000_000, 4))
+    );
+
+    let other = SourceId::new("tg-other").unwrap();
+    assert_eq!(store.checkpoint(&other).await.unwrap(), None);
+}
+
+/// Amounts come back exactly as recorded: no float, no lost digits, no
+/// exponent notation.
+pub async fn decimal_amounts_round_trip(store: &dyn Store) {
+    let amounts = [
+        ("12500", "12500"),
+        ("0.1", "0.1"),
+        ("1234.56", "1234.56"),
+        ("12345678901234567890", "12345678901234567890"),
+        ("98765432109876543.21", "98765432109876543.21"),
+        ("12.500", "12.5"),
+        ("0.00000001", "0.00000001"),
+    ];
+    for (n, (amount, shown)) in amounts.iter().enumerate() {
+        let id = format!("dec:amount-{n}");
+        let o = obs(&id, "D", at(0), amount, 1);
+        store.record(&o).await.unwrap();
+        let got = store.latest_price(&item(&id)).await.unwrap().unwrap();
+        assert_eq!(got.price, o.price, "{amount}");
+        assert_eq!(got.price.amount.to_string(), *shown, "{amount}");
+        let history = all_history(store, &item(&id)).await;
+        assert_eq!(history[0].price.amount.to_string(), *shown, "{amount}");
+    }
+    let dzd = Observation {
+        price: money("1234.5", "DZD"),
+        ..obs("dec:dzd", "D", at(0), "1", 1)
+    };
+    store.record(&dzd).await.unwrap();
+    let got = store.latest_price(&item("dec:dzd")).await.unwrap().unwrap();
+    assert_eq!(got.price.currency.code(), "DZD");
+}
+
+/// Names in any script come back unchanged.
+pub async fn unicode_names_round_trip(store: &dyn Store) {
+    let names = [
+        ("uni:arabic", "ذهب عيار 21 — سعر الغرام"),
+        ("uni:cyrillic", "Золото 585 проба, грамм"),
+        ("uni:mixed", "Café ☕ «spécial» 500 g 🇩🇿"),
+    ];
+    for (id, name) in names {
+        store.record(&obs(id, name, at(0), "1", 1)).await.unwrap();
+    }
+    for (id, name) in names {
+        let got = store.latest_price(&item(id)).await.unwrap().unwrap();
+        assert_eq!(got.name, name);
+        assert_eq!(all_history(store, &item(id)).await[0].item_name, name);
+    }
+    let page = store.latest_prices(&LatestQuery::default()).await.unwrap();
+    let got: HashSet<&str> = page.items.iter().map(|l| l.name.as_str()).collect();
+    let want: HashSet<&str> = names.iter().map(|(_, n)| *n).collect();
+    assert_eq!(got, want);
+}
+
+/// Page provenance (URL and fetch time) and series survive a round trip.
+pub async fn provenance_and_series_round_trip(store: &dyn Store) {
+    let fetched = at(0) + Duration::milliseconds(123);
+    let source = SourceId::new("shop").unwrap();
+    let o = Observation::new(
+        source.clone(),
+        ItemId::for_source(&source, "RTX 4070 Super").unwrap(),
+        "RTX 4070 Super",
+        Some(SeriesId::new("rtx-4070").unwrap()),
+        money("649.99", "EUR"),
+        fetched,
+        Provenance::Page {
+            url: "https://shop.example/p/rtx-4070?ref=a&b=ü".into(),
+            fetched_at: fetched,
+        },
+    );
+    store.record(&o).await.unwrap();
+    assert_eq!(
+        store.latest_price(&o.item_id).await.unwrap(),
+        Some(latest(&o))
+    );
+    assert_eq!(all_history(store, &o.item_id).await, vec![o]);
+}
+
+/// Unknown items and sources read as empty, not as errors.
+pub async fn unknown_item_has_nothing(store: &dyn Store) {
+    let unknown = item("nobody:nothing");
+    assert_eq!(store.latest_price(&unknown).await.unwrap(), None);
+    let page = store
+        .history(&unknown, &HistoryQuery::default())
+        .await
+        .unwrap();
+    assert!(page.items.is_empty() && page.next_cursor.is_none());
+    let page = store.latest_prices(&LatestQuery::default()).await.unwrap();
+    assert!(page.items.is_empty() && page.next_cursor.is_none());
+}
+
+pub async fn ping_answers(store: &dyn Store) {
+    store.ping().await.unwrap();
+    assert!(["sqlite", "dynamodb"].contains(&store.backend()));
+}

@@ -1,0 +1,157 @@
+//! Local HTTP servers for source tests: the recorded demo pages, and a
+//! scripted server whose answers a test sets per path. Loopback only.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use pricehound::ingest::Ingestor;
+use pricehound::queue::memory::MemoryQueue;
+use pricehound::scrape::Scraper;
+use pricehound::sources::{Fetcher, SourcesConfig};
+use pricehound::store::Store;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use url::Url;
+
+/// Serves `router` on 127.0.0.1 (a free port) for the rest of the test.
+pub async fn serve(router: Router) -> Url {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    Url::parse(&format!("http://{addr}")).unwrap()
+}
+
+/// The default sources, pointed at the recorded demo pages.
+pub async fn demo_sources() -> SourcesConfig {
+    let base = serve(pricehound::demo::router()).await;
+    let mut sources = SourcesConfig::default_sources();
+    sources.rebase(&base);
+    sources
+}
+
+/// What the scripted server answers for one path-and-query.
+#[derive(Clone)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: String,
+    pub location: Option<String>,
+}
+
+impl Answer {
+    pub fn html(body: impl Into<String>) -> Self {
+        Answer {
+            status: StatusCode::OK,
+            body: body.into(),
+            location: None,
+        }
+    }
+    pub fn status(status: u16) -> Self {
+        Answer {
+            status: StatusCode::from_u16(status).unwrap(),
+            body: String::new(),
+            location: None,
+        }
+    }
+    pub fn redirect(to: &str) -> Self {
+        Answer {
+            status: StatusCode::FOUND,
+            body: String::new(),
+            location: Some(to.to_string()),
+        }
+    }
+}
+
+/// A server whose answers the test sets and changes; it records every request.
+#[derive(Clone, Default)]
+pub struct Scripted {
+    answers: Arc<Mutex<HashMap<String, Answer>>>,
+    pub requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl Scripted {
+    pub fn set(&self, path_and_query: &str, answer: Answer) {
+        self.answers
+            .lock()
+            .unwrap()
+            .insert(path_and_query.to_string(), answer);
+    }
+
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    pub async fn start(&self) -> Url {
+        let router = Router::new().fallback(answer).with_state(self.clone());
+        serve(router).await
+    }
+}
+
+async fn answer(State(s): State<Scripted>, req: Request) -> Response {
+    let key = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    s.requests.lock().unwrap().push(key.clone());
+    let found = s.answers.lock().unwrap().get(&key).cloned();
+    match found {
+        None => (StatusCode::NOT_FOUND, "no such page").into_response(),
+        Some(a) => {
+            let mut resp = Response::builder()
+                .status(a.status)
+                .header(header::CONTENT_TYPE, "text/html; charset=utf-8");
+            if let Some(l) = a.location {
+                resp = resp.header(header::LOCATION, l);
+            }
+            resp.body(Body::from(a.body)).unwrap()
+        }
+    }
+}
+
+/// A minimal channel preview page with the given posts `(id, text_html, iso_date)`,
+/// and an "older posts" link when `before` is set.
+pub fn channel_page(channel: &str, posts: &[(u64, &str, &str)], before: Option<u64>) -> String {
+    let more = before
+        .map(|b| format!(r#"<a href="/s/{channel}?before={b}" class="tme_messages_more js-messages_more" data-before="{b}"></a>"#))
+        .unwrap_or_default();
+    let posts: String = posts
+        .iter()
+        .map(|(id, text, date)| {
+            format!(
+                r#"<div class="tgme_widget_message_wrap js-widget_message_wrap"><div class="tgme_widget_message js-widget_message" data-post="{channel}/{id}"><div class="tgme_widget_message_bubble"><div class="tgme_widget_message_text js-message_text" dir="auto">{text}</div><div class="tgme_widget_message_footer"><a class="tgme_widget_message_date" href="https://t.me/{channel}/{id}"><time datetime="{date}" class="time">10:00</time></a></div></div></div></div>"#
+            )
+        })
+        .collect();
+    format!(
+        r#"<!DOCTYPE html><html><body><div class="tgme_channel_info"><div class="tgme_channel_info_header_title"><span>Test channel</span></div></div><section class="tgme_channel_history js-message_history">{more}{posts}</section></body></html>"#
+    )
+}
+
+/// Runs the real pipeline (scrape every group → queue → ingest) into `store`
+/// from the recorded pages; returns how many observations were ingested.
+pub async fn seed(store: Arc<dyn Store>) -> usize {
+    let sources = Arc::new(demo_sources().await);
+    let (queue, mut rx) = MemoryQueue::new();
+    let scraper = Scraper {
+        sources: sources.clone(),
+        fetcher: Fetcher::new(),
+        store: store.clone(),
+        queue: Arc::new(queue),
+    };
+    for group in sources.groups.keys() {
+        scraper.run_group(group).await.unwrap();
+    }
+    drop(scraper);
+    let ingestor = Ingestor::new(
+        store,
+        Arc::new(pricehound::bus::memory::MemoryBus::default()),
+    );
+    let mut n = 0;
+    while let Some(m) = rx.recv().await {
+        ingestor.ingest(&m).await.unwrap();
+        n += 1;
+    }
+    n
+}

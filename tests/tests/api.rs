@@ -1,0 +1,228 @@
+//! The REST API over the real Router and a SQLite store seeded by the real
+//! pipeline from recorded pages.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use pricehound::http::{AppState, router};
+use pricehound::sources::SourcesConfig;
+use pricehound::store::Store;
+use pricehound::store::sqlite::SqliteStore;
+use pricehound_tests::pages::seed;
+use serde_json::Value;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+async fn app() -> axum::Router {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    assert_eq!(seed(store.clone()).await, 72);
+    router(AppState {
+        store,
+        sources: Arc::new(SourcesConfig::default_sources()),
+    })
+}
+
+async fn get(app: &axum::Router, uri: &str) -> (StatusCode, Value) {
+    let resp = app
+        .clone()
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+    (status, json)
+}
+
+fn error_code(v: &Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or("<no error code>")
+}
+
+#[tokio::test]
+async fn health_names_the_store() {
+    let app = app().await;
+    let (s, v) = get(&app, "/api/health").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["status"], "ok");
+    assert_eq!(v["store"], "sqlite");
+}
+
+#[tokio::test]
+async fn sources_show_schedule_and_checkpoint() {
+    let app = app().await;
+    let (s, v) = get(&app, "/api/sources").await;
+    assert_eq!(s, StatusCode::OK);
+    let dz = v["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "tg-bijouterie-dz")
+        .unwrap();
+    assert_eq!(dz["kind"], "telegram_channel");
+    assert_eq!(dz["schedule"], "rate(15 minutes)");
+    assert_eq!(dz["last_post_id"], 120);
+}
+
+#[tokio::test]
+async fn prices_are_decimal_strings_filtered_and_paginated() {
+    let app = app().await;
+    let (s, v) = get(&app, "/api/prices?source=tg-zoloto-lombard").await;
+    assert_eq!(s, StatusCode::OK);
+    let prices = v["prices"].as_array().unwrap();
+    assert_eq!(prices.len(), 3, "585, 750 and 999 probes");
+    for p in prices {
+        assert_eq!(p["source_id"], "tg-zoloto-lombard");
+        assert!(
+            p["price"]["amount"].is_string(),
+            "money is a decimal string: {p}"
+        );
+        assert_eq!(p["price"]["currency"], "RUB");
+    }
+    let p999 = prices
+        .iter()
+        .find(|p| p["item_id"] == "tg-zoloto-lombard:999-proba")
+        .unwrap();
+    assert_eq!(p999["price"]["amount"], "9213.5", "the newest post's price");
+    assert_eq!(p999["link"], "https://t.me/zoloto_lombard_ru/240");
+
+    // Walk all 7 items two at a time.
+    let mut seen = Vec::new();
+    let mut uri = "/api/prices?limit=2".to_string();
+    loop {
+        let (s, v) = get(&app, &uri).await;
+        assert_eq!(s, StatusCode::OK);
+        for p in v["prices"].as_array().unwrap() {
+            seen.push(p["item_id"].as_str().unwrap().to_string());
+        }
+        match v["next_cursor"].as_str() {
+            Some(c) => uri = format!("/api/prices?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(seen, sorted, "ordered, no duplicates");
+    assert_eq!(seen.len(), 7);
+}
+
+#[tokio::test]
+async fn item_history_by_range_order_and_cursor() {
+    let app = app().await;
+    let id = "tg-bijouterie-dz:or-18k-casse";
+    let (s, v) = get(&app, &format!("/api/items/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["item"]["price"]["amount"], "13740");
+
+    let (s, v) = get(&app, &format!("/api/items/{id}/history")).await;
+    assert_eq!(s, StatusCode::OK);
+    let all = v["observations"].as_array().unwrap();
+    assert_eq!(all.len(), 10, "one price per price post");
+    let times: Vec<&str> = all
+        .iter()
+        .map(|o| o["observed_at"].as_str().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "ascending by default"
+    );
+
+    let (_, v) = get(&app, &format!("/api/items/{id}/history?order=desc&limit=3")).await;
+    let page1 = v["observations"].as_array().unwrap().clone();
+    assert_eq!(page1[0]["price"]["amount"], "13740");
+    let cursor = v["next_cursor"].as_str().unwrap().to_string();
+    let (_, v) = get(
+        &app,
+        &format!("/api/items/{id}/history?order=desc&limit=3&cursor={cursor}"),
+    )
+    .await;
+    let page2 = v["observations"].as_array().unwrap();
+    assert!(page2[0]["observed_at"].as_str() < page1[2]["observed_at"].as_str());
+
+    // from is inclusive, to exclusive.
+    let (_, v) = get(
+        &app,
+        &format!("/api/items/{id}/history?from=2026-11-19T00:00:00Z&to=2026-11-20T08:00:00Z"),
+    )
+    .await;
+    let obs = v["observations"].as_array().unwrap();
+    assert_eq!(obs.len(), 1);
+    assert_eq!(obs[0]["observed_at"], "2026-11-19T00:00:00Z");
+}
+
+#[tokio::test]
+async fn bad_parameters_are_400_with_a_message() {
+    let app = app().await;
+    let h = "/api/items/tg-bijouterie-dz:or-21k/history";
+    for (uri, needle) in [
+        ("/api/prices?limit=0".to_string(), "limit"),
+        ("/api/prices?limit=abc".to_string(), "limit"),
+        ("/api/prices?limit=1001".to_string(), "limit"),
+        ("/api/prices?source=Not%20An%20Id".to_string(), "source"),
+        ("/api/prices?cursor=%00%01".to_string(), "cursor"),
+        ("/api/prices?colour=red".to_string(), "colour"),
+        ("/api/prices?limit=1&limit=2".to_string(), "limit"),
+        (format!("{h}?from=yesterday"), "from"),
+        (format!("{h}?to=2026-13-45"), "to"),
+        (format!("{h}?from=2026-11-20&to=2026-11-01"), "before"),
+        (format!("{h}?order=sideways"), "order"),
+        (format!("{h}?cursor=!!!"), "cursor"),
+        ("/api/items/UPPER/history".to_string(), "item id"),
+        (format!("/api/prices?source={}", "a".repeat(5000)), "source"),
+    ] {
+        let (s, v) = get(&app, &uri).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}: {v}");
+        assert_eq!(error_code(&v), "bad_request", "{uri}");
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(msg.contains(needle), "{uri}: {msg}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_things_are_404_json() {
+    let app = app().await;
+    for (uri, code) in [
+        ("/api/items/tg-bijouterie-dz:platinum", "unknown_item"),
+        (
+            "/api/items/tg-bijouterie-dz:platinum/history",
+            "unknown_item",
+        ),
+        ("/api/prices?source=tg-nowhere", "unknown_source"),
+        ("/api/nothing", "not_found"),
+        ("/robots.txt", "not_found"),
+    ] {
+        let (s, v) = get(&app, uri).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{uri}");
+        assert_eq!(error_code(&v), code, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn web_page_and_cors() {
+    let app = app().await;
+    let resp = app
+        .clone()
+        .oneshot(Request::get("/").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let html = String::from_utf8(body.to_vec()).unwrap();
+    assert!(html.contains("<title>pricehound</title>"));
+    assert!(
+        !html.contains("innerHTML ="),
+        "scraped names never go through innerHTML"
+    );
+
+    let resp = app
+        .oneshot(
+            Request::get("/api/prices")
+                .header("origin", "https://example.org")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
+}
