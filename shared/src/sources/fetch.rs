@@ -59,7 +59,7 @@ impl Fetcher {
     pub async fn get_text(&self, url: &Url) -> Result<Fetched, FetchError> {
         let transport = |e: reqwest::Error| FetchError::Transport {
             url: url.to_string(),
-            message: e.without_url().to_string(),
+            message: error_chain(&e.without_url()),
         };
         let mut resp = self
             .client
@@ -97,6 +97,22 @@ impl Fetcher {
             body: String::from_utf8_lossy(&body).into_owned(),
         })
     }
+}
+
+/// "error sending request: connection refused": reqwest's own message hides
+/// the cause that says what to fix.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+        source = s.source();
+    }
+    msg
 }
 
 impl Default for Fetcher {
