@@ -28,9 +28,11 @@ fn price_changed(n: usize) -> DomainEvent {
         source_id: o.source_id.clone(),
         item_name: o.item_name.clone(),
         series: None,
-        old_price: (n % 2 == 0).then(|| money("10", "EUR")),
+        old_price: n.is_multiple_of(2).then(|| money("10", "EUR")),
         new_price: o.price.clone(),
-        percent_change: (n % 2 == 0).then(|| Decimal::from_str("-12.25").unwrap()),
+        percent_change: n
+            .is_multiple_of(2)
+            .then(|| Decimal::from_str("-12.25").unwrap()),
         observation_id: o.id.clone(),
         observed_at: o.observed_at,
         link: format!("https://t.me/eb/{n}"),

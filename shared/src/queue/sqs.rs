@@ -237,10 +237,8 @@ impl Queue for SqsQueue {
                 }),
             };
         }
-        if sent == 0 && too_large.is_empty() {
-            if let Some(reason) = fatal {
-                return Err(QueueError::Backend(reason));
-            }
+        if let (0, true, Some(reason)) = (sent, too_large.is_empty(), &fatal) {
+            return Err(QueueError::Backend(reason.clone()));
         }
         for (id, size) in &too_large {
             failed.push(id.clone());
