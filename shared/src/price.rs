@@ -30,6 +30,14 @@ pub struct ParsedPrice {
 
 /// Reads the first number in `text` as an amount, and a currency named
 /// anywhere in it (else the hint's).
+///
+/// ```
+/// use pricehound::price::{parse_price, PriceHints};
+/// let p = parse_price("12.500 лв.", PriceHints::default());
+/// assert_eq!(p.amount.unwrap().to_string(), "12500"); // not 12.5
+/// assert_eq!(p.currency.unwrap().code(), "BGN");
+/// assert_eq!(parse_price("Free", PriceHints::default()).amount, None); // never zero
+/// ```
 pub fn parse_price(text: &str, hints: PriceHints) -> ParsedPrice {
     let normalized = normalize(text);
     ParsedPrice {

@@ -17,6 +17,15 @@ pub struct ScheduleError {
     why: String,
 }
 
+/// A parsed schedule expression.
+///
+/// ```
+/// use pricehound::schedule::Schedule;
+/// let s: Schedule = "cron(0 8-20 * * ? *)".parse().unwrap();
+/// let next = s.next_after("2026-11-22T21:00:00Z".parse().unwrap()).unwrap();
+/// assert_eq!(next.to_rfc3339(), "2026-11-23T08:00:00+00:00");
+/// assert!("rate(5 minute)".parse::<Schedule>().is_err()); // EventBridge wants "minutes"
+/// ```
 #[derive(Clone)]
 pub struct Schedule {
     expr: String,
