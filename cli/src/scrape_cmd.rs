@@ -1,6 +1,7 @@
 use clap::Parser;
-use pricehound::sources::{Fetcher, scrape_source};
+use pricehound::sources::{Fetcher, ScrapeOutput, SourceConfig, scrape_source};
 use serde_json::json;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -16,9 +17,13 @@ pub struct Args {
     /// Read the recorded sample pages instead of the real site.
     #[arg(long)]
     demo: bool,
+    /// Output: text (field by field, for writing selectors) or json (one
+    /// object per line). Default: text on a terminal, JSON otherwise.
+    #[arg(long, value_parser = ["text", "json"])]
+    format: Option<String>,
 }
 
-/// Prints one JSON line per observation, then a summary line. Nothing is stored.
+/// Scrapes one source and prints what it yields. Nothing is stored.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut sources = crate::load_sources(args.sources.as_deref())?;
     if args.demo {
@@ -33,6 +38,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     };
     let out = scrape_source(source, &Fetcher::new(), args.after).await?;
+    let json = match args.format.as_deref() {
+        Some("json") => true,
+        Some(_) => false,
+        None => !std::io::stdout().is_terminal(),
+    };
+    if json {
+        print_json(source, &out);
+    } else {
+        print_text(source, &out);
+    }
+    Ok(())
+}
+
+fn print_json(source: &SourceConfig, out: &ScrapeOutput) {
     for o in &out.observations {
         println!(
             "{}",
@@ -40,12 +59,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 "item_id": o.item_id,
                 "name": o.item_name,
                 "series": o.series,
-                "amount": o.price.amount.to_string(),
-                "currency": o.price.currency,
+                "amount": o.price.as_ref().map(|p| p.amount.to_string()),
+                "currency": o.price.as_ref().map(|p| p.currency),
+                "availability": o.availability,
+                "url": o.details.url,
+                "image": o.details.image,
+                "brand": o.details.brand,
                 "observed_at": o.observed_at,
                 "provenance": o.provenance,
             })
         );
+    }
+    for r in &out.rejected {
+        println!("{}", json!({"rejected": r.name, "reason": r.reason}));
     }
     println!(
         "{}",
@@ -53,12 +79,66 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             "summary": {
                 "source_id": source.id,
                 "observations": out.observations.len(),
+                "rejected": out.rejected.len(),
                 "posts_read": out.posts_read,
                 "posts_without_price": out.posts_without_price,
                 "pages_fetched": out.pages_fetched,
                 "checkpoint": out.checkpoint,
+                "notes": out.notes,
             }
         })
     );
-    Ok(())
+}
+
+/// Field by field, with the raw text each selector found, so a user can
+/// tune selectors for a new shop without reading code.
+fn print_text(source: &SourceConfig, out: &ScrapeOutput) {
+    let raw: std::collections::HashMap<&str, &pricehound::sources::Listing> =
+        out.listings.iter().map(|l| (l.name.as_str(), l)).collect();
+    for (i, o) in out.observations.iter().enumerate() {
+        println!("[{}] {}", i + 1, o.item_name);
+        println!("    item id       {}", o.item_id);
+        match (
+            &o.price,
+            raw.get(o.item_name.as_str())
+                .and_then(|l| l.price_text.as_deref()),
+        ) {
+            (Some(p), Some(t)) => println!("    price         {p}   (from {t:?})"),
+            (Some(p), None) => println!("    price         {p}"),
+            (None, t) => println!(
+                "    price         none{}",
+                t.map(|t| format!("   (from {t:?})")).unwrap_or_default()
+            ),
+        }
+        println!("    availability  {}", o.availability.as_str());
+        for (label, v) in [
+            ("url", &o.details.url),
+            ("image", &o.details.image),
+            ("brand", &o.details.brand),
+        ] {
+            if let Some(v) = v {
+                println!("    {label:<13} {v}");
+            }
+        }
+        if let Some(s) = &o.series {
+            println!("    series        {s}");
+        }
+        println!("    observed at   {}", o.observed_at);
+    }
+    for r in &out.rejected {
+        println!("[rejected] {}: {}", r.name, r.reason);
+    }
+    for n in &out.notes {
+        println!("[note] {n}");
+    }
+    println!(
+        "\n{}: {} observation(s), {} rejected, {} page(s) fetched{}",
+        source.id,
+        out.observations.len(),
+        out.rejected.len(),
+        out.pages_fetched,
+        out.checkpoint
+            .map(|c| format!(", checkpoint {c}"))
+            .unwrap_or_default()
+    );
 }

@@ -87,56 +87,78 @@ fn scrape_prints_what_a_source_yields_without_storing() {
     );
 }
 
+/// Kills the child if the test fails before it exits, so no server outlives the test.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn serve_demo_answers_then_stops_cleanly_on_sigterm() {
     let dir = std::env::temp_dir().join(format!("pricehound-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut child = bin()
-        .args([
-            "serve",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--db",
-        ])
-        .arg(dir.join("p.db"))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut child = KillOnDrop(
+        bin()
+            .args([
+                "serve",
+                "--demo",
+                "--listen",
+                "127.0.0.1:0",
+                "--log-format",
+                "json",
+                "--db",
+            ])
+            .arg(dir.join("p.db"))
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    // Read stderr on a thread so every wait below has a deadline.
+    let stderr = BufReader::new(child.0.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
     let deadline = Instant::now() + Duration::from_secs(60);
-    let mut lines = stderr.lines();
-    let mut scraped = false;
     let mut logs = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
+    let gold = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no gold group scrape within 60 s: {logs:#?}"));
         logs.push(line.clone());
         if line.contains("group scraped") {
-            scraped = true;
             let v: serde_json::Value = serde_json::from_str(&line).expect("logs are JSON lines");
-            assert_eq!(v["observations"], 72, "{line}");
-            break;
+            if v["group"] == "gold" {
+                break v;
+            }
         }
-        assert!(
-            Instant::now() < deadline,
-            "no scrape within 60 s: {logs:#?}"
-        );
-    }
-    assert!(scraped, "{logs:#?}");
+    };
+    assert_eq!(gold["sources_ok"], gold["sources"], "{gold}");
+    // 72 prices from the two recorded channels, plus the spot price.
+    assert!(gold["observations"].as_u64().unwrap() >= 72, "{gold}");
+
     // SIGTERM, as systemd or a container runtime sends it.
     let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let exit = child.wait().unwrap();
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    assert!(exit.success(), "exit {exit:?}: {rest:#?}");
-    assert!(
-        rest.iter().any(|l| l.contains("stopped cleanly")),
-        "{rest:#?}"
-    );
+    let mut stopped = false;
+    while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        stopped |= line.contains("stopped cleanly");
+        logs.push(line);
+    }
+    let exit = child.0.wait().unwrap();
+    assert!(exit.success(), "exit {exit:?}: {logs:#?}");
+    assert!(stopped, "{logs:#?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

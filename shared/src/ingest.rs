@@ -90,32 +90,37 @@ impl Ingestor {
     }
 }
 
-/// The event for a newly stored observation, if it changed the item's price.
+/// The event for a newly stored observation, if it changed the item's
+/// price or availability (or the item is new).
 fn price_change(obs: &Observation, recorded: &Recorded) -> Option<PriceChanged> {
     if !recorded.became_latest {
         return None;
     }
-    let old = recorded
-        .previous
-        .as_ref()
-        .map(|p: &LatestPrice| p.price.clone());
-    if old.as_ref() == Some(&obs.price) {
+    let previous: Option<&LatestPrice> = recorded.previous.as_ref();
+    let old_price = previous.and_then(|p| p.price.clone());
+    let old_availability = previous.map(|p| p.availability);
+    if previous.is_some() && old_price == obs.price && old_availability == Some(obs.availability) {
         return None;
     }
-    let percent_change = old.as_ref().and_then(|o| {
-        (o.currency == obs.price.currency && !o.amount.is_zero())
-            .then(|| ((obs.price.amount - o.amount) / o.amount * Decimal::ONE_HUNDRED).round_dp(2))
-    });
+    let percent_change = match (&old_price, &obs.price) {
+        (Some(o), Some(n)) if o.currency == n.currency && !o.amount.is_zero() => {
+            Some(((n.amount - o.amount) / o.amount * Decimal::ONE_HUNDRED).round_dp(2))
+        }
+        _ => None,
+    };
     Some(PriceChanged {
         item_id: obs.item_id.clone(),
         source_id: obs.source_id.clone(),
         item_name: obs.item_name.clone(),
         series: obs.series.clone(),
-        old_price: old,
+        new_item: previous.is_none(),
+        old_price,
         new_price: obs.price.clone(),
+        old_availability,
+        availability: obs.availability,
         percent_change,
         observation_id: obs.id.clone(),
         observed_at: obs.observed_at,
-        link: obs.provenance.link(TELEGRAM_LINK_BASE),
+        link: obs.link(TELEGRAM_LINK_BASE),
     })
 }

@@ -94,9 +94,15 @@ pub async fn serve(
                 };
                 let wait = (next - Utc::now()).to_std().unwrap_or_default();
                 tracing::debug!(group = %name, next = %next, "next scrape");
+                let shutting_down = *stop.borrow();
+                if shutting_down {
+                    break;
+                }
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => run_group(&scraper, &name, &mut stop).await,
-                    _ = stop.changed() => break,
+                    // wait_for, not changed(): an interrupted scrape already
+                    // consumed the change notification.
+                    _ = stopped(&mut stop) => break,
                 }
             }
         });
@@ -112,7 +118,7 @@ pub async fn serve(
 
     let mut server_stop = stop_rx.clone();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let _ = server_stop.changed().await;
+        stopped(&mut server_stop).await;
     });
     let server = tokio::spawn(async move { server.await });
 
@@ -129,6 +135,12 @@ pub async fn serve(
     Ok(())
 }
 
+/// Resolves once shutdown has begun, even if this receiver already saw the
+/// change (`changed()` would then wait for the next one, forever).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopped| *stopped).await;
+}
+
 async fn run_group(scraper: &Scraper, name: &str, stop: &mut watch::Receiver<bool>) {
     tokio::select! {
         report = scraper.run_group(name) => match report {
@@ -139,7 +151,7 @@ async fn run_group(scraper: &Scraper, name: &str, stop: &mut watch::Receiver<boo
             }
             Err(e) => tracing::error!(group = %name, error = %e, "group run failed"),
         },
-        _ = stop.changed() => tracing::info!(group = %name, "scrape interrupted by shutdown; its checkpoint did not move"),
+        _ = stopped(stop) => tracing::info!(group = %name, "scrape interrupted by shutdown; its checkpoint did not move"),
     }
 }
 

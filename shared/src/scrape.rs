@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::domain::{Checkpoint, SourceId};
+use crate::domain::{Checkpoint, SourceId, SourceRun};
 use crate::queue::{Queue, QueueMessage};
 use crate::sources::{Fetcher, ScrapeOutput, SourceConfig, SourcesConfig, scrape_source};
 use crate::store::Store;
@@ -27,6 +27,8 @@ pub struct SourceReport {
     pub source_id: SourceId,
     pub ok: bool,
     pub observations: usize,
+    /// Listings dropped by the source's filters or without a price.
+    pub rejected: usize,
     pub posts_read: u32,
     pub posts_without_price: u32,
     pub pages_fetched: u32,
@@ -73,11 +75,27 @@ impl Scraper {
         let started = Instant::now();
         let result = self.try_run_source(source).await;
         let elapsed_ms = started.elapsed().as_millis();
+        let run = SourceRun {
+            source_id: source.id.clone(),
+            at: Utc::now(),
+            outcome: match &result {
+                Ok(out) => Ok(out.observations.len() as u32),
+                Err(e) => Err(format!("{e:#}")),
+            },
+        };
+        // Health is bookkeeping: failing to record it must not fail the run.
+        if let Err(e) = self.store.record_source_run(&run).await {
+            tracing::warn!(source_id = %source.id, error = %e, "could not record source health");
+        }
         match result {
             Ok(out) => {
+                for r in &out.rejected {
+                    tracing::debug!(source_id = %source.id, name = %r.name, reason = %r.reason, "listing rejected");
+                }
                 tracing::info!(
                     source_id = %source.id,
                     observations = out.observations.len(),
+                    rejected = out.rejected.len(),
                     posts_read = out.posts_read,
                     posts_without_price = out.posts_without_price,
                     pages = out.pages_fetched,
@@ -88,6 +106,7 @@ impl Scraper {
                     source_id: source.id.clone(),
                     ok: true,
                     observations: out.observations.len(),
+                    rejected: out.rejected.len(),
                     posts_read: out.posts_read,
                     posts_without_price: out.posts_without_price,
                     pages_fetched: out.pages_fetched,
@@ -96,15 +115,16 @@ impl Scraper {
                 }
             }
             Err(e) => {
-                tracing::warn!(source_id = %source.id, error = %e, elapsed_ms, "source failed");
+                tracing::warn!(source_id = %source.id, error = %format!("{e:#}"), elapsed_ms, "source failed");
                 SourceReport {
                     source_id: source.id.clone(),
                     ok: false,
                     observations: 0,
+                    rejected: 0,
                     posts_read: 0,
                     posts_without_price: 0,
                     pages_fetched: 0,
-                    error: Some(e.to_string()),
+                    error: Some(format!("{e:#}")),
                     elapsed_ms,
                 }
             }

@@ -11,7 +11,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use pricehound::domain::{
-    Checkpoint, Currency, ItemId, LatestPrice, Money, Observation, Provenance, SeriesId, SourceId,
+    Availability, Checkpoint, Currency, ItemDetails, ItemId, LatestPrice, Money, Observation,
+    Provenance, SeriesId, SeriesSummary, SourceHealth, SourceId, SourceRun,
 };
 use pricehound::store::{Cursor, HistoryQuery, LatestQuery, Order, Page, Store, StoreError};
 use rust_decimal::Decimal;
@@ -34,6 +35,12 @@ macro_rules! conformance_suite {
             decimal_amounts_round_trip,
             unicode_names_round_trip,
             provenance_and_series_round_trip,
+            unpriced_out_of_stock_becomes_latest,
+            details_round_trip,
+            series_observations_filter_by_series_and_window,
+            list_series_counts_items_per_series,
+            source_health_tracks_runs,
+            unknown_source_has_no_health,
             unknown_item_has_nothing,
             ping_answers,
         );
@@ -546,17 +553,18 @@ pub async fn decimal_amounts_round_trip(store: &dyn Store) {
         store.record(&o).await.unwrap();
         let got = store.latest_price(&item(&id)).await.unwrap().unwrap();
         assert_eq!(got.price, o.price, "{amount}");
-        assert_eq!(got.price.amount.to_string(), *shown, "{amount}");
+        assert_eq!(got.price.unwrap().amount.to_string(), *shown, "{amount}");
         let history = all_history(store, &item(&id)).await;
-        assert_eq!(history[0].price.amount.to_string(), *shown, "{amount}");
+        let stored = history[0].price.as_ref().expect("a priced observation");
+        assert_eq!(stored.amount.to_string(), *shown, "{amount}");
     }
     let dzd = Observation {
-        price: money("1234.5", "DZD"),
+        price: Some(money("1234.5", "DZD")),
         ..obs("dec:dzd", "D", at(0), "1", 1)
     };
     store.record(&dzd).await.unwrap();
     let got = store.latest_price(&item("dec:dzd")).await.unwrap().unwrap();
-    assert_eq!(got.price.currency.code(), "DZD");
+    assert_eq!(got.price.unwrap().currency.code(), "DZD");
 }
 
 /// Names in any script come back unchanged.
@@ -602,6 +610,337 @@ pub async fn provenance_and_series_round_trip(store: &dyn Store) {
         Some(latest(&o))
     );
     assert_eq!(all_history(store, &o.item_id).await, vec![o]);
+}
+
+/// An out-of-stock page shows no price: the observation is stored without
+/// one (never a zero, never the old price), becomes latest like any newer
+/// observation, and a later priced observation brings the price back.
+pub async fn unpriced_out_of_stock_becomes_latest(store: &dyn Store) {
+    let id = "stock:gpu";
+    let in_stock = obs(id, "GPU", at(0), "499.90", 1).with_availability(Availability::InStock);
+    let gone = obs(id, "GPU", at(5), "0", 2)
+        .without_price()
+        .with_availability(Availability::OutOfStock);
+    let back = obs(id, "GPU", at(9), "479", 3).with_availability(Availability::InStock);
+
+    store.record(&in_stock).await.unwrap();
+    let r = store.record(&gone).await.unwrap();
+    assert!(
+        r.inserted && r.became_latest,
+        "an unpriced observation is newer"
+    );
+    assert_eq!(r.previous, Some(latest(&in_stock)));
+    let now = store.latest_price(&item(id)).await.unwrap().unwrap();
+    assert_eq!(now.price, None, "no price shown, none stored");
+    assert_eq!(now.availability, Availability::OutOfStock);
+    assert_eq!(now, latest(&gone));
+    let page = store.latest_prices(&LatestQuery::default()).await.unwrap();
+    assert_eq!(page.items, vec![latest(&gone)]);
+
+    // An older priced observation arriving late does not hide the stock-out.
+    let late = obs(id, "GPU", at(3), "489", 4).with_availability(Availability::InStock);
+    let r = store.record(&late).await.unwrap();
+    assert!(!r.became_latest);
+    assert_eq!(r.previous, Some(latest(&gone)));
+
+    let r = store.record(&back).await.unwrap();
+    assert!(r.became_latest);
+    assert_eq!(r.previous, Some(latest(&gone)), "previous had no price");
+    assert_eq!(
+        store.latest_price(&item(id)).await.unwrap(),
+        Some(latest(&back))
+    );
+    assert_eq!(
+        all_history(store, &item(id)).await,
+        vec![in_stock, late, gone, back]
+    );
+
+    // An item first seen without a price.
+    let first = obs("stock:new", "New", at(1), "0", 1).without_price();
+    let r = store.record(&first).await.unwrap();
+    assert_eq!(
+        (r.inserted, r.became_latest, r.previous),
+        (true, true, None)
+    );
+    let now = store.latest_price(&first.item_id).await.unwrap().unwrap();
+    assert_eq!((now.price, now.availability), (None, Availability::Unknown));
+}
+
+/// Item details (own page, image, brand) round-trip on history and latest;
+/// a newer observation without them clears them from latest.
+pub async fn details_round_trip(store: &dyn Store) {
+    let id = "det:item";
+    let full = ItemDetails {
+        url: Some("https://shop.example/p/42?ref=a&b=ü".into()),
+        image: Some("https://cdn.example/img/42.jpg".into()),
+        brand: Some("Äcme «Brand»".into()),
+    };
+    let url_only = ItemDetails {
+        url: Some("https://shop.example/p/42".into()),
+        ..Default::default()
+    };
+    let a = obs(id, "Item", at(0), "10", 1).with_details(full.clone());
+    let b = obs(id, "Item", at(1), "11", 2).with_details(url_only.clone());
+    let c = obs(id, "Item", at(2), "12", 3);
+
+    store.record(&a).await.unwrap();
+    let now = store.latest_price(&item(id)).await.unwrap().unwrap();
+    assert_eq!(now.details, full);
+    assert_eq!(now, latest(&a));
+
+    store.record(&b).await.unwrap();
+    let now = store.latest_price(&item(id)).await.unwrap().unwrap();
+    assert_eq!(now.details, url_only, "image and brand do not linger");
+
+    let r = store.record(&c).await.unwrap();
+    assert_eq!(r.previous, Some(latest(&b)));
+    let now = store.latest_price(&item(id)).await.unwrap().unwrap();
+    assert!(now.details.is_empty(), "got {:?}", now.details);
+    assert_eq!(now, latest(&c));
+
+    assert_eq!(all_history(store, &item(id)).await, vec![a, b, c]);
+}
+
+fn in_series(o: Observation, series: &str) -> Observation {
+    Observation {
+        series: Some(SeriesId::new(series).unwrap()),
+        ..o
+    }
+}
+
+/// `series_observations`: the series' observations in `[from, to)`, newest
+/// first, across items and sources; nothing of other series, nothing
+/// without a series.
+pub async fn series_observations_filter_by_series_and_window(store: &dyn Store) {
+    let gold = SeriesId::new("gold-18k").unwrap();
+    let mut recorded = Vec::new();
+    for m in 0..10 {
+        // Two sources take turns; each minute is unique, so the order is total.
+        let id = if m % 2 == 0 {
+            "jeweler-a:gold"
+        } else {
+            "jeweler-b:gold"
+        };
+        recorded.push(in_series(
+            obs(id, "Gold 18k", at(m), &format!("9{m}.5"), m as u64 + 1),
+            "gold-18k",
+        ));
+    }
+    // An unpriced observation of the series is part of it too.
+    recorded.push(
+        in_series(
+            obs(
+                "jeweler-c:gold",
+                "Gold",
+                at(4) + Duration::seconds(30),
+                "0",
+                1,
+            ),
+            "gold-18k",
+        )
+        .without_price()
+        .with_availability(Availability::OutOfStock),
+    );
+    // Another series, and observations without one, at the same times.
+    let others = [
+        in_series(
+            obs("jeweler-a:gold-21k", "Gold 21k", at(3), "120", 50),
+            "gold-21k",
+        ),
+        obs("jeweler-a:silver", "Silver", at(4), "1", 51),
+        // The same item as a series observation, but this one has no series.
+        obs(
+            "jeweler-a:gold",
+            "Gold 18k",
+            at(5) + Duration::seconds(1),
+            "95",
+            52,
+        ),
+    ];
+    for o in recorded.iter().chain(others.iter()) {
+        store.record(o).await.unwrap();
+    }
+
+    let mut want: Vec<Observation> = recorded
+        .iter()
+        .filter(|o| o.observed_at >= at(2) && o.observed_at < at(7))
+        .cloned()
+        .collect();
+    want.sort_by_key(|o| std::cmp::Reverse(o.observed_at));
+    assert_eq!(want.len(), 6, "minutes 2, 3, 4, 4:30, 5, 6");
+    let got = store
+        .series_observations(&gold, at(2), at(7))
+        .await
+        .unwrap();
+    assert_eq!(got, want, "from inclusive, to exclusive, newest first");
+
+    let all = store
+        .series_observations(&gold, at(-60), at(60))
+        .await
+        .unwrap();
+    assert_eq!(all.len(), recorded.len());
+    assert!(
+        all.windows(2).all(|w| w[0].observed_at > w[1].observed_at),
+        "newest first"
+    );
+    assert!(all.iter().all(|o| o.series.as_ref() == Some(&gold)));
+
+    let k21 = store
+        .series_observations(&SeriesId::new("gold-21k").unwrap(), at(0), at(10))
+        .await
+        .unwrap();
+    assert_eq!(k21, vec![others[0].clone()]);
+
+    let none = store
+        .series_observations(&SeriesId::new("no-such-series").unwrap(), at(0), at(10))
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    // Empty and reversed windows are empty, not errors.
+    for (from, to) in [(at(3), at(3)), (at(7), at(2))] {
+        assert!(
+            store
+                .series_observations(&gold, from, to)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
+
+/// `list_series`: every series with an item, by id, counting each item once
+/// however often it was observed or redelivered.
+pub async fn list_series_counts_items_per_series(store: &dyn Store) {
+    assert_eq!(store.list_series().await.unwrap(), vec![]);
+    let plan = [
+        ("jeweler-a:gold", "gold-18k"),
+        ("jeweler-b:gold", "gold-18k"),
+        ("jeweler-c:gold-18", "gold-18k"),
+        ("market:rtx-1", "rtx-4070"),
+        ("shop:rtx", "rtx-4070"),
+        ("jeweler-a:gold-21", "gold-21k"),
+    ];
+    for (n, (id, series)) in plan.iter().enumerate() {
+        // Three observations per item, one of them delivered twice, in an
+        // order where the second to arrive is older.
+        for (m, post) in [(5, 2), (1, 1), (9, 3), (9, 3)] {
+            let o = in_series(obs(id, "X", at(n as i64 * 10 + m), "1", post), series);
+            store.record(&o).await.unwrap();
+        }
+    }
+    // Items without a series are in no series.
+    store
+        .record(&obs("jeweler-a:silver", "Silver", at(0), "1", 1))
+        .await
+        .unwrap();
+
+    let summary = |s: &str, items| SeriesSummary {
+        series: SeriesId::new(s).unwrap(),
+        items,
+    };
+    assert_eq!(
+        store.list_series().await.unwrap(),
+        vec![
+            summary("gold-18k", 3),
+            summary("gold-21k", 1),
+            summary("rtx-4070", 2)
+        ],
+        "ordered by series id, items counted once"
+    );
+}
+
+/// Source health over ok → err → err → ok: failures count up and reset,
+/// runs always count, the last error stays visible after a success.
+pub async fn source_health_tracks_runs(store: &dyn Store) {
+    let src = SourceId::new("shop-health").unwrap();
+    let run = |m: i64, outcome: Result<u32, String>| SourceRun {
+        source_id: src.clone(),
+        at: at(m) + Duration::milliseconds(m * 7),
+        outcome,
+    };
+    let health = |ok: Option<i64>, err: Option<(i64, &str)>, fails, seen, runs| SourceHealth {
+        source_id: src.clone(),
+        last_success_at: ok.map(|m| at(m) + Duration::milliseconds(m * 7)),
+        last_error_at: err.map(|(m, _)| at(m) + Duration::milliseconds(m * 7)),
+        last_error: err.map(|(_, e)| e.to_string()),
+        consecutive_failures: fails,
+        items_seen: seen,
+        runs,
+    };
+
+    store.record_source_run(&run(1, Ok(12))).await.unwrap();
+    assert_eq!(
+        store.source_health(&src).await.unwrap(),
+        Some(health(Some(1), None, 0, 12, 1))
+    );
+    store
+        .record_source_run(&run(2, Err("HTTP 503 from shop.example".into())))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.source_health(&src).await.unwrap(),
+        Some(health(
+            Some(1),
+            Some((2, "HTTP 503 from shop.example")),
+            1,
+            12,
+            2
+        ))
+    );
+    let message = "selector `.price` matched nothing — «ü»";
+    store
+        .record_source_run(&run(3, Err(message.into())))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.source_health(&src).await.unwrap(),
+        Some(health(Some(1), Some((3, message)), 2, 12, 3))
+    );
+    store.record_source_run(&run(4, Ok(0))).await.unwrap();
+    assert_eq!(
+        store.source_health(&src).await.unwrap(),
+        Some(health(Some(4), Some((3, message)), 0, 0, 4)),
+        "a success resets the failures and keeps the last error"
+    );
+
+    // A source that has only failed.
+    let broken = SourceId::new("broken").unwrap();
+    store
+        .record_source_run(&SourceRun {
+            source_id: broken.clone(),
+            at: at(5),
+            outcome: Err("timeout".into()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.source_health(&broken).await.unwrap(),
+        Some(SourceHealth {
+            source_id: broken,
+            last_success_at: None,
+            last_error_at: Some(at(5)),
+            last_error: Some("timeout".into()),
+            consecutive_failures: 1,
+            items_seen: 0,
+            runs: 1,
+        })
+    );
+}
+
+/// A source that never ran has no health record.
+pub async fn unknown_source_has_no_health(store: &dyn Store) {
+    let src = SourceId::new("never-ran").unwrap();
+    assert_eq!(store.source_health(&src).await.unwrap(), None);
+    // Another source's runs do not make it known.
+    store
+        .record_source_run(&SourceRun {
+            source_id: SourceId::new("never-ran-2").unwrap(),
+            at: at(0),
+            outcome: Ok(1),
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.source_health(&src).await.unwrap(), None);
 }
 
 /// Unknown items and sources read as empty, not as errors.

@@ -129,10 +129,20 @@ pub fn channel_page(channel: &str, posts: &[(u64, &str, &str)], before: Option<u
     )
 }
 
+/// The default sources restricted to the two recorded Telegram channels, so
+/// counts in tests do not move when other sources are added.
+pub async fn channel_sources() -> SourcesConfig {
+    let mut sources = demo_sources().await;
+    sources
+        .sources
+        .retain(|s| matches!(s.kind, pricehound::sources::SourceKind::TelegramChannel(_)));
+    sources
+}
+
 /// Runs the real pipeline (scrape every group → queue → ingest) into `store`
-/// from the recorded pages; returns how many observations were ingested.
+/// from the recorded channel pages; returns how many observations were ingested.
 pub async fn seed(store: Arc<dyn Store>) -> usize {
-    let sources = Arc::new(demo_sources().await);
+    let sources = Arc::new(channel_sources().await);
     let (queue, mut rx) = MemoryQueue::new();
     let scraper = Scraper {
         sources: sources.clone(),

@@ -226,3 +226,77 @@ async fn web_page_and_cors() {
         .unwrap();
     assert_eq!(resp.headers()["access-control-allow-origin"], "*");
 }
+
+#[tokio::test]
+async fn series_are_listed_with_item_counts() {
+    let app = app().await;
+    let (s, v) = get(&app, "/api/series").await;
+    assert_eq!(s, StatusCode::OK);
+    let series = v["series"].as_array().unwrap();
+    let find = |id: &str| series.iter().find(|x| x["series"] == id).cloned();
+    assert_eq!(
+        find("gold-18k").unwrap()["items"],
+        2,
+        "18K cassé and 18K neuf"
+    );
+    assert_eq!(find("gold-585").unwrap()["items"], 1);
+}
+
+#[tokio::test]
+async fn series_stats_over_a_window() {
+    let app = app().await;
+    let (s, v) = get(&app, "/api/series/gold-18k/stats?window=30d&to=2026-11-22").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let st = &v["stats"];
+    assert_eq!(st["currency"], "DZD");
+    assert_eq!(
+        st["count"], 2,
+        "two items, each counted once at its newest price"
+    );
+    assert_eq!(st["min"], "13740");
+    assert_eq!(st["max"], "15440");
+    assert_eq!(st["median"], "14590");
+    assert!(st["outliers"].as_array().unwrap().is_empty());
+
+    // A window with no prices: the series exists, the stats are null.
+    let (s, v) = get(&app, "/api/series/gold-18k/stats?window=1d&to=2026-01-01").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(v["stats"].is_null());
+
+    for (uri, status) in [
+        ("/api/series/gold-99k/stats", StatusCode::NOT_FOUND),
+        (
+            "/api/series/gold-18k/stats?window=7",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/series/gold-18k/stats?window=900d",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/series/gold-18k/stats?to=soon",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("/api/series/Gold%2018k/stats", StatusCode::BAD_REQUEST),
+    ] {
+        let (s, v) = get(&app, uri).await;
+        assert_eq!(s, status, "{uri}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn sources_show_health_after_a_run() {
+    let app = app().await;
+    let (_, v) = get(&app, "/api/sources").await;
+    let dz = v["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "tg-bijouterie-dz")
+        .unwrap()
+        .clone();
+    let h = &dz["health"];
+    assert!(h["last_success_at"].is_string(), "{dz}");
+    assert_eq!(h["consecutive_failures"], 0);
+    assert_eq!(h["items_seen"], 30);
+}

@@ -9,6 +9,7 @@ use aws_sdk_eventbridge::types::Target;
 use aws_sdk_sqs::types::QueueAttributeName;
 use pricehound::bus::eventbridge::EventBridgeBus;
 use pricehound::bus::{Bus, BusError, DomainEvent, EVENT_SOURCE, PriceChanged};
+use pricehound::domain::{Availability, SeriesId};
 use pricehound_tests::conformance::{at, money, obs};
 use pricehound_tests::services::{
     create_queue, eventbridge_client, receive_bodies, sqs_client, unique_name,
@@ -27,9 +28,19 @@ fn price_changed(n: usize) -> DomainEvent {
         item_id: o.item_id.clone(),
         source_id: o.source_id.clone(),
         item_name: o.item_name.clone(),
-        series: None,
+        series: n
+            .is_multiple_of(3)
+            .then(|| SeriesId::new("gold-18k").unwrap()),
+        new_item: n % 4 == 1,
         old_price: n.is_multiple_of(2).then(|| money("10", "EUR")),
-        new_price: o.price.clone(),
+        // Every fifth event: the item went out of stock, no price shown.
+        new_price: (n % 5 != 4).then(|| o.price.clone()).flatten(),
+        old_availability: (n % 4 != 1).then_some(Availability::InStock),
+        availability: if n % 5 == 4 {
+            Availability::OutOfStock
+        } else {
+            Availability::InStock
+        },
         percent_change: n
             .is_multiple_of(2)
             .then(|| Decimal::from_str("-12.25").unwrap()),

@@ -14,7 +14,7 @@ use pricehound::scrape::Scraper;
 use pricehound::sources::Fetcher;
 use pricehound::store::Store;
 use pricehound::store::sqlite::SqliteStore;
-use pricehound_tests::pages::{demo_sources, seed};
+use pricehound_tests::pages::{channel_sources, seed};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,7 +44,7 @@ async fn api_event(name: &str, app: &axum::Router) -> (u16, Value) {
 async fn every_sample_event_has_the_outcome_it_shows() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
     seed(store.clone()).await;
-    let sources = Arc::new(demo_sources().await);
+    let sources = Arc::new(channel_sources().await);
     let app = router(AppState {
         store: store.clone(),
         sources: sources.clone(),
@@ -169,7 +169,7 @@ async fn every_sample_event_has_the_outcome_it_shows() {
                     .await
                     .unwrap()
                     .unwrap();
-                assert_eq!(latest.price.amount.to_string(), "13740");
+                assert_eq!(latest.price.as_ref().unwrap().amount.to_string(), "13740");
                 assert!(
                     fresh
                         .latest_price(&"tg-bijouterie-dz:or-24k".parse().unwrap())

@@ -5,7 +5,7 @@
 use pricehound::local::{ServeOptions, serve};
 use pricehound::store::sqlite::SqliteStore;
 use pricehound::store::{HistoryQuery, LatestQuery, Store};
-use pricehound_tests::pages::demo_sources;
+use pricehound_tests::pages::channel_sources;
 use std::time::Duration;
 
 fn temp_db(name: &str) -> std::path::PathBuf {
@@ -17,7 +17,7 @@ fn temp_db(name: &str) -> std::path::PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_scrapes_ingests_serves_and_drains_on_shutdown() {
     let db = temp_db("e2e");
-    let sources = demo_sources().await;
+    let sources = channel_sources().await;
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let opts = ServeOptions {

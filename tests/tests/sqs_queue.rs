@@ -1,18 +1,33 @@
 //! The SQS queue adapter against moto: batching, size limits, errors.
 
+use pricehound::domain::{Availability, ItemDetails};
 use pricehound::queue::sqs::{MAX_MESSAGE_BYTES, SqsQueue};
 use pricehound::queue::{Queue, QueueError, QueueMessage};
 use pricehound_tests::conformance::{at, obs};
 use pricehound_tests::services::{create_queue, receive_bodies, sqs_client};
 
+/// Observation `n`; every fifth one is out of stock, without a price and
+/// with item details, so optional fields cross the queue too.
 fn message(n: usize, name: &str) -> QueueMessage {
-    QueueMessage::Observation(obs(
+    let o = obs(
         &format!("sqs:item-{n}"),
         name,
         at(n as i64),
         &format!("{n}.25"),
         n as u64,
-    ))
+    );
+    let o = if n % 5 == 4 {
+        o.without_price()
+            .with_availability(Availability::OutOfStock)
+            .with_details(ItemDetails {
+                url: Some(format!("https://shop.example/p/{n}?a=1&b=ü")),
+                image: None,
+                brand: Some("Acme".into()),
+            })
+    } else {
+        o.with_availability(Availability::InStock)
+    };
+    QueueMessage::Observation(o)
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
@@ -33,7 +48,11 @@ async fn sends_many_messages_in_batches() {
     let want: Vec<String> = messages.iter().map(QueueMessage::to_json).collect();
     assert_eq!(sorted(got.clone()), sorted(want));
     for body in &got {
-        QueueMessage::from_json(body).expect("bodies parse back as queue messages");
+        let back = QueueMessage::from_json(body).expect("bodies parse back as queue messages");
+        assert!(
+            messages.contains(&back),
+            "a body parsed into another message"
+        );
     }
 }
 

@@ -1,9 +1,12 @@
 //! The store conformance suite on the DynamoDB adapter, over HTTP against
 //! dynalite (a fresh table per test), plus what is specific to DynamoDB:
-//! table creation, repair of a half-finished write, concurrent deliveries
-//! and error messages.
+//! table creation, repair of a half-finished write, concurrent deliveries,
+//! the record layout (series index, registry, health) and error messages.
+
+use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use pricehound::domain::{Availability, ItemDetails, SeriesId, SeriesSummary, SourceId, SourceRun};
 use pricehound::store::dynamo::DynamoStore;
 use pricehound::store::{HistoryQuery, Store, StoreError};
 use pricehound_tests::conformance::{at, obs};
@@ -172,4 +175,171 @@ async fn errors_name_the_operation_and_table() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("PutItem"), "{err}");
+}
+
+/// The first deliveries of a new item race: exactly one of them creates its
+/// LATEST record, so the series registry counts the item once.
+#[tokio::test]
+async fn racing_first_deliveries_count_an_item_once() {
+    let store = fresh_store().await;
+    let series = SeriesId::new("race-series").unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..12 {
+        for item in ["race:one", "race:two"] {
+            let mut o = obs(item, "Race", at(n), &format!("{n}"), n as u64);
+            o.series = Some(series.clone());
+            let store = store.clone();
+            // Each observation twice: a delivery and a redelivery.
+            for _ in 0..2 {
+                let (store, o) = (store.clone(), o.clone());
+                tasks.spawn(async move { store.record(&o).await.unwrap() });
+            }
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    assert_eq!(
+        store.list_series().await.unwrap(),
+        vec![SeriesSummary { series, items: 2 }]
+    );
+}
+
+async fn raw_item(store: &DynamoStore, pk: &str, sk: &str) -> HashMap<String, AttributeValue> {
+    dynamodb_client()
+        .await
+        .get_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S(pk.into()))
+        .key("sk", AttributeValue::S(sk.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item()
+        .unwrap_or_else(|| panic!("no record {pk} / {sk}"))
+        .clone()
+}
+
+fn s_attr<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> Option<&'a str> {
+    item.get(name)
+        .map(|v| v.as_s().expect("a string attribute").as_str())
+}
+
+/// The records are laid out as docs/dynamodb.md says: optional attributes
+/// are absent rather than empty, the series index keys sit on history
+/// records of a series only, and the registry and health records have the
+/// documented keys.
+#[tokio::test]
+async fn records_follow_the_documented_layout() {
+    let store = fresh_store().await;
+    let series = SeriesId::new("gold-18k").unwrap();
+    let mut priced = obs("lay:gold", "Gold", at(3), "12.5", 1)
+        .with_availability(Availability::InStock)
+        .with_details(ItemDetails {
+            url: Some("https://shop.example/gold".into()),
+            image: None,
+            brand: Some("Acme".into()),
+        });
+    priced.series = Some(series.clone());
+    let unpriced = obs("lay:gold", "Gold", at(4), "0", 2)
+        .without_price()
+        .with_availability(Availability::OutOfStock);
+    store.record(&priced).await.unwrap();
+    store.record(&unpriced).await.unwrap();
+
+    let history = raw_item(
+        &store,
+        "ITEM#lay:gold",
+        &format!("OBS#2024-05-01T10:03:00.000Z#{}", priced.id),
+    )
+    .await;
+    assert_eq!(s_attr(&history, "gsi1pk"), Some("SERIES#gold-18k"));
+    assert_eq!(
+        s_attr(&history, "gsi1sk"),
+        Some(format!("2024-05-01T10:03:00.000Z#{}", priced.id).as_str())
+    );
+    assert_eq!(s_attr(&history, "amount"), Some("12.5"));
+    assert_eq!(s_attr(&history, "currency"), Some("EUR"));
+    assert_eq!(s_attr(&history, "availability"), Some("in_stock"));
+    let details: ItemDetails = serde_json::from_str(s_attr(&history, "details").unwrap()).unwrap();
+    assert_eq!(details, priced.details);
+
+    let history = raw_item(
+        &store,
+        "ITEM#lay:gold",
+        &format!("OBS#2024-05-01T10:04:00.000Z#{}", unpriced.id),
+    )
+    .await;
+    for absent in [
+        "gsi1pk", "gsi1sk", "amount", "currency", "details", "series",
+    ] {
+        assert!(!history.contains_key(absent), "history has {absent}");
+    }
+    assert_eq!(s_attr(&history, "availability"), Some("out_of_stock"));
+
+    let latest = raw_item(&store, "ITEM#lay:gold", "LATEST").await;
+    assert_eq!(s_attr(&latest, "gsi1pk"), Some("LATEST"));
+    assert_eq!(s_attr(&latest, "gsi1sk"), Some("lay#lay:gold"));
+    for absent in ["amount", "currency", "details", "series"] {
+        assert!(!latest.contains_key(absent), "LATEST kept {absent}");
+    }
+    assert_eq!(s_attr(&latest, "availability"), Some("out_of_stock"));
+
+    let registry = raw_item(&store, "SERIES", "gold-18k").await;
+    assert_eq!(registry.get("items"), Some(&AttributeValue::N("1".into())));
+
+    store
+        .record_source_run(&SourceRun {
+            source_id: SourceId::new("lay").unwrap(),
+            at: at(5),
+            outcome: Ok(3),
+        })
+        .await
+        .unwrap();
+    let health = raw_item(&store, "SOURCE#lay", "HEALTH").await;
+    assert_eq!(health.get("runs"), Some(&AttributeValue::N("1".into())));
+    assert_eq!(
+        health.get("items_seen"),
+        Some(&AttributeValue::N("3".into()))
+    );
+    assert_eq!(
+        s_attr(&health, "last_success_at"),
+        Some("2024-05-01T10:05:00.000Z")
+    );
+}
+
+/// New-record errors name the operation and table too.
+#[tokio::test]
+async fn new_operations_name_the_table_in_errors() {
+    let table = unique_name("missing");
+    let store = DynamoStore::new(dynamodb_client().await, table.clone());
+    let series = SeriesId::new("s").unwrap();
+    let errors = [
+        store
+            .series_observations(&series, at(0), at(1))
+            .await
+            .unwrap_err(),
+        store.list_series().await.unwrap_err(),
+        store
+            .record_source_run(&SourceRun {
+                source_id: SourceId::new("x").unwrap(),
+                at: at(0),
+                outcome: Ok(1),
+            })
+            .await
+            .unwrap_err(),
+        store
+            .source_health(&SourceId::new("x").unwrap())
+            .await
+            .unwrap_err(),
+    ];
+    for (err, op) in errors
+        .iter()
+        .zip(["Query", "Query", "UpdateItem", "GetItem"])
+    {
+        let msg = err.to_string();
+        assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
+        assert!(msg.contains(op) && msg.contains(&table), "{msg}");
+    }
 }

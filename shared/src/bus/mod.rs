@@ -11,12 +11,13 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{ItemId, Money, ObservationId, SeriesId, SourceId};
+use crate::domain::{Availability, ItemId, Money, ObservationId, SeriesId, SourceId};
 
 /// Events carry `source = "pricehound"` and this `detail-type` on EventBridge.
 pub const EVENT_SOURCE: &str = "pricehound";
 
-/// An item's latest price changed (or the item was seen for the first time).
+/// An item's latest price or availability changed, or the item was seen
+/// for the first time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PriceChanged {
     pub item_id: ItemId,
@@ -24,9 +25,15 @@ pub struct PriceChanged {
     pub item_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub series: Option<SeriesId>,
-    /// None when the item is new.
+    /// True when this is the first observation of the item.
+    pub new_item: bool,
+    /// None when the item is new or had no price.
     pub old_price: Option<Money>,
-    pub new_price: Money,
+    /// None when the source shows no price now (e.g. out of stock).
+    pub new_price: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_availability: Option<Availability>,
+    pub availability: Availability,
     /// Percent change from the old price (same currency only), rounded to 2 places.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percent_change: Option<Decimal>,

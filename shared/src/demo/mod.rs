@@ -15,6 +15,29 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use url::Url;
 
+mod catalog_pages;
+mod product_pages;
+
+/// A recorded page at a fixed path (and query) on the demo server.
+pub struct DemoPage {
+    /// Path and query exactly as requested, e.g. `/ads/q-rtx-4070/?page=2`.
+    pub path: &'static str,
+    pub content_type: &'static str,
+    pub body: &'static str,
+}
+
+/// Every recorded non-Telegram page: catalogues, marketplaces, product pages, JSON feeds.
+pub fn pages() -> impl Iterator<Item = &'static DemoPage> {
+    catalog_pages::PAGES
+        .iter()
+        .chain(product_pages::PAGES.iter())
+}
+
+/// The recorded page at `path_and_query`, if there is one.
+pub fn page(path_and_query: &str) -> Option<&'static DemoPage> {
+    pages().find(|p| p.path == path_and_query)
+}
+
 /// (channel, before, page). `before = None` is the newest page.
 const PAGES: &[(&str, Option<u64>, &str)] = &[
     (
@@ -68,7 +91,17 @@ async fn preview(Path(channel): Path<String>, Query(p): Query<PreviewParams>) ->
     html(body)
 }
 
-async fn channel_page(Path(_channel): Path<String>) -> Response {
+async fn channel_page(Path(channel): Path<String>, uri: axum::http::Uri) -> Response {
+    // One-segment paths may be recorded pages too (e.g. `/robots.txt`).
+    if let Some(p) = uri.path_and_query().and_then(|p| page(p.as_str())) {
+        return (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, p.content_type)],
+            p.body,
+        )
+            .into_response();
+    }
+    let _ = channel;
     html(NO_PREVIEW)
 }
 
@@ -81,10 +114,24 @@ fn html(body: &'static str) -> Response {
         .into_response()
 }
 
+async fn recorded(uri: axum::http::Uri) -> Response {
+    let key = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    match page(key) {
+        Some(p) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, p.content_type)],
+            p.body,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no recorded page here").into_response(),
+    }
+}
+
 pub fn router() -> Router {
     Router::new()
         .route("/s/{channel}", get(preview))
         .route("/{channel}", get(channel_page))
+        .fallback(recorded)
 }
 
 /// Serves the recorded pages on 127.0.0.1 (a free port) until the process

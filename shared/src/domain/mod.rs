@@ -10,6 +10,8 @@ mod money;
 pub use ids::{IdError, ItemId, ObservationId, SeriesId, SourceId, slug};
 pub use money::{Currency, CurrencyError, Money};
 
+pub mod stats;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +57,54 @@ impl Provenance {
     }
 }
 
+/// Whether the source offered the item when it was observed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    /// The source says nothing either way (most channel posts).
+    #[default]
+    Unknown,
+    InStock,
+    OutOfStock,
+}
+
+impl Availability {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Availability::Unknown => "unknown",
+            Availability::InStock => "in_stock",
+            Availability::OutOfStock => "out_of_stock",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "unknown" => Some(Availability::Unknown),
+            "in_stock" => Some(Availability::InStock),
+            "out_of_stock" => Some(Availability::OutOfStock),
+            _ => None,
+        }
+    }
+}
+
+/// What a page says about an item besides its price; all optional.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ItemDetails {
+    /// The item's own page (a listing, a product page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+}
+
+impl ItemDetails {
+    pub fn is_empty(&self) -> bool {
+        self.url.is_none() && self.image.is_none() && self.brand.is_none()
+    }
+}
+
 /// One price of one item at one time, as a source showed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observation {
@@ -65,14 +115,21 @@ pub struct Observation {
     pub item_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub series: Option<SeriesId>,
-    pub price: Money,
+    /// None when the source shows no price (an out-of-stock product page):
+    /// never a price borrowed from elsewhere, never zero.
+    pub price: Option<Money>,
+    #[serde(default)]
+    pub availability: Availability,
+    #[serde(default, skip_serializing_if = "ItemDetails::is_empty")]
+    pub details: ItemDetails,
     /// When the source published the price (the post date), or when the page was fetched.
     pub observed_at: DateTime<Utc>,
     pub provenance: Provenance,
 }
 
 impl Observation {
-    /// Builds an observation whose id is derived from the item and the provenance.
+    /// Builds a priced observation whose id is derived from the item and the
+    /// provenance; availability unknown, no details (see the `with_` methods).
     pub fn new(
         source_id: SourceId,
         item_id: ItemId,
@@ -89,10 +146,36 @@ impl Observation {
             item_id,
             item_name: item_name.into(),
             series,
-            price,
+            price: Some(price),
+            availability: Availability::Unknown,
+            details: ItemDetails::default(),
             observed_at,
             provenance,
         }
+    }
+
+    /// The same observation without a price (the id does not depend on it).
+    pub fn without_price(mut self) -> Self {
+        self.price = None;
+        self
+    }
+
+    pub fn with_availability(mut self, availability: Availability) -> Self {
+        self.availability = availability;
+        self
+    }
+
+    pub fn with_details(mut self, details: ItemDetails) -> Self {
+        self.details = details;
+        self
+    }
+
+    /// The link a person can open: the item's own page if known, else its provenance.
+    pub fn link(&self, telegram_base: &str) -> String {
+        self.details
+            .url
+            .clone()
+            .unwrap_or_else(|| self.provenance.link(telegram_base))
     }
 
     /// True when `self` is newer than `other` in the store's total order:
@@ -110,7 +193,11 @@ pub struct LatestPrice {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub series: Option<SeriesId>,
-    pub price: Money,
+    pub price: Option<Money>,
+    #[serde(default)]
+    pub availability: Availability,
+    #[serde(default, skip_serializing_if = "ItemDetails::is_empty")]
+    pub details: ItemDetails,
     pub observed_at: DateTime<Utc>,
     pub observation_id: ObservationId,
     pub provenance: Provenance,
@@ -124,6 +211,8 @@ impl From<&Observation> for LatestPrice {
             name: o.item_name.clone(),
             series: o.series.clone(),
             price: o.price.clone(),
+            availability: o.availability,
+            details: o.details.clone(),
             observed_at: o.observed_at,
             observation_id: o.id.clone(),
             provenance: o.provenance.clone(),
@@ -138,4 +227,45 @@ pub struct Checkpoint {
     /// The highest Telegram post id read so far.
     pub last_post_id: u64,
     pub updated_at: DateTime<Utc>,
+}
+
+impl LatestPrice {
+    /// The link a person can open: the item's own page if known, else its provenance.
+    pub fn link(&self, telegram_base: &str) -> String {
+        self.details
+            .url
+            .clone()
+            .unwrap_or_else(|| self.provenance.link(telegram_base))
+    }
+}
+
+/// The outcome of one scrape of one source, recorded for source health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRun {
+    pub source_id: SourceId,
+    pub at: DateTime<Utc>,
+    /// Ok(items seen) or Err(what went wrong).
+    pub outcome: Result<u32, String>,
+}
+
+/// How a source has been doing: what `GET /api/sources` shows so a broken
+/// selector or a blocked site is noticed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceHealth {
+    pub source_id: SourceId,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Failures since the last success.
+    pub consecutive_failures: u32,
+    /// Items seen by the last successful run.
+    pub items_seen: u32,
+    pub runs: u64,
+}
+
+/// A series and how many items belong to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeriesSummary {
+    pub series: SeriesId,
+    pub items: u64,
 }

@@ -21,7 +21,10 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::domain::{ItemId, LatestPrice, Money, Observation, SeriesId, SourceId};
+use crate::domain::stats::{self, SeriesStats};
+use crate::domain::{
+    Availability, ItemId, LatestPrice, Money, Observation, SeriesId, SourceHealth, SourceId,
+};
 use crate::ingest::TELEGRAM_LINK_BASE;
 use crate::sources::{SourceKind, SourcesConfig};
 use crate::store::{HistoryQuery, LatestQuery, Store};
@@ -43,6 +46,8 @@ pub fn router(state: AppState) -> Router {
         .route("/prices", get(list_prices))
         .route("/items/{id}", get(get_item))
         .route("/items/{id}/history", get(item_history))
+        .route("/series", get(list_series))
+        .route("/series/{id}/stats", get(series_stats))
         .fallback(api_not_found);
     Router::new()
         .route("/", get(index))
@@ -102,12 +107,15 @@ struct SourceView {
     channel: Option<String>,
     last_post_id: Option<u64>,
     checkpoint_updated_at: Option<DateTime<Utc>>,
+    /// Last success, last error, consecutive failures, items seen; null before the first run.
+    health: Option<SourceHealth>,
 }
 
 async fn list_sources(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let mut out = Vec::with_capacity(state.sources.sources.len());
     for s in &state.sources.sources {
         let cp = state.store.checkpoint(&s.id).await?;
+        let health = state.store.source_health(&s.id).await?;
         out.push(SourceView {
             id: s.id.clone(),
             name: s.name.clone(),
@@ -122,9 +130,11 @@ async fn list_sources(State(state): State<AppState>) -> Result<Json<serde_json::
             enabled: s.enabled,
             channel: match &s.kind {
                 SourceKind::TelegramChannel(tc) => Some(tc.channel.clone()),
+                _ => None,
             },
             last_post_id: cp.as_ref().map(|c| c.last_post_id),
             checkpoint_updated_at: cp.map(|c| c.updated_at),
+            health,
         });
     }
     Ok(Json(json!({ "sources": out })))
@@ -138,7 +148,13 @@ struct PriceView {
     name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     series: Option<SeriesId>,
-    price: Money,
+    /// null when the source shows no price (out of stock).
+    price: Option<Money>,
+    availability: Availability,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    brand: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<String>,
     observed_at: DateTime<Utc>,
     link: String,
 }
@@ -146,12 +162,15 @@ struct PriceView {
 impl From<LatestPrice> for PriceView {
     fn from(l: LatestPrice) -> Self {
         PriceView {
-            link: l.provenance.link(TELEGRAM_LINK_BASE),
+            link: l.link(TELEGRAM_LINK_BASE),
             item_id: l.item_id,
             source_id: l.source_id,
             name: l.name,
             series: l.series,
             price: l.price,
+            availability: l.availability,
+            brand: l.details.brand,
+            image: l.details.image,
             observed_at: l.observed_at,
         }
     }
@@ -218,7 +237,8 @@ fn unknown_item(id: &ItemId) -> ApiError {
 #[derive(Serialize)]
 struct ObservationView {
     id: String,
-    price: Money,
+    price: Option<Money>,
+    availability: Availability,
     observed_at: DateTime<Utc>,
     link: String,
 }
@@ -226,9 +246,10 @@ struct ObservationView {
 impl From<Observation> for ObservationView {
     fn from(o: Observation) -> Self {
         ObservationView {
-            link: o.provenance.link(TELEGRAM_LINK_BASE),
+            link: o.link(TELEGRAM_LINK_BASE),
             id: o.id.to_string(),
             price: o.price,
+            availability: o.availability,
             observed_at: o.observed_at,
         }
     }
@@ -273,5 +294,58 @@ async fn item_history(
         "item_id": id,
         "observations": observations,
         "next_cursor": page.next_cursor.map(|c| c.as_str().to_string()),
+    })))
+}
+
+async fn list_series(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let series = state.store.list_series().await?;
+    Ok(Json(json!({ "series": series })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatsParams {
+    window: Option<String>,
+    to: Option<String>,
+}
+
+/// Statistics of a series over a window (default 7 days) ending at `to`
+/// (default now).
+async fn series_stats(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<StatsParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let series = SeriesId::new(id).map_err(|e| ApiError::bad_request(format!("series id: {e}")))?;
+    let window_text = p.window.as_deref().unwrap_or("7d");
+    let window = stats::parse_window(window_text).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "window must be a number and a unit h, d, w or y, at most 400 days (e.g. 24h, 7d, 4w), got {window_text:?}"
+        ))
+    })?;
+    let to = params::time("to", p.to.as_deref())?.unwrap_or_else(Utc::now);
+    let from = to - window;
+    let observations = state.store.series_observations(&series, from, to).await?;
+    let stats: Option<SeriesStats> = stats::compute(&series, &observations, from, to);
+    if stats.is_none()
+        && !state
+            .store
+            .list_series()
+            .await?
+            .iter()
+            .any(|s| s.series == series)
+    {
+        return Err(ApiError::not_found(
+            "unknown_series",
+            format!("no series {series}; GET /api/series lists them"),
+        ));
+    }
+    // A known series with no price in the window: 200 with null stats.
+    Ok(Json(json!({
+        "series": series,
+        "window": window_text,
+        "from": from,
+        "to": to,
+        "stats": stats,
     })))
 }

@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use url::Url;
 
+use super::css::Css;
+use super::listing::{QualityFilters, SeriesRule};
 use crate::domain::{Currency, SourceId};
 use crate::schedule::Schedule;
 
@@ -55,6 +57,16 @@ pub struct SourceConfig {
     pub group: String,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Follow the site's robots.txt (the default). Set to false only for a
+    /// site whose owner agreed, or an API meant to be polled.
+    #[serde(default = "yes")]
+    pub respect_robots: bool,
+    /// Listings dropped before they are stored (blacklisted words, price bounds).
+    #[serde(default)]
+    pub filters: QualityFilters,
+    /// Name patterns that put items into a series for statistics.
+    #[serde(default)]
+    pub series: Vec<SeriesRule>,
     #[serde(flatten)]
     pub kind: SourceKind,
 }
@@ -68,14 +80,145 @@ fn yes() -> bool {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SourceKind {
     TelegramChannel(TelegramChannelConfig),
+    // Boxed: selectors make this variant several times larger than the others.
+    HtmlCatalog(Box<HtmlCatalogConfig>),
+    ProductPage(ProductPageConfig),
+    JsonApi(JsonApiConfig),
 }
 
 impl SourceKind {
     pub fn name(&self) -> &'static str {
         match self {
             SourceKind::TelegramChannel(_) => "telegram_channel",
+            SourceKind::HtmlCatalog(_) => "html_catalog",
+            SourceKind::ProductPage(_) => "product_page",
+            SourceKind::JsonApi(_) => "json_api",
         }
     }
+}
+
+/// Catalogue or search-result pages described by CSS selectors (a tobacco
+/// shop's brand pages, a marketplace search).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HtmlCatalogConfig {
+    /// The first page of each listing to read (a brand page, a search URL).
+    pub urls: Vec<Url>,
+    /// Pages to follow through `selectors.next_page`, per start URL.
+    #[serde(default = "default_max_pages")]
+    pub max_pages: u32,
+    /// The currency of prices whose text names none.
+    pub currency: Currency,
+    #[serde(default)]
+    pub decimal_separator: Option<char>,
+    pub selectors: CatalogSelectors,
+    /// What identifies an item; default: its URL (`selectors.url`).
+    #[serde(default)]
+    pub key: Option<Css>,
+    /// Text in `selectors.availability` (case-insensitive) that means "out of stock".
+    #[serde(default = "default_out_of_stock_words")]
+    pub out_of_stock_words: Vec<String>,
+}
+
+/// Selectors of a catalogue page. All but `item` are relative to one item
+/// element; `page_brand`, `next_page` and `empty` to the whole page. Write
+/// `css@attr` to read an attribute (`url` defaults to `href`, `image` to `src`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogSelectors {
+    pub item: Css,
+    pub name: Css,
+    #[serde(default)]
+    pub price: Option<Css>,
+    #[serde(default)]
+    pub url: Option<Css>,
+    #[serde(default)]
+    pub image: Option<Css>,
+    #[serde(default)]
+    pub brand: Option<Css>,
+    /// The brand of every item on the page (a brand page's heading).
+    #[serde(default)]
+    pub page_brand: Option<Css>,
+    #[serde(default)]
+    pub availability: Option<Css>,
+    #[serde(default)]
+    pub next_page: Option<Css>,
+    /// Matches on a legitimately empty page ("no results"), so zero items
+    /// is not mistaken for a changed layout.
+    #[serde(default)]
+    pub empty: Option<Css>,
+}
+
+/// One product URL. The price comes from schema.org JSON-LD, then
+/// microdata, then OpenGraph, unless `price_selector` overrides them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductPageConfig {
+    pub url: Url,
+    /// The currency when the page names none.
+    #[serde(default)]
+    pub currency: Option<Currency>,
+    #[serde(default)]
+    pub decimal_separator: Option<char>,
+    #[serde(default)]
+    pub price_selector: Option<Css>,
+    #[serde(default)]
+    pub name_selector: Option<Css>,
+    #[serde(default)]
+    pub availability_selector: Option<Css>,
+    /// Text in `availability_selector` (case-insensitive) that means "out of stock".
+    #[serde(default = "default_out_of_stock_words")]
+    pub out_of_stock_words: Vec<String>,
+}
+
+/// A JSON document read with JSON Pointers (RFC 6901), e.g. a spot metal feed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonApiConfig {
+    pub url: Url,
+    /// Pointer to the array of items; omit when the document is one item.
+    #[serde(default)]
+    pub items: Option<String>,
+    /// Pointer (within an item) to the price: a number or a price string.
+    pub price: String,
+    /// Pointer to the item's id; or a fixed `item_key` for a one-item feed.
+    /// (`id_pointer`, not `id`: the source's own `id` shares the table.)
+    #[serde(default)]
+    pub id_pointer: Option<String>,
+    #[serde(default)]
+    pub item_key: Option<String>,
+    /// Pointer to the item's name; or a fixed `item_name`.
+    #[serde(default)]
+    pub name_pointer: Option<String>,
+    #[serde(default)]
+    pub item_name: Option<String>,
+    /// Pointer to the currency code; or a fixed `currency`.
+    #[serde(default)]
+    pub currency_pointer: Option<String>,
+    #[serde(default)]
+    pub currency: Option<Currency>,
+    #[serde(default)]
+    pub decimal_separator: Option<char>,
+}
+
+fn default_out_of_stock_words() -> Vec<String> {
+    [
+        "out of stock",
+        "sold out",
+        "unavailable",
+        "нет в наличии",
+        "распродано",
+        "изчерпан",
+        "няма наличност",
+        "épuisé",
+        "rupture",
+        "indisponible",
+        "غير متوفر",
+        "نفدت",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
 
 /// A public Telegram channel read through its web preview `<base_url>/s/<channel>`.
@@ -124,18 +267,17 @@ pub struct ExtractionRule {
 }
 
 mod serde_regex {
-    use regex::Regex;
-    use serde::{Deserialize, Deserializer};
+    pub use super::deserialize_regex as deserialize;
+}
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Regex, D::Error> {
-        let s = String::deserialize(d)?;
-        // Bounded size: a rule comes from a config file, but a typo must not
-        // build a gigantic automaton.
-        regex::RegexBuilder::new(&s)
-            .size_limit(1 << 20)
-            .build()
-            .map_err(serde::de::Error::custom)
-    }
+/// Reads a regex from the config. Bounded size: a rule comes from a config
+/// file, but a typo must not build a gigantic automaton.
+pub fn deserialize_regex<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Regex, D::Error> {
+    let s = String::deserialize(d)?;
+    regex::RegexBuilder::new(&s)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(serde::de::Error::custom)
 }
 
 #[derive(Deserialize)]
@@ -217,12 +359,7 @@ impl SourcesConfig {
                             "a telegram_channel source needs at least one [[sources.rules]]".into(),
                         ));
                     }
-                    if let Some(sep) = tc.decimal_separator
-                        && sep != '.'
-                        && sep != ','
-                    {
-                        return Err(err("decimal_separator must be \".\" or \",\"".into()));
-                    }
+                    check_separator(tc.decimal_separator).map_err(err)?;
                     for (i, rule) in tc.rules.iter().enumerate() {
                         let names: Vec<&str> = rule.pattern.capture_names().flatten().collect();
                         if !names.contains(&"amount") {
@@ -237,6 +374,61 @@ impl SourcesConfig {
                                 i + 1
                             )));
                         }
+                    }
+                }
+                SourceKind::HtmlCatalog(c) => {
+                    if c.urls.is_empty() {
+                        return Err(err(
+                            "an html_catalog source needs at least one URL in `urls`".into(),
+                        ));
+                    }
+                    for u in &c.urls {
+                        check_url(u).map_err(err)?;
+                    }
+                    check_separator(c.decimal_separator).map_err(err)?;
+                    if c.selectors.price.is_none() && c.selectors.availability.is_none() {
+                        return Err(err(
+                            "selectors need a `price` (or at least `availability`)".into()
+                        ));
+                    }
+                }
+                SourceKind::ProductPage(c) => {
+                    check_url(&c.url).map_err(err)?;
+                    check_separator(c.decimal_separator).map_err(err)?;
+                }
+                SourceKind::JsonApi(c) => {
+                    check_url(&c.url).map_err(err)?;
+                    check_separator(c.decimal_separator).map_err(err)?;
+                    for p in [
+                        Some(&c.price),
+                        c.items.as_ref(),
+                        c.id_pointer.as_ref(),
+                        c.name_pointer.as_ref(),
+                        c.currency_pointer.as_ref(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    {
+                        if !p.is_empty() && !p.starts_with('/') {
+                            return Err(err(format!(
+                                "{p:?} is not a JSON Pointer: it must start with '/' (e.g. \"/items/0/price\")"
+                            )));
+                        }
+                    }
+                    if c.id_pointer.is_none() && c.item_key.is_none() {
+                        return Err(err(
+                            "a json_api source needs `id_pointer` or a fixed `item_key`".into(),
+                        ));
+                    }
+                    if c.name_pointer.is_none() && c.item_name.is_none() {
+                        return Err(err(
+                            "a json_api source needs `name_pointer` or a fixed `item_name`".into(),
+                        ));
+                    }
+                    if c.currency_pointer.is_none() && c.currency.is_none() {
+                        return Err(err(
+                            "a json_api source needs `currency_pointer` or `currency`".into(),
+                        ));
                     }
                 }
             }
@@ -255,13 +447,43 @@ impl SourcesConfig {
             .filter(move |s| s.enabled && s.group == group)
     }
 
-    /// Points every source at `base` instead of its real host (tests, `serve --demo`).
+    /// Points every source at `base` instead of its real host, keeping paths
+    /// and queries (tests, `serve --demo`).
     pub fn rebase(&mut self, base: &Url) {
         for s in &mut self.sources {
             match &mut s.kind {
                 SourceKind::TelegramChannel(tc) => tc.base_url = base.clone(),
+                SourceKind::HtmlCatalog(c) => {
+                    for u in &mut c.urls {
+                        *u = rebase_url(u, base);
+                    }
+                }
+                SourceKind::ProductPage(c) => c.url = rebase_url(&c.url, base),
+                SourceKind::JsonApi(c) => c.url = rebase_url(&c.url, base),
             }
         }
+    }
+}
+
+/// `url` with the scheme, host and port of `base`.
+pub fn rebase_url(url: &Url, base: &Url) -> Url {
+    let mut out = base.clone();
+    out.set_path(url.path());
+    out.set_query(url.query());
+    out
+}
+
+fn check_url(u: &Url) -> Result<(), String> {
+    match u.scheme() {
+        "http" | "https" if u.host().is_some() => Ok(()),
+        _ => Err(format!("{u} is not an http(s) URL")),
+    }
+}
+
+fn check_separator(sep: Option<char>) -> Result<(), String> {
+    match sep {
+        None | Some('.') | Some(',') => Ok(()),
+        Some(_) => Err("decimal_separator must be \".\" or \",\"".into()),
     }
 }
 

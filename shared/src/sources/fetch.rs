@@ -1,21 +1,104 @@
-//! The one HTTP client every source fetches through: rustls, a User-Agent
-//! that names pricehound, timeouts and a response size cap.
+//! The one HTTP client every source fetches through, and the manners it
+//! keeps with other people's servers:
+//!
+//! - a User-Agent that names pricehound and where to read about it;
+//! - at most [`FetchPolicy::per_host_concurrency`] requests in flight per
+//!   host, and [`FetchPolicy::per_host_delay`] between request starts to one
+//!   host, so a source that pages back or many product pages on one shop never
+//!   hammer it;
+//! - timeouts, and retries with exponential backoff and full jitter on 5xx,
+//!   429, timeouts and connection errors (never on other 4xx: asking again
+//!   will not change the answer);
+//! - `Retry-After` honoured on 429 and 503, unless it asks for longer than
+//!   [`FetchPolicy::max_retry_after`]: then [`FetchError::RateLimited`] at once
+//!   rather than sleeping a Lambda's budget away;
+//! - a body size cap, enforced while streaming (also on decompressed bytes, so a
+//!   gzip bomb is cut off too); gzip and brotli are decoded by reqwest;
+//! - robots.txt (RFC 9309), fetched once per origin per process and cached,
+//!   unless the policy or the call opts out.
+//!
+//! The limits are per *host and port* (`shop.example:443`): a port is a
+//! different server as far as load goes, and robots.txt is per origin
+//! (scheme, host, port) as RFC 9309 says.
+//!
+//! Loopback hosts (127.0.0.0/8, ::1, `localhost`) are this machine: the
+//! `--demo` pages, test servers, a local proxy. Robots.txt and the per-host
+//! delay exist to spare someone else's server, so by default they are not
+//! applied there ([`FetchPolicy::polite_to_loopback`]); retries, timeouts, the
+//! concurrency limit and the size cap are.
+//!
+//! Redirects (up to 5) are followed by reqwest within one attempt: the hops
+//! are neither checked against robots.txt nor counted against their host's
+//! limits. Known gap; sources fetch their configured URLs, which rarely move.
+//!
+//! Errors carry the URL (without any user:password part) and never a header
+//! or body, so they are safe to log.
 
-use std::time::Duration;
-use url::Url;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{ACCEPT, HeaderMap, RETRY_AFTER};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+use url::{Host, Url};
 
 /// Bodies larger than this are refused: a price page is never this big, and
 /// a hostile or broken server must not exhaust a 256 MB Lambda.
 pub const DEFAULT_MAX_BODY: usize = 5 * 1024 * 1024;
 
+/// The product token robots.txt groups are matched against (case-insensitive).
+pub const ROBOTS_USER_AGENT: &str = "pricehound";
+
+/// How much of a robots.txt is read. RFC 9309 §2.5 asks crawlers to parse at
+/// least 500 KiB and allows ignoring what follows; reading more would let a
+/// hostile site make us parse megabytes on every cold start.
+pub const ROBOTS_MAX_BYTES: usize = 500 * 1024;
+
+/// How long "robots.txt could not be fetched" is remembered: short, so a
+/// site that was briefly down is read again soon, but long enough that a
+/// burst of requests does not refetch it each time.
+const ROBOTS_ERROR_TTL: Duration = Duration::from_secs(5 * 60);
+
+/// Beyond this many remembered hosts, idle ones are forgotten (a `serve`
+/// process fetching users' product links would otherwise grow forever).
+const MAX_REMEMBERED_HOSTS: usize = 512;
+
+const USER_AGENT: &str = concat!(
+    "pricehound/",
+    env!("CARGO_PKG_VERSION"),
+    " (+https://github.com/pricehound/pricehound)"
+);
+
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
+    /// Connection refused, reset, DNS failure, a broken body stream...
     #[error("GET {url}: {message}")]
     Transport { url: String, message: String },
+    /// No complete answer within the policy's timeout (after any retries).
+    #[error("GET {url}: timed out after {after:?}")]
+    Timeout { url: String, after: Duration },
+    /// A non-2xx answer (after any retries, for those worth retrying).
     #[error("GET {url}: HTTP {status}")]
     Status { url: String, status: u16 },
     #[error("GET {url}: response larger than {limit} bytes")]
     TooLarge { url: String, limit: usize },
+    /// 429 or 503 with a `Retry-After` longer than the policy waits for.
+    #[error("GET {url}: rate limited, the server asks to retry after {retry_after:?}")]
+    RateLimited { url: String, retry_after: Duration },
+    /// The site's robots.txt disallows this URL for pricehound.
+    #[error("GET {url}: disallowed by the site's robots.txt")]
+    DisallowedByRobots { url: String },
+    /// The site's robots.txt answered 5xx/429 or could not be reached: RFC
+    /// 9309 §2.3.1.4 says to assume everything is disallowed until it can be
+    /// read again.
+    #[error("GET {url}: robots.txt unavailable ({message}), assuming disallowed (RFC 9309)")]
+    RobotsUnavailable { url: String, message: String },
+    /// The body is not what the caller asked for (invalid JSON).
+    #[error("GET {url}: {message}")]
+    Decode { url: String, message: String },
 }
 
 /// A fetched page and where it ended up after redirects.
@@ -25,78 +108,616 @@ pub struct Fetched {
     pub body: String,
 }
 
+/// How the fetcher behaves towards servers. One per process, like the
+/// [`Fetcher`] built from it.
+#[derive(Debug, Clone)]
+pub struct FetchPolicy {
+    /// Requests in flight to one host:port at once. 0 is taken as 1.
+    pub per_host_concurrency: usize,
+    /// Minimum time between the starts of two requests to one host:port.
+    pub per_host_delay: Duration,
+    /// Whole-request timeout, body included.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Retries after the first attempt (so `max_retries + 1` attempts at most).
+    pub max_retries: u32,
+    /// Retry `n` (0-based) waits a uniformly random time in
+    /// `[0, min(backoff_cap, backoff_base * 2^n)]` ("full jitter": retries from
+    /// many callers do not arrive in waves).
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    /// The longest `Retry-After` honoured by waiting; longer → [`FetchError::RateLimited`].
+    pub max_retry_after: Duration,
+    /// Largest body accepted, counted after decompression.
+    pub max_body: usize,
+    /// Whether robots.txt is read and obeyed at all (a call can still opt out).
+    pub respect_robots: bool,
+    /// How long a fetched robots.txt is trusted before being read again.
+    pub robots_ttl: Duration,
+    /// Apply robots.txt and the per-host delay to loopback hosts too. Off by
+    /// default (those servers are ours); tests of those rules turn it on.
+    pub polite_to_loopback: bool,
+}
+
+impl Default for FetchPolicy {
+    /// Production settings: polite enough for small shops' servers, and
+    /// bounded so one source cannot eat a Lambda's 15 minutes.
+    fn default() -> Self {
+        FetchPolicy {
+            per_host_concurrency: 2,
+            per_host_delay: Duration::from_millis(500),
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_retries: 3,
+            backoff_base: Duration::from_millis(500),
+            backoff_cap: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(60),
+            max_body: DEFAULT_MAX_BODY,
+            respect_robots: true,
+            robots_ttl: Duration::from_secs(60 * 60),
+            polite_to_loopback: false,
+        }
+    }
+}
+
+impl FetchPolicy {
+    /// For tests against local servers: every rule on (loopback included) but
+    /// no delay and millisecond backoff, so tests stay fast.
+    pub fn for_tests() -> Self {
+        FetchPolicy {
+            per_host_delay: Duration::ZERO,
+            timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(2),
+            backoff_base: Duration::from_millis(10),
+            backoff_cap: Duration::from_millis(100),
+            polite_to_loopback: true,
+            ..FetchPolicy::default()
+        }
+    }
+}
+
+/// Per-call options.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestOptions {
+    /// Obey robots.txt for this request. A source opts out only where it has
+    /// a reason to (an official API meant for programs, the site's consent).
+    pub respect_robots: bool,
+    /// The `Accept` header, e.g. `application/json`; reqwest's default when `None`.
+    pub accept: Option<&'static str>,
+}
+
+impl Default for RequestOptions {
+    fn default() -> Self {
+        RequestOptions {
+            respect_robots: true,
+            accept: None,
+        }
+    }
+}
+
+/// The shared HTTP client. Cheap to clone; clones share the connection pool,
+/// the per-host limits and the robots.txt cache, so build one per process.
 #[derive(Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
-    max_body: usize,
+    policy: FetchPolicy,
+    shared: Arc<Shared>,
+}
+
+#[derive(Default)]
+struct Shared {
+    hosts: Mutex<HashMap<String, Arc<HostState>>>,
+    /// One async lock per origin, so concurrent first requests to a site
+    /// fetch its robots.txt once and the others wait for that answer.
+    robots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<RobotsEntry>>>>>,
+}
+
+struct HostState {
+    permits: Arc<Semaphore>,
+    /// When the next request to this host may start: the previous start plus
+    /// the delay, pushed later by a honoured `Retry-After`.
+    next_start: Mutex<Instant>,
+}
+
+struct RobotsEntry {
+    rules: RobotsRules,
+    expires: Instant,
+}
+
+enum RobotsRules {
+    AllowAll,
+    Unavailable(String),
+    Parsed(Box<texting_robots::Robot>),
+}
+
+/// How much of a body to read, and what to do past the limit.
+#[derive(Clone, Copy)]
+enum BodyCap {
+    /// Past the limit is an error (pages, JSON).
+    Refuse(usize),
+    /// Past the limit is dropped (robots.txt, per RFC 9309 §2.5).
+    Truncate(usize),
+}
+
+/// What to do after a failed attempt.
+enum Retry {
+    No,
+    Backoff,
+    After(Duration),
 }
 
 impl Fetcher {
+    /// The production policy ([`FetchPolicy::default`]).
     pub fn new() -> Self {
+        Self::with_policy(FetchPolicy::default())
+    }
+
+    pub fn with_policy(policy: FetchPolicy) -> Self {
         let client = reqwest::Client::builder()
-            .user_agent(concat!(
-                "pricehound/",
-                env!("CARGO_PKG_VERSION"),
-                " (+https://github.com/pricehound/pricehound)"
-            ))
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
+            .user_agent(USER_AGENT)
+            .connect_timeout(policy.connect_timeout)
+            .timeout(policy.timeout)
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()
             .expect("reqwest client with static settings");
         Fetcher {
             client,
-            max_body: DEFAULT_MAX_BODY,
+            policy,
+            shared: Arc::default(),
         }
     }
 
+    /// [`FetchPolicy::for_tests`].
+    pub fn for_tests() -> Self {
+        Self::with_policy(FetchPolicy::for_tests())
+    }
+
+    /// Changes the body cap; the clone keeps sharing limits and caches.
     pub fn with_max_body(mut self, max_body: usize) -> Self {
-        self.max_body = max_body;
+        self.policy.max_body = max_body;
         self
     }
 
-    /// GETs `url` and returns its body as text. Non-2xx is an error.
+    pub fn policy(&self) -> &FetchPolicy {
+        &self.policy
+    }
+
+    /// GETs `url` with the default options (robots.txt respected) and returns
+    /// its body as text. Non-2xx is an error.
     pub async fn get_text(&self, url: &Url) -> Result<Fetched, FetchError> {
-        let transport = |e: reqwest::Error| FetchError::Transport {
-            url: url.to_string(),
-            message: error_chain(&e.without_url()),
-        };
-        let mut resp = self
-            .client
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(transport)?;
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(FetchError::Status {
-                url: url.to_string(),
-                status: status.as_u16(),
-            });
-        }
-        let too_large = || FetchError::TooLarge {
-            url: url.to_string(),
-            limit: self.max_body,
-        };
-        if resp
-            .content_length()
-            .is_some_and(|n| n as usize > self.max_body)
-        {
-            return Err(too_large());
-        }
-        let final_url = resp.url().clone();
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(transport)? {
-            if body.len() + chunk.len() > self.max_body {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
+        self.get_text_with(url, &RequestOptions::default()).await
+    }
+
+    /// GETs `url` and returns its body as text (invalid UTF-8 replaced).
+    pub async fn get_text_with(
+        &self,
+        url: &Url,
+        opts: &RequestOptions,
+    ) -> Result<Fetched, FetchError> {
+        self.check_robots(url, opts).await?;
+        let (final_url, body) = self
+            .fetch_bytes(url, opts.accept, BodyCap::Refuse(self.policy.max_body))
+            .await?;
         Ok(Fetched {
             final_url,
             body: String::from_utf8_lossy(&body).into_owned(),
         })
     }
+
+    /// GETs `url` as JSON (`Accept: application/json` unless `opts` says
+    /// otherwise), under the same body cap.
+    pub async fn get_json(
+        &self,
+        url: &Url,
+        opts: &RequestOptions,
+    ) -> Result<serde_json::Value, FetchError> {
+        self.check_robots(url, opts).await?;
+        let accept = opts.accept.or(Some("application/json"));
+        let (_, body) = self
+            .fetch_bytes(url, accept, BodyCap::Refuse(self.policy.max_body))
+            .await?;
+        // serde_json's message names a line and column, never the content.
+        serde_json::from_slice(&body).map_err(|e| FetchError::Decode {
+            url: safe_url(url),
+            message: format!("invalid JSON: {e}"),
+        })
+    }
+
+    fn polite_to(&self, url: &Url) -> bool {
+        self.policy.polite_to_loopback || !is_loopback(url)
+    }
+
+    /// GET with retries. Returns the final URL and the (capped) body.
+    async fn fetch_bytes(
+        &self,
+        url: &Url,
+        accept: Option<&str>,
+        cap: BodyCap,
+    ) -> Result<(Url, Vec<u8>), FetchError> {
+        let host = host_key(url);
+        let mut retry = 0;
+        loop {
+            let (error, next) = match self.attempt(url, &host, accept, cap).await {
+                Ok(done) => return Ok(done),
+                Err(failure) => failure,
+            };
+            let wait = match next {
+                Retry::No => return Err(error),
+                _ if retry >= self.policy.max_retries => {
+                    tracing::warn!(%host, attempts = retry + 1, error = %error, "fetch failed, giving up");
+                    return Err(error);
+                }
+                Retry::Backoff => self.backoff(retry),
+                Retry::After(d) => d,
+            };
+            retry += 1;
+            tracing::warn!(
+                %host,
+                attempt = retry + 1,
+                max_attempts = self.policy.max_retries + 1,
+                wait_ms = wait.as_millis() as u64,
+                error = %error,
+                "fetch failed, retrying"
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One request, holding a per-host slot from sending to the last body byte.
+    async fn attempt(
+        &self,
+        url: &Url,
+        host: &str,
+        accept: Option<&str>,
+        cap: BodyCap,
+    ) -> Result<(Url, Vec<u8>), (FetchError, Retry)> {
+        let state = self.host_state(host);
+        let _permit = self.start_slot(&state, url).await;
+        tracing::debug!(%host, path = url.path(), "GET");
+        let mut req = self.client.get(url.clone());
+        if let Some(accept) = accept {
+            req = req.header(ACCEPT, accept);
+        }
+        let mut resp = req.send().await.map_err(|e| self.transport(url, e))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let code = status.as_u16();
+            let error = FetchError::Status {
+                url: safe_url(url),
+                status: code,
+            };
+            let retry = match code {
+                429 | 503 => match retry_after(resp.headers()) {
+                    Some(after) if after > self.policy.max_retry_after => {
+                        return Err((
+                            FetchError::RateLimited {
+                                url: safe_url(url),
+                                retry_after: after,
+                            },
+                            Retry::No,
+                        ));
+                    }
+                    Some(after) => {
+                        // Everyone else's requests to this host wait too.
+                        state.not_before(Instant::now() + after);
+                        Retry::After(after)
+                    }
+                    None => Retry::Backoff,
+                },
+                500..=599 => Retry::Backoff,
+                _ => Retry::No,
+            };
+            return Err((error, retry));
+        }
+        let (limit, refuse) = match cap {
+            BodyCap::Refuse(n) => (n, true),
+            BodyCap::Truncate(n) => (n, false),
+        };
+        let too_large = || {
+            (
+                FetchError::TooLarge {
+                    url: safe_url(url),
+                    limit,
+                },
+                Retry::No,
+            )
+        };
+        // reqwest drops Content-Length when it decompresses, so this only
+        // short-cuts identity bodies; the loop below caps everything.
+        if refuse && resp.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        let final_url = resp.url().clone();
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport(url, e))? {
+            if body.len() + chunk.len() > limit {
+                if refuse {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk[..limit - body.len()]);
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((final_url, body))
+    }
+
+    fn transport(&self, url: &Url, e: reqwest::Error) -> (FetchError, Retry) {
+        if e.is_timeout() {
+            let after = if e.is_connect() {
+                self.policy.connect_timeout
+            } else {
+                self.policy.timeout
+            };
+            return (
+                FetchError::Timeout {
+                    url: safe_url(url),
+                    after,
+                },
+                Retry::Backoff,
+            );
+        }
+        // A corrupt gzip stream or a redirect loop will be the same next time.
+        let retry = if e.is_decode() || e.is_redirect() || e.is_builder() {
+            Retry::No
+        } else {
+            Retry::Backoff
+        };
+        let error = FetchError::Transport {
+            url: safe_url(url),
+            message: error_chain(&e.without_url()),
+        };
+        (error, retry)
+    }
+
+    /// Full jitter: uniform in `[0, min(cap, base * 2^retry)]`.
+    fn backoff(&self, retry: u32) -> Duration {
+        let ceiling = self
+            .policy
+            .backoff_base
+            .saturating_mul(1u32.checked_shl(retry).unwrap_or(u32::MAX))
+            .min(self.policy.backoff_cap);
+        let ceiling_ms = ceiling.as_millis() as u64;
+        if ceiling_ms == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_millis(random_u64() % (ceiling_ms + 1))
+    }
+
+    fn host_state(&self, host: &str) -> Arc<HostState> {
+        let mut hosts = self.shared.hosts.lock().expect("hosts lock");
+        if let Some(s) = hosts.get(host) {
+            return s.clone();
+        }
+        if hosts.len() >= MAX_REMEMBERED_HOSTS {
+            let now = Instant::now();
+            hosts.retain(|_, s| {
+                Arc::strong_count(s) > 1 || *s.next_start.lock().expect("host lock") > now
+            });
+        }
+        let state = Arc::new(HostState {
+            permits: Arc::new(Semaphore::new(self.policy.per_host_concurrency.max(1))),
+            next_start: Mutex::new(Instant::now()),
+        });
+        hosts.insert(host.to_string(), state.clone());
+        state
+    }
+
+    /// Waits for a concurrency permit, then for this host's next start time.
+    async fn start_slot(&self, state: &HostState, url: &Url) -> OwnedSemaphorePermit {
+        let permit = state
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("host semaphore is never closed");
+        let polite = self.polite_to(url);
+        let start = {
+            let mut next = state.next_start.lock().expect("host lock");
+            let start = (*next).max(Instant::now());
+            // A Retry-After pushes `next` for loopback too; the delay does not.
+            *next = start
+                + if polite {
+                    self.policy.per_host_delay
+                } else {
+                    Duration::ZERO
+                };
+            start
+        };
+        tokio::time::sleep_until(start).await;
+        permit
+    }
+
+    /// Refuses `url` if robots.txt (read once per origin per TTL) says so.
+    async fn check_robots(&self, url: &Url, opts: &RequestOptions) -> Result<(), FetchError> {
+        if !(self.policy.respect_robots && opts.respect_robots && self.polite_to(url)) {
+            return Ok(());
+        }
+        let Some(robots_url) = robots_url(url) else {
+            return Ok(());
+        };
+        let origin = url.origin().ascii_serialization();
+        let cell = {
+            let mut map = self.shared.robots.lock().expect("robots lock");
+            if !map.contains_key(&origin) && map.len() >= MAX_REMEMBERED_HOSTS {
+                let now = Instant::now();
+                map.retain(|_, c| {
+                    Arc::strong_count(c) > 1
+                        || c.try_lock()
+                            .map(|e| e.as_ref().is_some_and(|e| e.expires > now))
+                            .unwrap_or(true)
+                });
+            }
+            map.entry(origin).or_default().clone()
+        };
+        let mut entry = cell.lock().await;
+        let now = Instant::now();
+        if entry.as_ref().is_none_or(|e| e.expires <= now) {
+            *entry = Some(self.fetch_robots(&robots_url).await);
+        }
+        let rules = &entry.as_ref().expect("just filled").rules;
+        match rules {
+            RobotsRules::AllowAll => Ok(()),
+            RobotsRules::Parsed(robot) if robot.allowed(url.as_str()) => Ok(()),
+            RobotsRules::Parsed(_) => Err(FetchError::DisallowedByRobots { url: safe_url(url) }),
+            RobotsRules::Unavailable(message) => Err(FetchError::RobotsUnavailable {
+                url: safe_url(url),
+                message: message.clone(),
+            }),
+        }
+    }
+
+    /// RFC 9309 §2.3.1: 2xx → parse; 4xx ("unavailable") → everything
+    /// allowed; 5xx or no answer ("unreachable") → everything disallowed until
+    /// read again. 429 counts as unreachable too (as Google does): the site is
+    /// asking us to slow down, not telling us there are no rules.
+    async fn fetch_robots(&self, robots_url: &Url) -> RobotsEntry {
+        let now = Instant::now();
+        let fetched = self
+            .fetch_bytes(
+                robots_url,
+                Some("text/plain"),
+                BodyCap::Truncate(ROBOTS_MAX_BYTES),
+            )
+            .await;
+        let (rules, ttl) = match fetched {
+            Ok((_, body)) => (parse_robots(&body, robots_url), self.policy.robots_ttl),
+            Err(FetchError::Status { status, .. })
+                if (400..500).contains(&status) && status != 429 =>
+            {
+                (RobotsRules::AllowAll, self.policy.robots_ttl)
+            }
+            Err(e) => {
+                tracing::warn!(robots = %safe_url(robots_url), error = %e, "robots.txt unavailable, assuming disallowed");
+                let message = match e {
+                    FetchError::Status { status, .. } => format!("HTTP {status}"),
+                    FetchError::Timeout { after, .. } => format!("timed out after {after:?}"),
+                    FetchError::RateLimited { retry_after, .. } => {
+                        format!("rate limited for {retry_after:?}")
+                    }
+                    FetchError::Transport { message, .. } => message,
+                    other => other.to_string(),
+                };
+                (
+                    RobotsRules::Unavailable(message),
+                    ROBOTS_ERROR_TTL.min(self.policy.robots_ttl),
+                )
+            }
+        };
+        RobotsEntry {
+            rules,
+            expires: now + ttl,
+        }
+    }
+}
+
+impl Default for Fetcher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HostState {
+    fn not_before(&self, at: Instant) {
+        let mut next = self.next_start.lock().expect("host lock");
+        *next = (*next).max(at);
+    }
+}
+
+/// Parses robots.txt with `texting_robots`: chosen over `robotstxt` (a port
+/// of Google's matcher, unreleased since 2021) because it is tested against
+/// Google's and reppy's suites plus millions of real files, takes bytes (no
+/// UTF-8 requirement), matches the agent token case-insensitively with `*`
+/// as the fallback group, and compiles rules to `regex` (linear time, so a
+/// hostile pattern cannot blow up matching).
+fn parse_robots(body: &[u8], robots_url: &Url) -> RobotsRules {
+    // A truncated file may end mid-line; drop the partial line.
+    let body = if body.len() >= ROBOTS_MAX_BYTES {
+        match body.iter().rposition(|&b| b == b'\n') {
+            Some(i) => &body[..=i],
+            None => body,
+        }
+    } else {
+        body
+    };
+    match texting_robots::Robot::new(ROBOTS_USER_AGENT, body) {
+        Ok(robot) => RobotsRules::Parsed(Box::new(robot)),
+        Err(e) => {
+            // No parseable rules: RFC 9309 §2.2 has crawlers use what they can
+            // parse, which here is nothing, i.e. no restriction.
+            tracing::warn!(robots = %safe_url(robots_url), error = %e, "robots.txt unparseable, treating as allow-all");
+            RobotsRules::AllowAll
+        }
+    }
+}
+
+/// `Retry-After` as a wait from now: delay-seconds or an HTTP-date (a date in
+/// the past is no wait). Anything else is treated as if the header were absent.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    if value.bytes().all(|b| b.is_ascii_digit()) {
+        // Too many digits to fit is still "a very long time".
+        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    parse_retry_after(value, SystemTime::now())
+}
+
+/// `host:port`, the unit the concurrency limit and delay apply to.
+fn host_key(url: &Url) -> String {
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or(""),
+        url.port_or_known_default().unwrap_or(0)
+    )
+}
+
+fn robots_url(url: &Url) -> Option<Url> {
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return None;
+    }
+    let mut robots = url.join("/robots.txt").ok()?;
+    let _ = robots.set_username("");
+    let _ = robots.set_password(None);
+    Some(robots)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        None => false,
+    }
+}
+
+/// The URL for errors and logs: any `user:password@` removed.
+fn safe_url(url: &Url) -> String {
+    if url.username().is_empty() && url.password().is_none() {
+        return url.to_string();
+    }
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.to_string()
+}
+
+/// Jitter only needs to differ between callers, not be unpredictable:
+/// SipHash of a counter under std's randomly keyed `RandomState`.
+fn random_u64() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    RandomState::new().hash_one(COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// "error sending request: connection refused": reqwest's own message hides
@@ -115,8 +736,113 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     msg
 }
 
-impl Default for Fetcher {
-    fn default() -> Self {
-        Self::new()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_dates_and_garbage() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now),
+            Some(Duration::from_secs(60))
+        );
+        // RFC 850 and asctime forms are HTTP-dates too.
+        assert_eq!(
+            parse_retry_after("Sunday, 06-Nov-94 08:49:47 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse_retry_after("Sun Nov  6 08:49:57 1994", now),
+            Some(Duration::from_secs(20))
+        );
+        assert_eq!(
+            parse_retry_after("Sat, 05 Nov 1994 08:49:37 GMT", now),
+            Some(Duration::ZERO),
+            "a date in the past means now"
+        );
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        for garbage in [
+            "",
+            "soon",
+            "-5",
+            "1.5",
+            "1e3",
+            "Sun, 06 Nov 1994",
+            "\u{fffd}",
+        ] {
+            assert_eq!(parse_retry_after(garbage, now), None, "{garbage:?}");
+        }
+    }
+
+    #[test]
+    fn backoff_is_full_jitter_under_the_cap() {
+        let f = Fetcher::with_policy(FetchPolicy {
+            backoff_base: Duration::from_millis(100),
+            backoff_cap: Duration::from_millis(350),
+            ..FetchPolicy::default()
+        });
+        for retry in 0..40 {
+            let ceiling = Duration::from_millis((100u64 << retry.min(20)).min(350));
+            for _ in 0..50 {
+                assert!(f.backoff(retry) <= ceiling);
+            }
+        }
+        let spread: std::collections::HashSet<_> = (0..50).map(|_| f.backoff(3)).collect();
+        assert!(spread.len() > 5, "jittered, not constant: {spread:?}");
+    }
+
+    #[test]
+    fn keys_and_urls() {
+        let u = Url::parse("https://user:hunter2@Shop.Example/a?b=1").unwrap();
+        assert_eq!(host_key(&u), "shop.example:443");
+        assert_eq!(safe_url(&u), "https://shop.example/a?b=1");
+        assert_eq!(
+            robots_url(&u).unwrap().as_str(),
+            "https://shop.example/robots.txt"
+        );
+        assert!(robots_url(&Url::parse("data:text/plain,x").unwrap()).is_none());
+        for l in [
+            "http://127.0.0.1:8080/",
+            "http://[::1]/",
+            "http://localhost/",
+            "http://a.localhost./",
+        ] {
+            assert!(is_loopback(&Url::parse(l).unwrap()), "{l}");
+        }
+        assert!(!is_loopback(&Url::parse("http://10.0.0.1/").unwrap()));
+    }
+
+    #[test]
+    fn robots_groups_and_truncation() {
+        let u = Url::parse("https://s.example/robots.txt").unwrap();
+        let allowed = |rules: &RobotsRules, path: &str| match rules {
+            RobotsRules::Parsed(r) => r.allowed(path),
+            RobotsRules::AllowAll => true,
+            RobotsRules::Unavailable(_) => false,
+        };
+        let r = parse_robots(b"User-agent: *\nDisallow: /private\n", &u);
+        assert!(!allowed(&r, "/private/x"));
+        assert!(allowed(&r, "/public"));
+        let r = parse_robots(
+            b"User-agent: *\nAllow: /\n\nUser-agent: PriceHound\nDisallow: /\n",
+            &u,
+        );
+        assert!(!allowed(&r, "/anything"));
+        // A rule cut by the size cap is dropped, not half-applied.
+        let mut big = b"User-agent: *\nDisallow: /a\n".to_vec();
+        big.resize(ROBOTS_MAX_BYTES - 3, b'#');
+        big.extend_from_slice(b"\nDisallow: /");
+        let r = parse_robots(&big[..ROBOTS_MAX_BYTES], &u);
+        assert!(!allowed(&r, "/a"));
+        assert!(allowed(&r, "/b"));
     }
 }

@@ -3,11 +3,19 @@
 //! [`config::SourceKind`], a module here and an arm in [`scrape_source`].
 
 pub mod config;
+pub mod css;
 pub mod fetch;
+pub mod html_catalog;
+pub mod json_api;
+pub mod listing;
+pub mod product_page;
 pub mod telegram_channel;
 
 pub use config::{SourceConfig, SourceKind, SourcesConfig};
-pub use fetch::{FetchError, Fetcher};
+pub use fetch::{FetchError, Fetcher, RequestOptions};
+pub use listing::{Listing, Rejected};
+
+use chrono::{DateTime, Utc};
 
 use crate::domain::Observation;
 
@@ -15,6 +23,13 @@ use crate::domain::Observation;
 #[derive(Debug, Clone, Default)]
 pub struct ScrapeOutput {
     pub observations: Vec<Observation>,
+    /// Listings dropped by the source's filters or without a price, and why.
+    pub rejected: Vec<Rejected>,
+    /// Why a price was chosen where a page offered several (product pages).
+    pub notes: Vec<String>,
+    /// Every listing as the page showed it, before filters (page-based
+    /// kinds): what `pricehound scrape` prints field by field.
+    pub listings: Vec<Listing>,
     /// The checkpoint to store once the observations are safely queued.
     pub checkpoint: Option<u64>,
     pub pages_fetched: u32,
@@ -36,6 +51,13 @@ pub enum ScrapeError {
     Layout(String),
 }
 
+fn not_found(e: FetchError) -> ScrapeError {
+    match e {
+        FetchError::Status { url, status: 404 } => ScrapeError::NotFound(url),
+        e => ScrapeError::Fetch(e),
+    }
+}
+
 /// Scrapes one source once. `checkpoint` is the last post id read, for
 /// sources that have one.
 pub async fn scrape_source(
@@ -43,9 +65,124 @@ pub async fn scrape_source(
     fetcher: &Fetcher,
     checkpoint: Option<u64>,
 ) -> Result<ScrapeOutput, ScrapeError> {
-    match &source.kind {
+    let opts = RequestOptions {
+        respect_robots: source.respect_robots,
+        accept: None,
+    };
+    // One fetch time per run: it is part of every page observation's id, so
+    // a redelivered message of this run is recognised as the same.
+    let fetched_at = now_millis();
+    let mut out = match &source.kind {
         SourceKind::TelegramChannel(cfg) => {
-            telegram_channel::scrape(source, cfg, fetcher, checkpoint).await
+            telegram_channel::scrape(source, cfg, fetcher, checkpoint).await?
+        }
+        SourceKind::HtmlCatalog(cfg) => {
+            let mut out = ScrapeOutput::default();
+            for start in &cfg.urls {
+                let mut url = start.clone();
+                let mut seen_pages = std::collections::HashSet::new();
+                for _ in 0..cfg.max_pages.max(1) {
+                    if !seen_pages.insert(url.clone()) {
+                        break; // a next link that loops back
+                    }
+                    let page = fetcher
+                        .get_text_with(&url, &opts)
+                        .await
+                        .map_err(not_found)?;
+                    out.pages_fetched += 1;
+                    let parsed = html_catalog::parse_page(&page.body, &page.final_url, cfg)?;
+                    out.listings.extend(parsed.listings.iter().cloned());
+                    let (obs, rejected) = listing::to_observations(
+                        source,
+                        parsed.listings,
+                        page.final_url.as_str(),
+                        fetched_at,
+                    );
+                    out.observations.extend(obs);
+                    out.rejected.extend(rejected);
+                    match parsed.next_page {
+                        Some(next) => url = next,
+                        None => break,
+                    }
+                }
+            }
+            dedupe(&mut out.observations);
+            out
+        }
+        SourceKind::ProductPage(cfg) => {
+            let page = fetcher
+                .get_text_with(&cfg.url, &opts)
+                .await
+                .map_err(not_found)?;
+            let listing = product_page::extract(&page.body, &page.final_url, cfg)?;
+            let notes = listing.note.clone().into_iter().collect();
+            let listings = vec![listing.clone()];
+            let (observations, rejected) = listing::to_observations(
+                source,
+                vec![listing],
+                page.final_url.as_str(),
+                fetched_at,
+            );
+            ScrapeOutput {
+                observations,
+                rejected,
+                notes,
+                listings,
+                pages_fetched: 1,
+                ..ScrapeOutput::default()
+            }
+        }
+        SourceKind::JsonApi(cfg) => {
+            let doc = fetcher.get_json(&cfg.url, &opts).await.map_err(not_found)?;
+            let listings = json_api::extract(&doc, cfg)?;
+            let (observations, rejected) =
+                listing::to_observations(source, listings.clone(), cfg.url.as_str(), fetched_at);
+            ScrapeOutput {
+                observations,
+                rejected,
+                listings,
+                pages_fetched: 1,
+                ..ScrapeOutput::default()
+            }
+        }
+    };
+    // Telegram rules extract their own series; the source-level filters
+    // apply to every kind.
+    if let SourceKind::TelegramChannel(_) = source.kind {
+        let (kept, dropped): (Vec<_>, Vec<_>) = out.observations.into_iter().partition(|o| {
+            source
+                .filters
+                .reject_reason(&o.item_name, o.price.as_ref())
+                .is_none()
+        });
+        for o in dropped {
+            let reason = source
+                .filters
+                .reject_reason(&o.item_name, o.price.as_ref())
+                .unwrap_or_default();
+            out.rejected.push(Rejected {
+                name: o.item_name,
+                reason,
+            });
+        }
+        out.observations = kept;
+        for o in &mut out.observations {
+            if o.series.is_none() {
+                o.series = listing::series_for(&source.series, &o.item_name);
+            }
         }
     }
+    Ok(out)
+}
+
+/// The same item on two pages of one run (listings move between pages while
+/// we read them): keep the first.
+fn dedupe(observations: &mut Vec<Observation>) {
+    let mut seen = std::collections::HashSet::new();
+    observations.retain(|o| seen.insert(o.item_id.clone()));
+}
+
+fn now_millis() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
 }

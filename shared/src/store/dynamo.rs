@@ -1,17 +1,24 @@
 //! The DynamoDB store: one table, the single-table design described in
 //! `docs/dynamodb.md` and declared in `template.yaml`.
 //!
-//! | record     | pk                 | sk                              | gsi1pk   | gsi1sk                  |
-//! |------------|--------------------|---------------------------------|----------|-------------------------|
-//! | latest     | `ITEM#<item id>`   | `LATEST`                        | `LATEST` | `<source id>#<item id>` |
-//! | history    | `ITEM#<item id>`   | `OBS#<sortable time>#<obs id>`  |          |                         |
-//! | checkpoint | `SOURCE#<source>`  | `CHECKPOINT`                    |          |                         |
+//! | record     | pk                 | sk                              | gsi1pk              | gsi1sk                    |
+//! |------------|--------------------|---------------------------------|---------------------|---------------------------|
+//! | latest     | `ITEM#<item id>`   | `LATEST`                        | `LATEST`            | `<source id>#<item id>`   |
+//! | history    | `ITEM#<item id>`   | `OBS#<sortable time>#<obs id>`  | `SERIES#<series>`¹  | `<sortable time>#<obs id>`¹ |
+//! | series     | `SERIES`           | `<series id>`                   |                     |                           |
+//! | checkpoint | `SOURCE#<source>`  | `CHECKPOINT`                    |                     |                           |
+//! | health     | `SOURCE#<source>`  | `HEALTH`                        |                     |                           |
+//!
+//! ¹ only for observations that belong to a series: the index is overloaded
+//! (one `LATEST` partition, one `SERIES#…` partition per series).
 //!
 //! There are no transactions: idempotency comes from condition expressions.
 //! A history row is written once (`attribute_not_exists`), and the latest
 //! record only moves forward in the store's total order (observed time, then
 //! observation id), so SQS redelivering a message in any order converges on
-//! the same state as the SQLite adapter.
+//! the same state as the SQLite adapter. The series registry's item counter
+//! is incremented by the write that creates an item's LATEST record, so a
+//! redelivery never counts an item twice.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -26,18 +33,20 @@ use aws_sdk_dynamodb::types::{
     KeySchemaElement, KeyType, Projection, ProjectionType, ReturnValue,
     ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
 };
+use chrono::{DateTime, Utc};
 
 use super::{
-    Cursor, HistoryQuery, LatestQuery, Order, Page, Recorded, Store, StoreError, page_size,
-    parse_sortable_time, sortable_time,
+    Cursor, HistoryQuery, LatestQuery, Order, Page, Recorded, SERIES_SCAN_LIMIT, Store, StoreError,
+    page_size, parse_sortable_time, sortable_time,
 };
 use crate::domain::{
-    Checkpoint, Currency, ItemId, LatestPrice, Money, Observation, ObservationId, SeriesId,
-    SourceId,
+    Availability, Checkpoint, Currency, ItemDetails, ItemId, LatestPrice, Money, Observation,
+    ObservationId, SeriesId, SeriesSummary, SourceHealth, SourceId, SourceRun,
 };
 
-/// The global secondary index that lists latest prices (sparse: only
-/// `LATEST` records carry `gsi1pk`).
+/// The global secondary index, overloaded and sparse: `LATEST` records list
+/// latest prices by source and item, history records of a series list that
+/// series' observations by time; other records do not carry `gsi1pk`.
 pub const GSI1: &str = "gsi1";
 /// The TTL attribute (epoch seconds) the table is configured with. Nothing
 /// writes it yet; it exists so short-lived records can be added later
@@ -46,7 +55,10 @@ pub const TTL_ATTRIBUTE: &str = "expires_at";
 
 const LATEST_SK: &str = "LATEST";
 const CHECKPOINT_SK: &str = "CHECKPOINT";
+const HEALTH_SK: &str = "HEALTH";
 const OBS_PREFIX: &str = "OBS#";
+/// The partition of the series registry (one record per series).
+const SERIES_PK: &str = "SERIES";
 
 // Attribute names. `name` and `source` are DynamoDB reserved words, so every
 // expression refers to attributes through `#placeholders`.
@@ -63,8 +75,17 @@ const A_CURRENCY: &str = "currency";
 const A_OBSERVED: &str = "observed_at";
 const A_OBS_ID: &str = "obs_id";
 const A_PROVENANCE: &str = "provenance";
+const A_AVAILABILITY: &str = "availability";
+const A_DETAILS: &str = "details";
 const A_LAST_POST: &str = "last_post_id";
 const A_UPDATED: &str = "updated_at";
+const A_ITEMS: &str = "items";
+const A_LAST_SUCCESS: &str = "last_success_at";
+const A_LAST_ERROR_AT: &str = "last_error_at";
+const A_LAST_ERROR: &str = "last_error";
+const A_FAILURES: &str = "consecutive_failures";
+const A_ITEMS_SEEN: &str = "items_seen";
+const A_RUNS: &str = "runs";
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -255,14 +276,33 @@ impl DynamoStore {
             }
         }
         let mut expression = format!("SET {}", sets.join(", "));
+        // What the newest observation does not have goes, so nothing of an
+        // older one lingers: a series the item left, the price of an item
+        // now out of stock, details the page no longer shows.
+        let mut removes = Vec::new();
         if obs.series.is_none() {
-            // The item may have had a series before; the newest observation wins.
-            update = update.expression_attribute_names("#series", A_SERIES);
-            expression.push_str(" REMOVE #series");
+            removes.push(A_SERIES);
+        }
+        if obs.price.is_none() {
+            removes.extend([A_AMOUNT, A_CURRENCY]);
+        }
+        if obs.details.is_empty() {
+            removes.push(A_DETAILS);
+        }
+        if !removes.is_empty() {
+            for name in &removes {
+                update = update.expression_attribute_names(format!("#{name}"), *name);
+            }
+            let names: Vec<String> = removes.iter().map(|n| format!("#{n}")).collect();
+            expression.push_str(&format!(" REMOVE {}", names.join(", ")));
         }
         match update.update_expression(expression).send().await {
             Ok(out) => {
-                let previous = out.attributes().map(latest_from_item).transpose()?;
+                // No old attributes: this write created the item.
+                let previous = match out.attributes() {
+                    Some(item) if !item.is_empty() => Some(latest_from_item(item)?),
+                    _ => None,
+                };
                 Ok((previous, true))
             }
             Err(e) => match e.as_service_error() {
@@ -312,10 +352,30 @@ impl DynamoStore {
         }
         Ok(items)
     }
+
+    /// Counts a new item in its series' registry record.
+    async fn count_new_item(&self, series: &SeriesId) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(A_PK, s(SERIES_PK))
+            .key(A_SK, s(series.as_str()))
+            .update_expression("ADD #items :one")
+            .expression_attribute_names("#items", A_ITEMS)
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await
+            .map_err(|e| self.err("UpdateItem (series registry)", e))?;
+        Ok(())
+    }
 }
 
 fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
+}
+
+fn n(value: impl std::fmt::Display) -> AttributeValue {
+    AttributeValue::N(value.to_string())
 }
 
 fn item_pk(item: &ItemId) -> String {
@@ -328,6 +388,16 @@ fn source_pk(source: &SourceId) -> String {
 
 fn obs_sk(obs: &Observation) -> String {
     format!("{OBS_PREFIX}{}#{}", sortable_time(obs.observed_at), obs.id)
+}
+
+/// The series index partition of `series`.
+fn series_gsi1pk(series: &SeriesId) -> String {
+    format!("SERIES#{series}")
+}
+
+/// A history record's place in its series' index partition: time, then id.
+fn series_gsi1sk(obs: &Observation) -> String {
+    format!("{}#{}", sortable_time(obs.observed_at), obs.id)
 }
 
 /// Source first, then item: `#` sorts before every character an id may
@@ -343,16 +413,24 @@ fn observation_attributes(obs: &Observation) -> Vec<(&'static str, AttributeValu
         (A_ITEM, s(obs.item_id.as_str())),
         (A_SOURCE, s(obs.source_id.as_str())),
         (A_NAME, s(&obs.item_name)),
-        // Decimal strings, never N: N would lose the scale ("12.50" vs "12.5")
-        // and is read back through floats by careless tools.
-        (A_AMOUNT, s(obs.price.amount.to_string())),
-        (A_CURRENCY, s(obs.price.currency.code())),
+        (A_AVAILABILITY, s(obs.availability.as_str())),
         (A_OBSERVED, s(sortable_time(obs.observed_at))),
         (A_OBS_ID, s(obs.id.as_str())),
         (A_PROVENANCE, s(provenance)),
     ];
+    if let Some(price) = &obs.price {
+        // Decimal strings, never N: N would lose the scale ("12.50" vs "12.5")
+        // and is read back through floats by careless tools. No price, no
+        // amount and no currency: never a zero.
+        attrs.push((A_AMOUNT, s(price.amount.to_string())));
+        attrs.push((A_CURRENCY, s(price.currency.code())));
+    }
     if let Some(series) = &obs.series {
         attrs.push((A_SERIES, s(series.as_str())));
+    }
+    if !obs.details.is_empty() {
+        let details = serde_json::to_string(&obs.details).expect("details always serialise");
+        attrs.push((A_DETAILS, s(details)));
     }
     attrs
 }
@@ -367,14 +445,56 @@ fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
     }
 }
 
+/// A string attribute that may be absent.
+fn get_opt_s<'a>(item: &'a Item, name: &str) -> Result<Option<&'a str>, StoreError> {
+    match item.get(name) {
+        None | Some(AttributeValue::Null(_)) => Ok(None),
+        Some(_) => get_s(item, name).map(Some),
+    }
+}
+
+/// A number attribute that may be absent (then 0: counters start there).
+fn get_n_or_zero<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    match item.get(name) {
+        None | Some(AttributeValue::Null(_)) => "0".parse().map_err(|e| corrupt(name, e)),
+        Some(AttributeValue::N(v)) => v.parse().map_err(|e| corrupt(name, e)),
+        Some(_) => Err(StoreError::Corrupt(format!(
+            "attribute {name} is not a number"
+        ))),
+    }
+}
+
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
 fn observation_from_item(item: &Item) -> Result<Observation, StoreError> {
-    let series = match item.get(A_SERIES) {
-        None | Some(AttributeValue::Null(_)) => None,
-        Some(_) => Some(SeriesId::new(get_s(item, A_SERIES)?).map_err(|e| corrupt("series", e))?),
+    let series = get_opt_s(item, A_SERIES)?
+        .map(|v| SeriesId::new(v).map_err(|e| corrupt("series", e)))
+        .transpose()?;
+    let price = match (get_opt_s(item, A_AMOUNT)?, get_opt_s(item, A_CURRENCY)?) {
+        (Some(amount), Some(currency)) => Some(Money::new(
+            amount.parse().map_err(|e| corrupt("amount", e))?,
+            Currency::new(currency).map_err(|e| corrupt("currency", e))?,
+        )),
+        (None, None) => None,
+        _ => {
+            return Err(StoreError::Corrupt(format!(
+                "{A_AMOUNT} and {A_CURRENCY} must be both present or both absent"
+            )));
+        }
+    };
+    // Records written before availability existed read as unknown.
+    let availability = match get_opt_s(item, A_AVAILABILITY)? {
+        None => Availability::Unknown,
+        Some(v) => Availability::parse(v).ok_or_else(|| corrupt("availability", v))?,
+    };
+    let details = match get_opt_s(item, A_DETAILS)? {
+        None => ItemDetails::default(),
+        Some(json) => serde_json::from_str(json).map_err(|e| corrupt("details", e))?,
     };
     Ok(Observation {
         id: ObservationId::new(get_s(item, A_OBS_ID)?).map_err(|e| corrupt("obs_id", e))?,
@@ -382,12 +502,9 @@ fn observation_from_item(item: &Item) -> Result<Observation, StoreError> {
         item_id: ItemId::new(get_s(item, A_ITEM)?).map_err(|e| corrupt("item_id", e))?,
         item_name: get_s(item, A_NAME)?.to_string(),
         series,
-        price: Money::new(
-            get_s(item, A_AMOUNT)?
-                .parse()
-                .map_err(|e| corrupt("amount", e))?,
-            Currency::new(get_s(item, A_CURRENCY)?).map_err(|e| corrupt("currency", e))?,
-        ),
+        price,
+        availability,
+        details,
         observed_at: parse_sortable_time(get_s(item, A_OBSERVED)?)?,
         provenance: serde_json::from_str(get_s(item, A_PROVENANCE)?)
             .map_err(|e| corrupt("provenance", e))?,
@@ -433,6 +550,12 @@ impl Store for DynamoStore {
         for (name, value) in observation_attributes(obs) {
             put = put.item(name, value);
         }
+        if let Some(series) = &obs.series {
+            // The series index (`series_observations`).
+            put = put
+                .item(A_GSI1PK, s(series_gsi1pk(series)))
+                .item(A_GSI1SK, s(series_gsi1sk(obs)));
+        }
         let inserted = match put.send().await {
             Ok(_) => true,
             Err(e) => match e.as_service_error() {
@@ -444,6 +567,16 @@ impl Store for DynamoStore {
         // history row and then failed before this step, the redelivery
         // finishes its work. The condition makes it a no-op otherwise.
         let (previous, became_latest) = self.advance_latest(obs).await?;
+        if became_latest
+            && previous.is_none()
+            && let Some(series) = &obs.series
+        {
+            // This write created the item's LATEST record; the conditional
+            // update guarantees exactly one write does. (If this increment
+            // fails, the redelivery finds LATEST and does not count again:
+            // the registry undercounts rather than double counts.)
+            self.count_new_item(series).await?;
+        }
         Ok(Recorded {
             inserted,
             previous,
@@ -638,6 +771,123 @@ impl Store for DynamoStore {
         }
     }
 
+    async fn series_observations(
+        &self,
+        series: &SeriesId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Observation>, StoreError> {
+        // `<time>#` sorts before every key at <time> (ids follow the '#'),
+        // so BETWEEN lo AND hi is [from, to), as in `history`.
+        let lo = format!("{}#", sortable_time(from));
+        let hi = format!("{}#", sortable_time(to));
+        if lo >= hi {
+            // An empty window; DynamoDB refuses BETWEEN with bounds reversed.
+            return Ok(Vec::new());
+        }
+        let base = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("#pk = :pk AND #sk BETWEEN :lo AND :hi")
+            .expression_attribute_names("#pk", A_GSI1PK)
+            .expression_attribute_names("#sk", A_GSI1SK)
+            .expression_attribute_values(":pk", s(series_gsi1pk(series)))
+            .expression_attribute_values(":lo", s(lo))
+            .expression_attribute_values(":hi", s(hi))
+            // Newest first, so the cap keeps the most recent observations.
+            .scan_index_forward(false);
+        let rows = self
+            .query_upto(base, None, SERIES_SCAN_LIMIT as usize)
+            .await?;
+        rows.iter().map(observation_from_item).collect()
+    }
+
+    async fn list_series(&self) -> Result<Vec<SeriesSummary>, StoreError> {
+        let base = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", A_PK)
+            .expression_attribute_values(":pk", s(SERIES_PK));
+        // Sort keys are series ids: DynamoDB returns them in id order.
+        let rows = self.query_upto(base, None, usize::MAX).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let series = SeriesId::new(get_s(row, A_SK)?).map_err(|e| corrupt("series", e))?;
+            let items: u64 = get_n_or_zero(row, A_ITEMS)?;
+            if items > 0 {
+                out.push(SeriesSummary { series, items });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn record_source_run(&self, run: &SourceRun) -> Result<(), StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(A_PK, s(source_pk(&run.source_id)))
+            .key(A_SK, s(HEALTH_SK))
+            .expression_attribute_names("#source", A_SOURCE)
+            .expression_attribute_names("#runs", A_RUNS)
+            .expression_attribute_names("#fails", A_FAILURES)
+            .expression_attribute_values(":source", s(run.source_id.as_str()))
+            .expression_attribute_values(":at", s(sortable_time(run.at)))
+            .expression_attribute_values(":one", n(1));
+        let update = match &run.outcome {
+            // The last error stays: it is what went wrong most recently.
+            Ok(items) => update
+                .update_expression(
+                    "SET #source = :source, #ok_at = :at, #seen = :seen, #fails = :zero ADD #runs :one",
+                )
+                .expression_attribute_names("#ok_at", A_LAST_SUCCESS)
+                .expression_attribute_names("#seen", A_ITEMS_SEEN)
+                .expression_attribute_values(":seen", n(items))
+                .expression_attribute_values(":zero", n(0)),
+            Err(message) => update
+                .update_expression(
+                    "SET #source = :source, #err_at = :at, #err = :err ADD #fails :one, #runs :one",
+                )
+                .expression_attribute_names("#err_at", A_LAST_ERROR_AT)
+                .expression_attribute_names("#err", A_LAST_ERROR)
+                .expression_attribute_values(":err", s(message)),
+        };
+        update
+            .send()
+            .await
+            .map_err(|e| self.err("UpdateItem (source health)", e))?;
+        Ok(())
+    }
+
+    async fn source_health(&self, source: &SourceId) -> Result<Option<SourceHealth>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(A_PK, s(source_pk(source)))
+            .key(A_SK, s(HEALTH_SK))
+            .send()
+            .await
+            .map_err(|e| self.err("GetItem (source health)", e))?;
+        let Some(item) = out.item().filter(|i| !i.is_empty()) else {
+            return Ok(None);
+        };
+        let time = |name: &str| get_opt_s(item, name)?.map(parse_sortable_time).transpose();
+        Ok(Some(SourceHealth {
+            source_id: source.clone(),
+            last_success_at: time(A_LAST_SUCCESS)?,
+            last_error_at: time(A_LAST_ERROR_AT)?,
+            last_error: get_opt_s(item, A_LAST_ERROR)?.map(str::to_string),
+            consecutive_failures: get_n_or_zero(item, A_FAILURES)?,
+            items_seen: get_n_or_zero(item, A_ITEMS_SEEN)?,
+            runs: get_n_or_zero(item, A_RUNS)?,
+        }))
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         // A GetItem of a key that never exists: the API function's role may
         // only GetItem and Query, not DescribeTable.
@@ -665,5 +915,28 @@ mod tests {
         // "ab" sorts before "ab-c" as a source, although "ab-c:a" < "ab:z" as item ids.
         assert!(key("ab", "ab:z") < key("ab-c", "ab-c:a"));
         assert!(key("ab", "ab:a") < key("ab", "ab:b"));
+    }
+
+    #[test]
+    fn series_bounds_make_a_half_open_window() {
+        use chrono::TimeZone;
+        let t = |s: u32| Utc.with_ymd_and_hms(2024, 5, 1, 10, 0, s).unwrap();
+        let bound = |at| format!("{}#", sortable_time(at));
+        let key = |at, post| {
+            let source = SourceId::new("src").unwrap();
+            let item = ItemId::new("src:item").unwrap();
+            let price = Money::new(1.into(), Currency::new("EUR").unwrap());
+            let provenance = crate::domain::Provenance::TelegramPost {
+                channel: "src".into(),
+                post_id: post,
+            };
+            series_gsi1sk(&Observation::new(
+                source, item, "I", None, price, at, provenance,
+            ))
+        };
+        // `from` inclusive, `to` exclusive, whatever the id.
+        assert!(bound(t(1)) < key(t(1), 1) && key(t(1), 1) < bound(t(2)));
+        assert!(key(t(2), 2) > bound(t(2)));
+        assert!(key(t(0), 3) < bound(t(1)));
     }
 }

@@ -15,7 +15,10 @@ use async_trait::async_trait;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Checkpoint, ItemId, LatestPrice, Observation, SourceId};
+use crate::domain::{
+    Checkpoint, ItemId, LatestPrice, Observation, SeriesId, SeriesSummary, SourceHealth, SourceId,
+    SourceRun,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -69,6 +72,9 @@ pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<Cursor>,
 }
+
+/// The most observations a series statistic reads.
+pub const SERIES_SCAN_LIMIT: u32 = 20_000;
 
 /// The most a single page may hold.
 pub const MAX_PAGE: u32 = 1000;
@@ -124,6 +130,23 @@ pub trait Store: Send + Sync + 'static {
     /// Moves a source's checkpoint forward; an older checkpoint is ignored.
     async fn advance_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
 
+    /// A series' observations in `[from, to)`, newest first, at most
+    /// [`SERIES_SCAN_LIMIT`] of them (statistics need a window, not all history).
+    async fn series_observations(
+        &self,
+        series: &SeriesId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Observation>, StoreError>;
+
+    /// Every series with at least one item, by id, with its item count.
+    async fn list_series(&self) -> Result<Vec<SeriesSummary>, StoreError>;
+
+    /// Updates a source's health with the outcome of one run.
+    async fn record_source_run(&self, run: &SourceRun) -> Result<(), StoreError>;
+
+    async fn source_health(&self, source: &SourceId) -> Result<Option<SourceHealth>, StoreError>;
+
     /// A cheap round trip, for health checks.
     async fn ping(&self) -> Result<(), StoreError>;
 }
@@ -137,10 +160,12 @@ pub fn page_size(limit: u32) -> u32 {
 }
 
 /// Fixed-width UTC timestamp that sorts as text in time order.
+#[cfg(feature = "aws")]
 pub(crate) fn sortable_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
+#[cfg(feature = "aws")]
 pub(crate) fn parse_sortable_time(s: &str) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(s)
         .map(|d| d.with_timezone(&Utc))

@@ -12,16 +12,18 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use super::{
-    Cursor, HistoryQuery, LatestQuery, Order, Page, Recorded, Store, StoreError, page_size,
+    Cursor, HistoryQuery, LatestQuery, Order, Page, Recorded, SERIES_SCAN_LIMIT, Store, StoreError,
+    page_size,
 };
 use crate::domain::{
-    Checkpoint, Currency, ItemId, LatestPrice, Money, Observation, ObservationId, SeriesId,
-    SourceId,
+    Availability, Checkpoint, Currency, ItemDetails, ItemId, LatestPrice, Money, Observation,
+    ObservationId, SeriesId, SeriesSummary, SourceHealth, SourceId, SourceRun,
 };
 
 /// Append only: never edit a migration that has shipped.
-const MIGRATIONS: &[M<'static>] = &[M::up(
-    r#"
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(
+        r#"
 CREATE TABLE observations (
     id           TEXT PRIMARY KEY,
     item_id      TEXT NOT NULL,
@@ -52,7 +54,48 @@ CREATE TABLE checkpoints (
     updated_at   INTEGER NOT NULL
 ) STRICT;
 "#,
-)];
+    ),
+    M::up(
+        r#"
+-- Prices become optional (an out-of-stock page shows none), observations
+-- carry availability and item details, series get an index for statistics,
+-- and sources get a health record. SQLite cannot relax NOT NULL in place, so
+-- observations is rebuilt; deferring foreign keys lets items keep pointing
+-- at it across the swap.
+PRAGMA defer_foreign_keys = ON;
+CREATE TABLE observations_v2 (
+    id           TEXT PRIMARY KEY,
+    item_id      TEXT NOT NULL,
+    source_id    TEXT NOT NULL,
+    item_name    TEXT NOT NULL,
+    series       TEXT,
+    amount       TEXT,            -- decimal string, never REAL; NULL = no price shown
+    currency     TEXT,
+    availability TEXT NOT NULL DEFAULT 'unknown',
+    details      TEXT,            -- JSON: url, image, brand
+    observed_at  INTEGER NOT NULL, -- Unix milliseconds
+    provenance   TEXT NOT NULL,   -- JSON
+    CHECK ((amount IS NULL) = (currency IS NULL))
+) STRICT;
+INSERT INTO observations_v2 (id, item_id, source_id, item_name, series, amount, currency, observed_at, provenance)
+    SELECT id, item_id, source_id, item_name, series, amount, currency, observed_at, provenance FROM observations;
+DROP TABLE observations;
+ALTER TABLE observations_v2 RENAME TO observations;
+CREATE INDEX observations_by_item_time ON observations (item_id, observed_at, id);
+CREATE INDEX observations_by_series_time ON observations (series, observed_at) WHERE series IS NOT NULL;
+
+CREATE TABLE source_health (
+    source_id            TEXT PRIMARY KEY,
+    last_success_at      INTEGER,
+    last_error_at        INTEGER,
+    last_error           TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    items_seen           INTEGER NOT NULL DEFAULT 0,
+    runs                 INTEGER NOT NULL DEFAULT 0
+) STRICT;
+"#,
+    ),
+];
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -119,38 +162,50 @@ fn from_millis(ms: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("bad time {ms}")))
 }
 
-const OBS_COLUMNS: &str = "o.id, o.item_id, o.source_id, o.item_name, o.series, o.amount, o.currency, o.observed_at, o.provenance";
+const OBS_COLUMNS: &str = "o.id, o.item_id, o.source_id, o.item_name, o.series, o.amount, o.currency, o.observed_at, o.provenance, o.availability, o.details";
 
-/// Reads a row of `OBS_COLUMNS` (starting at column `at`).
-fn obs_from_row(row: &rusqlite::Row<'_>, at: usize) -> Result<Observation, StoreError> {
-    let get = |i: usize| -> Result<String, StoreError> { row.get(at + i).map_err(backend) };
-    let corrupt =
-        |what: &str, e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{what}: {e}"));
-    let series: Option<String> = row.get(at + 4).map_err(backend)?;
-    let amount = get(5)?;
+fn corrupt(what: &str, e: &dyn std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+/// Reads a row of `OBS_COLUMNS` (starting at column 0).
+fn obs_from_row(row: &rusqlite::Row<'_>) -> Result<Observation, StoreError> {
+    let get = |i: usize| -> Result<String, StoreError> { row.get(i).map_err(backend) };
+    let opt = |i: usize| -> Result<Option<String>, StoreError> { row.get(i).map_err(backend) };
+    let price = match (opt(5)?, opt(6)?) {
+        (Some(amount), Some(currency)) => Some(Money::new(
+            amount.parse().map_err(|e| corrupt("amount", &e))?,
+            Currency::new(&currency).map_err(|e| corrupt("currency", &e))?,
+        )),
+        _ => None,
+    };
+    let availability = get(9)?;
     Ok(Observation {
         id: ObservationId::new(get(0)?).map_err(|e| corrupt("id", &e))?,
         item_id: ItemId::new(get(1)?).map_err(|e| corrupt("item id", &e))?,
         source_id: SourceId::new(get(2)?).map_err(|e| corrupt("source id", &e))?,
         item_name: get(3)?,
-        series: series
+        series: opt(4)?
             .map(SeriesId::new)
             .transpose()
             .map_err(|e| corrupt("series", &e))?,
-        price: Money::new(
-            amount.parse().map_err(|e| corrupt("amount", &e))?,
-            Currency::new(&get(6)?).map_err(|e| corrupt("currency", &e))?,
-        ),
-        observed_at: from_millis(row.get(at + 7).map_err(backend)?)?,
+        price,
+        availability: Availability::parse(&availability)
+            .ok_or_else(|| corrupt("availability", &availability))?,
+        details: match opt(10)? {
+            Some(json) => serde_json::from_str(&json).map_err(|e| corrupt("details", &e))?,
+            None => ItemDetails::default(),
+        },
+        observed_at: from_millis(row.get(7).map_err(backend)?)?,
         provenance: serde_json::from_str(&get(8)?).map_err(|e| corrupt("provenance", &e))?,
     })
 }
 
 fn latest_from_row(row: &rusqlite::Row<'_>) -> Result<LatestPrice, StoreError> {
     // items.name / items.series win over the observation's: they track the newest.
-    let obs = obs_from_row(row, 0)?;
-    let name: String = row.get(9).map_err(backend)?;
-    let series: Option<String> = row.get(10).map_err(backend)?;
+    let obs = obs_from_row(row)?;
+    let name: String = row.get(11).map_err(backend)?;
+    let series: Option<String> = row.get(12).map_err(backend)?;
     let mut latest = LatestPrice::from(&obs);
     latest.name = name;
     latest.series = series
@@ -160,7 +215,7 @@ fn latest_from_row(row: &rusqlite::Row<'_>) -> Result<LatestPrice, StoreError> {
     Ok(latest)
 }
 
-const LATEST_SELECT: &str = "SELECT o.id, o.item_id, o.source_id, o.item_name, o.series, o.amount, o.currency, o.observed_at, o.provenance, i.name, i.series
+const LATEST_SELECT: &str = "SELECT o.id, o.item_id, o.source_id, o.item_name, o.series, o.amount, o.currency, o.observed_at, o.provenance, o.availability, o.details, i.name, i.series
      FROM items i JOIN observations o ON o.id = i.latest_obs";
 
 #[async_trait]
@@ -184,20 +239,26 @@ impl Store for SqliteStore {
                 .transpose()?;
             let provenance = serde_json::to_string(&obs.provenance)
                 .map_err(|e| StoreError::Backend(e.to_string()))?;
+            let details = (!obs.details.is_empty())
+                .then(|| serde_json::to_string(&obs.details))
+                .transpose()
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
             let inserted = tx
                 .execute(
-                    "INSERT INTO observations (id, item_id, source_id, item_name, series, amount, currency, observed_at, provenance)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO NOTHING",
+                    "INSERT INTO observations (id, item_id, source_id, item_name, series, amount, currency, observed_at, provenance, availability, details)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING",
                     params![
                         obs.id.as_str(),
                         obs.item_id.as_str(),
                         obs.source_id.as_str(),
                         obs.item_name,
                         obs.series.as_ref().map(|s| s.as_str()),
-                        obs.price.amount.to_string(),
-                        obs.price.currency.code(),
+                        obs.price.as_ref().map(|p| p.amount.to_string()),
+                        obs.price.as_ref().map(|p| p.currency.code().to_string()),
                         millis(obs.observed_at),
                         provenance,
+                        obs.availability.as_str(),
+                        details,
                     ],
                 )
                 .map_err(backend)?
@@ -325,7 +386,7 @@ impl Store for SqliteStore {
                 .map_err(backend)?;
             let mut items = Vec::new();
             while let Some(row) = rows.next().map_err(backend)? {
-                items.push(obs_from_row(row, 0)?);
+                items.push(obs_from_row(row)?);
             }
             Ok(paginate(items, limit, |o| {
                 Cursor::encode(&format!("{}|{}", millis(o.observed_at), o.id))
@@ -373,6 +434,120 @@ impl Store for SqliteStore {
             )
             .map_err(backend)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn series_observations(
+        &self,
+        series: &SeriesId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Observation>, StoreError> {
+        let series = series.to_string();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {OBS_COLUMNS} FROM observations o
+                     WHERE o.series = ?1 AND o.observed_at >= ?2 AND o.observed_at < ?3
+                     ORDER BY o.observed_at DESC LIMIT ?4"
+                ))
+                .map_err(backend)?;
+            let mut rows = stmt
+                .query(params![series, millis(from), millis(to), SERIES_SCAN_LIMIT])
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(backend)? {
+                out.push(obs_from_row(row)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn list_series(&self) -> Result<Vec<SeriesSummary>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT series, COUNT(*) FROM items WHERE series IS NOT NULL
+                     GROUP BY series ORDER BY series",
+                )
+                .map_err(backend)?;
+            let mut rows = stmt.query([]).map_err(backend)?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(backend)? {
+                let id: String = row.get(0).map_err(backend)?;
+                let items: i64 = row.get(1).map_err(backend)?;
+                out.push(SeriesSummary {
+                    series: SeriesId::new(id).map_err(|e| corrupt("series", &e))?,
+                    items: items as u64,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn record_source_run(&self, run: &SourceRun) -> Result<(), StoreError> {
+        let run = run.clone();
+        self.with(move |conn| {
+            let at = millis(run.at);
+            let source = run.source_id.as_str();
+            match &run.outcome {
+                Ok(items) => conn.execute(
+                    "INSERT INTO source_health (source_id, last_success_at, consecutive_failures, items_seen, runs)
+                     VALUES (?1, ?2, 0, ?3, 1)
+                     ON CONFLICT (source_id) DO UPDATE SET last_success_at = excluded.last_success_at,
+                        consecutive_failures = 0, items_seen = excluded.items_seen, runs = runs + 1",
+                    params![source, at, items],
+                ),
+                Err(message) => conn.execute(
+                    "INSERT INTO source_health (source_id, last_error_at, last_error, consecutive_failures, runs)
+                     VALUES (?1, ?2, ?3, 1, 1)
+                     ON CONFLICT (source_id) DO UPDATE SET last_error_at = excluded.last_error_at,
+                        last_error = excluded.last_error,
+                        consecutive_failures = consecutive_failures + 1, runs = runs + 1",
+                    params![source, at, message],
+                ),
+            }
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn source_health(&self, source: &SourceId) -> Result<Option<SourceHealth>, StoreError> {
+        let source = source.clone();
+        self.with(move |conn| {
+            conn.query_row(
+                "SELECT last_success_at, last_error_at, last_error, consecutive_failures, items_seen, runs
+                 FROM source_health WHERE source_id = ?1",
+                [source.as_str()],
+                |r| {
+                    Ok((
+                        r.get::<_, Option<i64>>(0)?,
+                        r.get::<_, Option<i64>>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, i64>(5)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(backend)?
+            .map(|(ok_at, err_at, err, fails, items, runs)| {
+                Ok(SourceHealth {
+                    source_id: source.clone(),
+                    last_success_at: ok_at.map(from_millis).transpose()?,
+                    last_error_at: err_at.map(from_millis).transpose()?,
+                    last_error: err,
+                    consecutive_failures: fails as u32,
+                    items_seen: items as u32,
+                    runs: runs as u64,
+                })
+            })
+            .transpose()
         })
         .await
     }
