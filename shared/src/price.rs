@@ -1551,4 +1551,16 @@ mod tests {
         assert_eq!(amount(".5"), Some("5".into()));
         assert_eq!(amount("1,"), Some("1".into()));
     }
+
+    #[test]
+    fn dual_currency_prices_take_the_first_with_its_own_currency() {
+        // Bulgaria's 2026 euro switch shows both; the first price and the
+        // currency written next to it belong together.
+        let p = parse_price("1 250 лв. / 639,11 €", PriceHints::default());
+        assert_eq!(p.amount.unwrap().to_string(), "1250");
+        assert_eq!(p.currency.unwrap().code(), "BGN");
+        let p = parse_price("639,11 € / 1 250 лв.", PriceHints::default());
+        assert_eq!(p.amount.unwrap().to_string(), "639.11");
+        assert_eq!(p.currency.unwrap().code(), "EUR");
+    }
 }

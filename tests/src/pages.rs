@@ -37,6 +37,10 @@ pub struct Answer {
     pub status: StatusCode,
     pub body: String,
     pub location: Option<String>,
+    pub content_type: &'static str,
+    pub headers: Vec<(&'static str, String)>,
+    /// Wait this long before answering (a slow server).
+    pub delay: Option<std::time::Duration>,
 }
 
 impl Answer {
@@ -45,37 +49,60 @@ impl Answer {
             status: StatusCode::OK,
             body: body.into(),
             location: None,
+            content_type: "text/html; charset=utf-8",
+            headers: Vec::new(),
+            delay: None,
+        }
+    }
+    pub fn json(body: impl Into<String>) -> Self {
+        Answer {
+            content_type: "application/json",
+            ..Answer::html(body)
         }
     }
     pub fn status(status: u16) -> Self {
         Answer {
             status: StatusCode::from_u16(status).unwrap(),
-            body: String::new(),
-            location: None,
+            ..Answer::html("")
         }
     }
     pub fn redirect(to: &str) -> Self {
         Answer {
             status: StatusCode::FOUND,
-            body: String::new(),
             location: Some(to.to_string()),
+            ..Answer::html("")
         }
+    }
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+    pub fn delayed(mut self, by: std::time::Duration) -> Self {
+        self.delay = Some(by);
+        self
     }
 }
 
 /// A server whose answers the test sets and changes; it records every request.
 #[derive(Clone, Default)]
 pub struct Scripted {
-    answers: Arc<Mutex<HashMap<String, Answer>>>,
+    /// Answers per path, in order; the last one repeats.
+    answers: Arc<Mutex<HashMap<String, Vec<Answer>>>>,
     pub requests: Arc<Mutex<Vec<String>>>,
 }
 
 impl Scripted {
     pub fn set(&self, path_and_query: &str, answer: Answer) {
+        self.set_sequence(path_and_query, vec![answer]);
+    }
+
+    /// Answers requests to `path_and_query` with `answers` in turn, then the last one again.
+    pub fn set_sequence(&self, path_and_query: &str, answers: Vec<Answer>) {
+        assert!(!answers.is_empty());
         self.answers
             .lock()
             .unwrap()
-            .insert(path_and_query.to_string(), answer);
+            .insert(path_and_query.to_string(), answers);
     }
 
     pub fn requests(&self) -> Vec<String> {
@@ -95,15 +122,30 @@ async fn answer(State(s): State<Scripted>, req: Request) -> Response {
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
     s.requests.lock().unwrap().push(key.clone());
-    let found = s.answers.lock().unwrap().get(&key).cloned();
+    let found = {
+        let mut answers = s.answers.lock().unwrap();
+        answers.get_mut(&key).map(|list| {
+            if list.len() > 1 {
+                list.remove(0)
+            } else {
+                list[0].clone()
+            }
+        })
+    };
     match found {
         None => (StatusCode::NOT_FOUND, "no such page").into_response(),
         Some(a) => {
+            if let Some(d) = a.delay {
+                tokio::time::sleep(d).await;
+            }
             let mut resp = Response::builder()
                 .status(a.status)
-                .header(header::CONTENT_TYPE, "text/html; charset=utf-8");
+                .header(header::CONTENT_TYPE, a.content_type);
             if let Some(l) = a.location {
                 resp = resp.header(header::LOCATION, l);
+            }
+            for (name, value) in a.headers {
+                resp = resp.header(name, value);
             }
             resp.body(Body::from(a.body)).unwrap()
         }

@@ -94,3 +94,91 @@ async fn reqwest_like_get(url: &str) -> String {
         .map(|f| f.body)
         .unwrap_or_else(|e| panic!("GET {url}: {e}"))
 }
+
+/// Every default source, through the real stack, read the way a frontend would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_demo_source_reaches_the_api_with_series_statistics() {
+    let sources = pricehound_tests::pages::demo_sources().await;
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(serve(
+        ServeOptions {
+            sources,
+            db: None,
+            listen: "127.0.0.1:0".parse().unwrap(),
+            run_at_start: true,
+        },
+        async move {
+            let _ = stop_rx.await;
+        },
+        move |stack| {
+            let _ = ready_tx.send(stack.addr);
+        },
+    ));
+    let addr = ready_rx.await.unwrap();
+    let get = |path: String| async move {
+        let body = reqwest_like_get(&format!("http://{addr}{path}")).await;
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()
+    };
+
+    // Wait (bounded) until every source has reported a successful run.
+    let mut healthy = 0;
+    let mut total = 0;
+    for _ in 0..200 {
+        let v = get("/api/sources".into()).await;
+        let list = v["sources"].as_array().unwrap().clone();
+        total = list.len();
+        healthy = list
+            .iter()
+            .filter(|s| s["health"]["last_success_at"].is_string())
+            .count();
+        if healthy == total {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(healthy, total, "every source ran successfully");
+    // Let the in-process queue drain into the store.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let series = get("/api/series".into()).await;
+    let ids: Vec<&str> = series["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["series"].as_str().unwrap())
+        .collect();
+    for want in ["gold-18k", "gold-spot-usd-oz", "rtx-4070", "rtx-4070-ti"] {
+        assert!(ids.contains(&want), "{want} in {ids:?}");
+    }
+
+    let stats = get("/api/series/rtx-4070/stats?window=1d".into()).await;
+    let st = &stats["stats"];
+    assert_eq!(st["currency"], "BGN", "{stats}");
+    let count = st["count"].as_u64().unwrap();
+    assert!(count >= 10, "{stats}");
+    let (min, p25, median, max) = (
+        st["min"].as_str().unwrap().parse::<f64>().unwrap(),
+        st["p25"].as_str().unwrap().parse::<f64>().unwrap(),
+        st["median"].as_str().unwrap().parse::<f64>().unwrap(),
+        st["max"].as_str().unwrap().parse::<f64>().unwrap(),
+    );
+    assert!(min <= p25 && p25 <= median && median <= max, "{stats}");
+    assert!(
+        (700.0..=1600.0).contains(&median),
+        "a used RTX 4070 costs about 1000 лв.: {stats}"
+    );
+
+    // The tobacco catalogue: brands and stock states reach the API.
+    let tobacco = get("/api/prices?source=htreviews-tobacco&limit=1000".into()).await;
+    let items = tobacco["prices"].as_array().unwrap();
+    assert!(items.len() > 40);
+    assert!(
+        items.iter().all(|p| p["brand"].is_string()),
+        "every flavour has a brand"
+    );
+    assert!(items.iter().any(|p| p["availability"] == "out_of_stock"));
+
+    stop_tx.send(()).unwrap();
+    running.await.unwrap().unwrap();
+}

@@ -6,6 +6,7 @@ pub mod config;
 pub mod css;
 pub mod fetch;
 pub mod html_catalog;
+pub mod html_guard;
 pub mod json_api;
 pub mod listing;
 pub mod product_page;

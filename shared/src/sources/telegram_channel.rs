@@ -195,6 +195,7 @@ pub async fn scrape(
                 channel: cfg.channel.clone(),
             });
         }
+        super::html_guard::check(&fetched.body)?;
         let page = parse_page(&fetched.body, &cfg.channel).ok_or_else(|| {
             ScrapeError::Layout(format!(
                 "{url} is not a channel preview page (no message history found)"
