@@ -10,7 +10,11 @@ use std::sync::LazyLock;
 
 static CONFIG: LazyLock<JsonApiConfig> = LazyLock::new(|| {
     let sources = SourcesConfig::default_sources();
-    match &sources.source("gold-spot-usd").expect("a default source").kind {
+    match &sources
+        .source("gold-spot-usd")
+        .expect("a default source")
+        .kind
+    {
         SourceKind::JsonApi(cfg) => cfg.clone(),
         other => panic!("gold-spot-usd is a {} source", other.name()),
     }

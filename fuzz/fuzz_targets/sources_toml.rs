@@ -15,7 +15,11 @@ fuzz_target!(|data: &[u8]| {
     // What validation promises: unique ids, and every source in a defined group.
     let mut ids = std::collections::HashSet::new();
     for s in &config.sources {
-        assert!(ids.insert(s.id.as_str()), "id {} is used twice", s.id.as_str());
+        assert!(
+            ids.insert(s.id.as_str()),
+            "id {} is used twice",
+            s.id.as_str()
+        );
         assert!(
             config.groups.contains_key(&s.group),
             "source {} is in the undefined group {:?}",

@@ -494,7 +494,11 @@ fn decode_entities(s: &str) -> String {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         rest = &rest[i..];
-        let end = rest[..rest.len().min(12)].find(';');
+        // Searched as bytes: the 12-byte window may end inside a multi-byte
+        // character, and `;` is ASCII, so its position is always a boundary.
+        let end = rest.as_bytes()[..rest.len().min(12)]
+            .iter()
+            .position(|&b| b == b';');
         let decoded = end.and_then(|e| {
             let name = &rest[1..e];
             let c = match name {
@@ -2523,6 +2527,16 @@ mod tests {
         assert_eq!(pick("١٣٥٠٠ دج"), (Some("13500".into()), Some("DZD".into())));
         assert_eq!(pick("Бесплатная доставка от 3000 ₽"), (None, None));
         assert_eq!(pick("Save €50"), (None, None));
+    }
+
+    /// Found by `scripts/fuzz product_page`: an `&` followed by multi-byte
+    /// characters used to slice inside a character and panic.
+    #[test]
+    fn entities_next_to_non_ascii_text_do_not_panic() {
+        assert_eq!(decode_entities("&ééééééé"), "&ééééééé");
+        assert_eq!(decode_entities("a&éé;b &amp; c"), "a&éé;b & c");
+        assert_eq!(decode_entities("&#1097;и"), "щи");
+        assert_eq!(decode_entities("x&"), "x&");
     }
 
     #[test]
