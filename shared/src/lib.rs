@@ -21,4 +21,5 @@ pub mod schedule;
 pub mod scrape;
 pub mod sources;
 pub mod store;
+pub mod telegram;
 pub mod telemetry;

@@ -11,6 +11,7 @@ pub use ids::{IdError, ItemId, ObservationId, SeriesId, SourceId, slug};
 pub use money::{Currency, CurrencyError, Money};
 
 pub mod stats;
+pub mod user;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -15,6 +15,9 @@ use async_trait::async_trait;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 
+use crate::domain::user::{
+    Alert, AlertId, Contact, Lang, UsageEvent, UsageStats, User, UserId, Watch,
+};
 use crate::domain::{
     Checkpoint, ItemId, LatestPrice, Observation, SeriesId, SeriesSummary, SourceHealth, SourceId,
     SourceRun,
@@ -149,6 +152,79 @@ pub trait Store: Send + Sync + 'static {
 
     /// A cheap round trip, for health checks.
     async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// How long an `update_id` is remembered: Telegram gives up on an update
+/// after 24 hours, so a retry can never come later than that.
+pub const UPDATE_DEDUPE_TTL_HOURS: i64 = 24;
+
+/// What the bot keeps about its users: the user records, watches, alerts,
+/// the webhook's update dedupe, the per-user throttle, short-lived callback
+/// payloads and usage events. Implemented by the same adapters as [`Store`]
+/// and checked by the same conformance suite.
+#[async_trait]
+pub trait UserStore: Send + Sync + 'static {
+    /// Marks `update_id` as taken; true the first time, false for a retry
+    /// within [`UPDATE_DEDUPE_TTL_HOURS`]. One conditional write, so two
+    /// concurrent deliveries of one update cannot both win.
+    async fn claim_update(&self, update_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Creates the user on first contact (keeping the contact's referrer) or
+    /// updates names, language code and last seen; clears `blocked`.
+    /// Returns the stored user and whether this was the first contact.
+    async fn touch_user(&self, contact: &Contact) -> Result<(User, bool), StoreError>;
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;
+
+    /// Sets (or with None clears) the language the user picked.
+    async fn set_language(&self, id: UserId, lang: Option<Lang>) -> Result<(), StoreError>;
+
+    /// Marks the user as having blocked the bot and deactivates their
+    /// alerts; returns how many alerts were deactivated.
+    async fn mark_blocked(&self, id: UserId) -> Result<u32, StoreError>;
+
+    /// Counts one request of `user` in the throttle window starting at
+    /// `window_start` and returns the count so far in that window. Windows
+    /// expire on their own (TTL); the count is atomic across instances.
+    async fn throttle_hit(
+        &self,
+        user: UserId,
+        window_start: DateTime<Utc>,
+    ) -> Result<u32, StoreError>;
+
+    /// Adds a watch; false if the user already watched the item.
+    async fn add_watch(&self, watch: &Watch) -> Result<bool, StoreError>;
+    /// Removes a watch; false if there was none.
+    async fn remove_watch(&self, user: UserId, item: &ItemId) -> Result<bool, StoreError>;
+    /// The user's watches, oldest first.
+    async fn watches(&self, user: UserId) -> Result<Vec<Watch>, StoreError>;
+    /// Removes every watch of the user; returns how many there were.
+    async fn clear_watches(&self, user: UserId) -> Result<u32, StoreError>;
+
+    /// Stores a new alert or replaces the one with the same id.
+    async fn put_alert(&self, alert: &Alert) -> Result<(), StoreError>;
+    /// The user's alerts (active or not), oldest first.
+    async fn alerts(&self, user: UserId) -> Result<Vec<Alert>, StoreError>;
+    /// Deletes the user's alert; false if the user has no alert with that id
+    /// (another user's id deletes nothing).
+    async fn delete_alert(&self, user: UserId, id: &AlertId) -> Result<bool, StoreError>;
+
+    /// Keeps `value` under `key` until `expires_at`, for callback buttons
+    /// whose payload (a long item id, a pasted URL) does not fit Telegram's
+    /// 64 bytes. Putting the same key again replaces the value.
+    async fn put_payload(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The payload under `key`, if it has not expired by `now`.
+    async fn payload(&self, key: &str, now: DateTime<Utc>) -> Result<Option<String>, StoreError>;
+
+    async fn record_usage(&self, event: &UsageEvent) -> Result<(), StoreError>;
+
+    /// Users, active users and usage in the windows up to `now` (see [`UsageStats`]).
+    async fn usage_stats(&self, now: DateTime<Utc>) -> Result<UsageStats, StoreError>;
 }
 
 /// Clamps a requested page size into 1..=MAX_PAGE (0 means the default 100).
