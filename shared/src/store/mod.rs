@@ -16,7 +16,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 
 use crate::domain::user::{
-    Alert, AlertId, Contact, Lang, UsageEvent, UsageStats, User, UserId, Watch,
+    Alert, AlertId, AlertTarget, Contact, Lang, UsageEvent, UsageStats, User, UserId, Watch,
 };
 use crate::domain::{
     Checkpoint, ItemId, LatestPrice, Observation, SeriesId, SeriesSummary, SourceHealth, SourceId,
@@ -205,6 +205,10 @@ pub trait UserStore: Send + Sync + 'static {
     async fn put_alert(&self, alert: &Alert) -> Result<(), StoreError>;
     /// The user's alerts (active or not), oldest first.
     async fn alerts(&self, user: UserId) -> Result<Vec<Alert>, StoreError>;
+    /// The active alerts on any of these targets (an item, a series), for
+    /// matching price changes: one indexed lookup per target, never a scan
+    /// of all alerts. Order: by target as given, then by alert id.
+    async fn active_alerts_for(&self, targets: &[AlertTarget]) -> Result<Vec<Alert>, StoreError>;
     /// Deletes the user's alert; false if the user has no alert with that id
     /// (another user's id deletes nothing).
     async fn delete_alert(&self, user: UserId, id: &AlertId) -> Result<bool, StoreError>;

@@ -2,5 +2,7 @@
 //! every language, charts, and the two ways updates arrive (the webhook
 //! route on the shared Router, long polling in `pricehound serve`).
 
+pub mod api;
+pub mod chart;
 pub mod methods;
 pub mod types;

@@ -1,0 +1,1 @@
+//! Bot API client: being written.

@@ -1,0 +1,1 @@
+//! Price charts: being written.
