@@ -1,8 +1,10 @@
 //! `pricehound`: the local stack and the tools around it.
 
+mod bot_env;
 mod price_cmd;
 mod scrape_cmd;
 mod serve_cmd;
+mod webhook_cmd;
 
 use clap::{Parser, Subcommand};
 use pricehound::sources::SourcesConfig;
@@ -25,12 +27,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the whole stack locally: scrapers on their schedules, ingest, and the HTTP API.
+    /// Run the whole stack locally: scrapers on their schedules, ingest, the
+    /// HTTP API, and the Telegram bot when PRICEHOUND_BOT_TOKEN is set.
     Serve(serve_cmd::Args),
     /// Scrape one source now and print what it finds, without storing anything.
     Scrape(scrape_cmd::Args),
     /// Parse price strings and print {"input", "amount", "currency"} per input.
     Price(price_cmd::Args),
+    /// Set, show or delete the Telegram webhook (token from PRICEHOUND_BOT_TOKEN).
+    Webhook(webhook_cmd::Args),
 }
 
 /// `--sources FILE`, else ./sources.toml if present, else the compiled-in default.
@@ -56,6 +61,7 @@ async fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve_cmd::run(args).await,
         Command::Scrape(args) => scrape_cmd::run(args).await,
         Command::Price(args) => price_cmd::run(args),
+        Command::Webhook(args) => webhook_cmd::run(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,5 +1,6 @@
 use clap::Parser;
-use pricehound::local::{ServeOptions, serve};
+use pricehound::local::{ServeOptions, TelegramOptions, serve};
+use pricehound::telegram::bot::BotConfig;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -35,6 +36,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         db: Some(args.db),
         listen: args.listen,
         run_at_start: !args.no_run_at_start,
+        telegram: telegram_options()?,
     };
     serve(opts, shutdown_signal(), |stack| {
         eprintln!(
@@ -43,6 +45,24 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     })
     .await
+}
+
+/// The bot, when `PRICEHOUND_BOT_TOKEN` is set: long polling, or the webhook
+/// route when `PRICEHOUND_WEBHOOK_SECRET` is set too.
+fn telegram_options() -> anyhow::Result<Option<TelegramOptions>> {
+    let Some(token) = crate::bot_env::token()? else {
+        tracing::info!(
+            "no {} set: the Telegram bot is off",
+            crate::bot_env::TOKEN_VAR
+        );
+        return Ok(None);
+    };
+    Ok(Some(TelegramOptions {
+        token,
+        api_base: crate::bot_env::api_base(),
+        webhook_secret: crate::bot_env::secret()?,
+        config: BotConfig::from_env().map_err(|e| anyhow::anyhow!(e))?,
+    }))
 }
 
 /// Ctrl-C or SIGTERM (what systemd, Docker and CI send).

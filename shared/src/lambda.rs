@@ -80,3 +80,73 @@ pub fn sources_from_env() -> anyhow::Result<crate::sources::SourcesConfig> {
         None => Ok(crate::sources::SourcesConfig::default_sources()),
     }
 }
+
+/// Reads a SecureString parameter. Errors name the parameter, never its value.
+pub async fn ssm_secret(ssm: &aws_sdk_ssm::Client, name: &str) -> anyhow::Result<String> {
+    let out = ssm
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read SSM parameter {name}: {} (does it exist, and may this function read it?)",
+                aws_sdk_ssm::error::DisplayErrorContext(e)
+            )
+        })?;
+    out.parameter
+        .and_then(|p| p.value)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| anyhow::anyhow!("SSM parameter {name} is empty"))
+}
+
+/// The Telegram webhook for the api function: the token and secret come
+/// from the SSM parameters named by `PRICEHOUND_BOT_TOKEN_PARAMETER` and
+/// `PRICEHOUND_WEBHOOK_SECRET_PARAMETER` (template.yaml sets the names;
+/// the values live only in SSM). None when the first is unset: no bot.
+pub async fn telegram_from_env(
+    config: &aws_config::SdkConfig,
+    store: std::sync::Arc<dyn crate::store::Store>,
+    users: std::sync::Arc<dyn crate::store::UserStore>,
+    sources: std::sync::Arc<crate::sources::SourcesConfig>,
+) -> anyhow::Result<Option<crate::telegram::webhook::WebhookState>> {
+    use crate::telegram::{api, bot, dispatch, webhook};
+    use std::sync::Arc;
+    let Ok(token_param) = std::env::var("PRICEHOUND_BOT_TOKEN_PARAMETER") else {
+        tracing::info!("PRICEHOUND_BOT_TOKEN_PARAMETER not set: the Telegram webhook is off");
+        return Ok(None);
+    };
+    let secret_param = env("PRICEHOUND_WEBHOOK_SECRET_PARAMETER")?;
+    let ssm = aws_sdk_ssm::Client::new(config);
+    let (token, secret) = tokio::try_join!(
+        ssm_secret(&ssm, &token_param),
+        ssm_secret(&ssm, &secret_param)
+    )?;
+    let token = api::BotToken::new(token.trim()).map_err(|_| {
+        anyhow::anyhow!("SSM parameter {token_param} does not hold a bot token (123456:ABC-...)")
+    })?;
+    let secret = webhook::WebhookSecret::new(secret.trim())
+        .map_err(|e| anyhow::anyhow!("SSM parameter {secret_param}: {e}"))?;
+    let api_base = std::env::var("PRICEHOUND_TELEGRAM_API")
+        .unwrap_or_else(|_| api::DEFAULT_BASE_URL.to_string());
+    let http = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(20))
+        .build()?;
+    let cfg = bot::BotConfig::from_env().map_err(|e| anyhow::anyhow!(e))?;
+    let mut bot = bot::Bot::new(store.clone(), users.clone(), sources.clone(), cfg);
+    if let Some(group) = crate::sources::tracked::tracked_group(&sources) {
+        bot = bot.with_tracker(Arc::new(crate::sources::tracked::Tracker {
+            fetcher: crate::sources::Fetcher::new(),
+            store,
+            users,
+            group,
+        }));
+    }
+    let api = api::BotApi::new(http, &api_base, token);
+    Ok(Some(webhook::WebhookState {
+        dispatcher: Arc::new(dispatch::Dispatcher::new(Arc::new(bot), api)),
+        secret,
+    }))
+}

@@ -20,10 +20,16 @@ use crate::http::{AppState, router};
 use crate::ingest::{IngestError, Ingestor};
 use crate::queue::QueueMessage;
 use crate::queue::memory::MemoryQueue;
-use crate::scrape::Scraper;
+use crate::scrape::{Scraper, TrackedPages};
+use crate::sources::tracked::{self, Tracker};
 use crate::sources::{Fetcher, SourcesConfig};
-use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
+use crate::store::{Store, UserStore};
+use crate::telegram::api::{BotApi, BotToken};
+use crate::telegram::bot::{Bot, BotConfig};
+use crate::telegram::dispatch::Dispatcher;
+use crate::telegram::polling;
+use crate::telegram::webhook::{self, WebhookSecret, WebhookState};
 
 pub struct ServeOptions {
     pub sources: SourcesConfig,
@@ -32,11 +38,24 @@ pub struct ServeOptions {
     pub listen: SocketAddr,
     /// Run every group once at startup instead of waiting for its first tick.
     pub run_at_start: bool,
+    /// The Telegram bot, when a token is set.
+    pub telegram: Option<TelegramOptions>,
+}
+
+/// The bot in `serve`: by long polling, or behind the webhook route when a
+/// secret is given (for a tunnel such as `cloudflared` to a public URL).
+pub struct TelegramOptions {
+    pub token: BotToken,
+    /// The Bot API server, `https://api.telegram.org` unless self-hosted.
+    pub api_base: String,
+    pub webhook_secret: Option<WebhookSecret>,
+    pub config: BotConfig,
 }
 
 /// A running local stack, for callers that want to drive it (tests, `serve`).
 pub struct Stack {
     pub store: Arc<dyn Store>,
+    pub users: Arc<dyn UserStore>,
     pub scraper: Arc<Scraper>,
     pub bus: MemoryBus,
     pub addr: SocketAddr,
@@ -49,33 +68,66 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_ready: impl FnOnce(&Stack),
 ) -> anyhow::Result<()> {
-    let store: Arc<dyn Store> = match &opts.db {
-        Some(path) => Arc::new(SqliteStore::open(path)?),
-        None => Arc::new(SqliteStore::in_memory()?),
-    };
+    let sqlite = Arc::new(match &opts.db {
+        Some(path) => SqliteStore::open(path)?,
+        None => SqliteStore::in_memory()?,
+    });
+    let store: Arc<dyn Store> = sqlite.clone();
+    let users: Arc<dyn UserStore> = sqlite;
     let sources = Arc::new(opts.sources);
     let (queue, rx) = MemoryQueue::new();
     let bus = MemoryBus::default();
     let ingestor = Ingestor::new(store.clone(), Arc::new(bus.clone()));
     let worker = tokio::spawn(ingest_worker(ingestor, rx));
 
+    let tracked = tracked::tracked_group(&sources).map(|group| TrackedPages {
+        users: users.clone(),
+        group,
+    });
     let scraper = Arc::new(Scraper {
         sources: sources.clone(),
         fetcher: Fetcher::new(),
         store: store.clone(),
         queue: Arc::new(queue),
+        tracked: tracked.clone(),
     });
 
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", opts.listen))?;
     let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut webhook = None;
+    let mut poller = None;
+    if let Some(tg) = opts.telegram {
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()?;
+        let api = BotApi::new(http, &tg.api_base, tg.token);
+        let mut bot = Bot::new(store.clone(), users.clone(), sources.clone(), tg.config);
+        if let Some(t) = tracked {
+            bot = bot.with_tracker(Arc::new(Tracker {
+                fetcher: Fetcher::new(),
+                store: store.clone(),
+                users: users.clone(),
+                group: t.group,
+            }));
+        }
+        let dispatcher = Arc::new(Dispatcher::new(Arc::new(bot), api));
+        match tg.webhook_secret {
+            Some(secret) => {
+                tracing::info!("Telegram bot answers on POST {}", webhook::PATH);
+                webhook = Some(WebhookState { dispatcher, secret });
+            }
+            None => poller = Some(tokio::spawn(polling::run(dispatcher, stop_rx.clone()))),
+        }
+    }
     let app = router(AppState {
         store: store.clone(),
         sources: sources.clone(),
+        telegram: webhook,
     });
 
-    let (stop_tx, stop_rx) = watch::channel(false);
     let mut timers = JoinSet::new();
     for (name, group) in &sources.groups {
         let scraper = scraper.clone();
@@ -110,6 +162,7 @@ pub async fn serve(
 
     on_ready(&Stack {
         store: store.clone(),
+        users: users.clone(),
         scraper: scraper.clone(),
         bus: bus.clone(),
         addr,
@@ -127,6 +180,9 @@ pub async fn serve(
     let _ = stop_tx.send(true);
     while timers.join_next().await.is_some() {}
     let _ = server.await;
+    if let Some(poller) = poller {
+        let _ = poller.await;
+    }
     // The scraper holds the queue's sender; dropping the last one closes the
     // channel, and the worker returns once it has ingested what was queued.
     drop(scraper);

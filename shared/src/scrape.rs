@@ -12,8 +12,9 @@ use std::time::Instant;
 
 use crate::domain::{Checkpoint, SourceId, SourceRun};
 use crate::queue::{Queue, QueueMessage};
+use crate::sources::tracked;
 use crate::sources::{Fetcher, ScrapeOutput, SourceConfig, SourcesConfig, scrape_source};
-use crate::store::Store;
+use crate::store::{Store, UserStore};
 
 /// What a group run did, per source. Returned by the scrape Lambda and logged by `serve`.
 #[derive(Debug, Clone, Serialize)]
@@ -49,6 +50,15 @@ pub struct Scraper {
     pub fetcher: Fetcher,
     pub store: Arc<dyn Store>,
     pub queue: Arc<dyn Queue>,
+    /// Pages users pasted into the bot, scraped with their group.
+    pub tracked: Option<TrackedPages>,
+}
+
+/// Where tracked pages are kept and which group scrapes them.
+#[derive(Clone)]
+pub struct TrackedPages {
+    pub users: Arc<dyn UserStore>,
+    pub group: String,
 }
 
 impl Scraper {
@@ -59,15 +69,35 @@ impl Scraper {
             let known: Vec<&str> = self.sources.groups.keys().map(String::as_str).collect();
             return Err(RunError::UnknownGroup(group.to_string(), known.join(", ")));
         }
+        let tracked = self.tracked_sources(group).await;
         let runs = self
             .sources
             .group_sources(group)
+            .chain(tracked.iter())
             .map(|s| self.run_source(s));
         let sources = join_all(runs).await;
         Ok(GroupReport {
             group: group.to_string(),
             sources,
         })
+    }
+
+    /// The tracked pages that belong to `group`; none if they cannot be read
+    /// (logged: the configured sources still run).
+    async fn tracked_sources(&self, group: &str) -> Vec<SourceConfig> {
+        let Some(t) = self.tracked.as_ref().filter(|t| t.group == group) else {
+            return Vec::new();
+        };
+        match t.users.tracked_pages().await {
+            Ok(pages) => pages
+                .iter()
+                .filter_map(|p| tracked::source_config(p, group))
+                .collect(),
+            Err(e) => {
+                tracing::warn!(group, error = %e, "tracked pages could not be read");
+                Vec::new()
+            }
+        }
     }
 
     /// Scrapes one source, queues its observations and advances its checkpoint.

@@ -1,5 +1,8 @@
 //! Helpers shared by the integration tests in `tests/tests/`.
 
+pub mod bot;
 pub mod conformance;
+pub mod conformance_users;
 pub mod pages;
 pub mod services;
+pub mod telegram_standin;

@@ -191,6 +191,7 @@ pub async fn seed(store: Arc<dyn Store>) -> usize {
         fetcher: Fetcher::new(),
         store: store.clone(),
         queue: Arc::new(queue),
+        tracked: None,
     };
     for group in sources.groups.keys() {
         scraper.run_group(group).await.unwrap();

@@ -19,6 +19,7 @@ async fn app() -> axum::Router {
     router(AppState {
         store,
         sources: Arc::new(SourcesConfig::default_sources()),
+        telegram: None,
     })
 }
 

@@ -6,19 +6,29 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use axum::body::Body;
 use http_body_util::BodyExt;
 use pricehound::bus::memory::MemoryBus;
+use pricehound::domain::user::UserId;
 use pricehound::http::{AppState, router};
 use pricehound::ingest::Ingestor;
 use pricehound::lambda;
 use pricehound::queue::memory::MemoryQueue;
 use pricehound::scrape::Scraper;
 use pricehound::sources::Fetcher;
-use pricehound::store::Store;
 use pricehound::store::sqlite::SqliteStore;
+use pricehound::store::{Store, UserStore};
+use pricehound::telegram::api::{BotApi, BotToken};
+use pricehound::telegram::bot::{Bot, BotConfig};
+use pricehound::telegram::dispatch::Dispatcher;
+use pricehound::telegram::webhook::{WebhookSecret, WebhookState};
+use pricehound_tests::bot::TOKEN;
 use pricehound_tests::pages::{channel_sources, seed};
+use pricehound_tests::telegram_standin::TelegramStandin;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tower::ServiceExt;
+
+/// The secret in the webhook samples' `x-telegram-bot-api-secret-token`.
+const SAMPLE_SECRET: &str = "sample-webhook-secret_0123456789";
 
 fn events_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
@@ -42,12 +52,37 @@ async fn api_event(name: &str, app: &axum::Router) -> (u16, Value) {
 
 #[tokio::test]
 async fn every_sample_event_has_the_outcome_it_shows() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let sqlite = Arc::new(SqliteStore::in_memory().unwrap());
+    let store: Arc<dyn Store> = sqlite.clone();
+    let users: Arc<dyn UserStore> = sqlite;
     seed(store.clone()).await;
     let sources = Arc::new(channel_sources().await);
     let app = router(AppState {
         store: store.clone(),
         sources: sources.clone(),
+        telegram: None,
+    });
+
+    // The same Router with the bot, its replies going to a local stand-in.
+    let standin = TelegramStandin::start(TOKEN).await;
+    let bot = Bot::new(
+        store.clone(),
+        users.clone(),
+        sources.clone(),
+        BotConfig::default(),
+    );
+    let api = BotApi::new(
+        reqwest::Client::new(),
+        &standin.base_url(),
+        BotToken::new(TOKEN).unwrap(),
+    );
+    let bot_app = router(AppState {
+        store: store.clone(),
+        sources: sources.clone(),
+        telegram: Some(WebhookState {
+            dispatcher: Arc::new(Dispatcher::new(Arc::new(bot), api)),
+            secret: WebhookSecret::new(SAMPLE_SECRET).unwrap(),
+        }),
     });
 
     let mut names: Vec<String> = std::fs::read_dir(events_dir())
@@ -96,6 +131,36 @@ async fn every_sample_event_has_the_outcome_it_shows() {
                     (404, Some("unknown_item"))
                 );
             }
+            "api-telegram-webhook-start.json" => {
+                let (s, v) = api_event(name, &bot_app).await;
+                assert_eq!(s, 200);
+                assert_eq!(v["method"], "sendMessage", "the reply rides in the body");
+                assert_eq!(v["chat_id"], 123456789);
+                assert!(v["text"].as_str().unwrap().contains("Amina"), "{v}");
+                let user = users.user(UserId(123456789)).await.unwrap().unwrap();
+                assert_eq!(user.referrer.as_deref(), Some("ref_sample"));
+                // Telegram retrying the same update gets an empty 200.
+                let (s, v) = api_event(name, &bot_app).await;
+                assert_eq!((s, v), (200, Value::String(String::new())));
+            }
+            "api-telegram-webhook-prices.json" => {
+                let (s, v) = api_event(name, &bot_app).await;
+                assert_eq!(s, 200);
+                assert!(v["text"].as_str().unwrap().contains("13"), "{v}");
+            }
+            "api-telegram-webhook-ignored-kind.json" => {
+                let (s, v) = api_event(name, &bot_app).await;
+                assert_eq!((s, v), (200, Value::String(String::new())));
+            }
+            "api-telegram-webhook-forged.json" => {
+                let before = standin.calls().len();
+                let (s, _) = api_event(name, &bot_app).await;
+                assert_eq!(s, 401);
+                assert_eq!(standin.calls().len(), before);
+                // Without a bot configured, the route does not exist.
+                let (s, _) = api_event(name, &app).await;
+                assert_eq!(s, 404);
+            }
             "api-web-page.json" => {
                 let (s, v) = api_event(name, &app).await;
                 assert_eq!(s, 200);
@@ -109,6 +174,7 @@ async fn every_sample_event_has_the_outcome_it_shows() {
                     fetcher: Fetcher::new(),
                     store: fresh.clone(),
                     queue: Arc::new(queue),
+                    tracked: None,
                 };
                 let input: Value = serde_json::from_str(&read(name)).unwrap();
                 let report = lambda::scrape(&scraper, input).await.unwrap();
@@ -136,6 +202,7 @@ async fn every_sample_event_has_the_outcome_it_shows() {
                     fetcher: Fetcher::new(),
                     store: store.clone(),
                     queue: Arc::new(queue),
+                    tracked: None,
                 };
                 let input: Value = serde_json::from_str(&read(name)).unwrap();
                 let err = lambda::scrape(&scraper, input)

@@ -211,6 +211,7 @@ async fn one_failing_source_never_stops_the_others_and_health_tracks_it() {
         fetcher: fast(),
         store: store.clone(),
         queue: Arc::new(queue),
+        tracked: None,
     };
     for _ in 0..2 {
         let report = scraper.run_group("gold").await.unwrap();

@@ -1,17 +1,24 @@
-//! The store conformance suite on the DynamoDB adapter, over HTTP against
-//! dynalite (a fresh table per test), plus what is specific to DynamoDB:
-//! table creation, repair of a half-finished write, concurrent deliveries,
-//! the record layout (series index, registry, health) and error messages.
+//! The store conformance suites (`Store` and `UserStore`) on the DynamoDB
+//! adapter, over HTTP against dynalite (a fresh table per test), plus what is
+//! specific to DynamoDB: table creation, repair of a half-finished write,
+//! concurrent deliveries, the record layout (series index, registry, health,
+//! the bot's records) and error messages.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use pricehound::domain::user::{
+    Alert, AlertId, AlertRule, AlertTarget, Contact, TrackedPage, UsageEvent, UsageKind, UserId,
+    UserProfile, Watch,
+};
 use pricehound::domain::{Availability, ItemDetails, SeriesId, SeriesSummary, SourceId, SourceRun};
 use pricehound::store::dynamo::DynamoStore;
-use pricehound::store::{HistoryQuery, Store, StoreError};
+use pricehound::store::{HistoryQuery, Store, StoreError, UserStore};
 use pricehound_tests::conformance::{at, obs};
 use pricehound_tests::conformance_suite;
+use pricehound_tests::conformance_users::t;
 use pricehound_tests::services::{dynamodb_client, unique_name};
+use pricehound_tests::user_store_suite;
 
 /// A store on a new, empty table.
 async fn fresh_store() -> DynamoStore {
@@ -22,6 +29,7 @@ async fn fresh_store() -> DynamoStore {
 }
 
 conformance_suite!(fresh_store());
+user_store_suite!(fresh_store());
 
 #[tokio::test]
 async fn create_table_is_idempotent_and_matches_the_template() {
@@ -338,6 +346,245 @@ async fn new_operations_name_the_table_in_errors() {
         .iter()
         .zip(["Query", "Query", "UpdateItem", "GetItem"])
     {
+        let msg = err.to_string();
+        assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
+        assert!(msg.contains(op) && msg.contains(&table), "{msg}");
+    }
+}
+
+/// The bot's records are laid out as docs/dynamodb.md says: the user profile
+/// sits in the `USERS` index partition by last seen, an alert is in its
+/// target's index partition only while active, short-lived records carry the
+/// TTL attribute, amounts are decimal strings, tracked pages share the
+/// `TRACKED` partition.
+#[tokio::test]
+async fn user_records_follow_the_documented_layout() {
+    let store = fresh_store().await;
+    let contact = |at| Contact {
+        profile: UserProfile {
+            id: UserId(42),
+            first_name: "Ada".into(),
+            last_name: None,
+            username: None,
+            language_code: None,
+        },
+        at,
+        referrer: Some("ref".into()),
+    };
+    store.touch_user(&contact(t(0))).await.unwrap();
+    let profile = raw_item(&store, "USER#42", "PROFILE").await;
+    assert_eq!(s_attr(&profile, "gsi1pk"), Some("USERS"));
+    assert_eq!(
+        s_attr(&profile, "gsi1sk"),
+        Some("2024-06-15T12:00:00.000Z#42")
+    );
+    assert_eq!(s_attr(&profile, "referrer"), Some("ref"));
+    assert!(!profile.contains_key("last_name"));
+    store.touch_user(&contact(t(90))).await.unwrap();
+    let profile = raw_item(&store, "USER#42", "PROFILE").await;
+    assert_eq!(
+        s_attr(&profile, "gsi1sk"),
+        Some("2024-06-15T13:30:00.000Z#42"),
+        "the index key moves with last seen"
+    );
+    assert_eq!(
+        s_attr(&profile, "first_seen"),
+        Some("2024-06-15T12:00:00.000Z")
+    );
+
+    store
+        .add_watch(&Watch {
+            user: UserId(42),
+            item: "shop:gpu".parse().unwrap(),
+            created_at: t(1),
+        })
+        .await
+        .unwrap();
+    let watch = raw_item(&store, "USER#42", "WATCH#shop:gpu").await;
+    assert_eq!(
+        s_attr(&watch, "created_at"),
+        Some("2024-06-15T12:01:00.000Z")
+    );
+
+    let alert = Alert {
+        id: AlertId::try_from("abcdefghij".to_string()).unwrap(),
+        user: UserId(42),
+        target: AlertTarget::Item("shop:gpu".parse().unwrap()),
+        rule: AlertRule::Below {
+            price: pricehound::domain::Money {
+                amount: "0.10".parse().unwrap(),
+                currency: "EUR".parse().unwrap(),
+            },
+        },
+        created_at: t(2),
+        active: true,
+        armed: true,
+        reference_price: None,
+        last_fired_at: None,
+    };
+    store.put_alert(&alert).await.unwrap();
+    let record = raw_item(&store, "USER#42", "ALERT#abcdefghij").await;
+    assert_eq!(s_attr(&record, "gsi1pk"), Some("ALERTS#item#shop:gpu"));
+    assert_eq!(s_attr(&record, "gsi1sk"), Some("abcdefghij"));
+    let rule: serde_json::Value = serde_json::from_str(s_attr(&record, "rule").unwrap()).unwrap();
+    assert_eq!(rule["price"]["amount"], "0.10", "a decimal string: {rule}");
+    assert_eq!(record.get("active"), Some(&AttributeValue::Bool(true)));
+    assert_eq!(store.mark_blocked(UserId(42)).await.unwrap(), 1);
+    let record = raw_item(&store, "USER#42", "ALERT#abcdefghij").await;
+    assert_eq!(record.get("active"), Some(&AttributeValue::Bool(false)));
+    for absent in ["gsi1pk", "gsi1sk"] {
+        assert!(
+            !record.contains_key(absent),
+            "an inactive alert keeps {absent}"
+        );
+    }
+    let profile = raw_item(&store, "USER#42", "PROFILE").await;
+    assert_eq!(profile.get("blocked"), Some(&AttributeValue::Bool(true)));
+
+    assert!(store.claim_update(5, t(0)).await.unwrap());
+    let claim = raw_item(&store, "UPDATE#5", "UPDATE").await;
+    assert_eq!(
+        claim.get("expires_at"),
+        Some(&AttributeValue::N((t(0).timestamp() + 86_400).to_string()))
+    );
+
+    store.throttle_hit(UserId(42), t(0)).await.unwrap();
+    let window = t(0).timestamp();
+    let throttle = raw_item(&store, &format!("THROTTLE#42#{window}"), "THROTTLE").await;
+    assert_eq!(throttle.get("count"), Some(&AttributeValue::N("1".into())));
+    assert!(matches!(
+        throttle.get("expires_at"),
+        Some(AttributeValue::N(_))
+    ));
+
+    store.put_payload("k", "v", t(10)).await.unwrap();
+    let payload = raw_item(&store, "PAYLOAD#k", "PAYLOAD").await;
+    assert_eq!(
+        payload.get("expires_at"),
+        Some(&AttributeValue::N(t(10).timestamp().to_string()))
+    );
+
+    store
+        .record_usage(&UsageEvent {
+            user: UserId(42),
+            at: t(3),
+            kind: UsageKind::Command("prices".into()),
+        })
+        .await
+        .unwrap();
+    let day = dynamodb_client()
+        .await
+        .query()
+        .table_name(store.table())
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S("USAGE#2024-06-15".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(day.items().len(), 1);
+    let event = &day.items()[0];
+    assert!(
+        s_attr(event, "sk")
+            .unwrap()
+            .starts_with("2024-06-15T12:03:00.000Z#42#")
+    );
+    assert_eq!(s_attr(event, "kind"), Some("command"));
+    assert_eq!(s_attr(event, "name"), Some("prices"));
+
+    let page = TrackedPage {
+        source_id: SourceId::new("page-3f9a").unwrap(),
+        url: "https://shop.example/gpu".into(),
+        name: "GPU".into(),
+        added_by: UserId(42),
+        added_at: t(4),
+    };
+    assert!(store.add_tracked_page(&page).await.unwrap());
+    let tracked = raw_item(&store, "TRACKED", "PAGE#page-3f9a").await;
+    assert_eq!(s_attr(&tracked, "source_id"), Some("page-3f9a"));
+    assert_eq!(s_attr(&tracked, "url"), Some("https://shop.example/gpu"));
+    assert_eq!(s_attr(&tracked, "name"), Some("GPU"));
+    assert_eq!(
+        tracked.get("added_by"),
+        Some(&AttributeValue::N("42".into()))
+    );
+    assert_eq!(
+        s_attr(&tracked, "added_at"),
+        Some("2024-06-15T12:04:00.000Z")
+    );
+    for absent in ["gsi1pk", "gsi1sk", "expires_at"] {
+        assert!(!tracked.contains_key(absent), "a tracked page has {absent}");
+    }
+}
+
+/// TTL deletion is lazy (and dynalite never deletes): an expired claim still
+/// in the table does not block the update, an expired payload is not read.
+#[tokio::test]
+async fn expired_records_still_present_are_ignored() {
+    let store = fresh_store().await;
+    let client = dynamodb_client().await;
+    let past = (t(0).timestamp() - 1).to_string();
+    client
+        .put_item()
+        .table_name(store.table())
+        .item("pk", AttributeValue::S("UPDATE#9".into()))
+        .item("sk", AttributeValue::S("UPDATE".into()))
+        .item("expires_at", AttributeValue::N(past))
+        .send()
+        .await
+        .unwrap();
+    assert!(store.claim_update(9, t(0)).await.unwrap());
+    assert!(!store.claim_update(9, t(1)).await.unwrap());
+
+    store.put_payload("p", "v", t(0)).await.unwrap();
+    assert_eq!(store.payload("p", t(0)).await.unwrap(), None);
+    // Still there: only the read's check keeps it out.
+    raw_item(&store, "PAYLOAD#p", "PAYLOAD").await;
+}
+
+/// The bot's operations name the operation and the table in errors too.
+#[tokio::test]
+async fn user_operations_name_the_table_in_errors() {
+    let table = unique_name("missing");
+    let store = DynamoStore::new(dynamodb_client().await, table.clone());
+    let errors = [
+        (store.claim_update(1, t(0)).await.unwrap_err(), "PutItem"),
+        (store.user(UserId(1)).await.unwrap_err(), "GetItem"),
+        (
+            store.throttle_hit(UserId(1), t(0)).await.unwrap_err(),
+            "UpdateItem",
+        ),
+        (store.watches(UserId(1)).await.unwrap_err(), "Query"),
+        (
+            store
+                .active_alerts_for(&[AlertTarget::Item("a:b".parse().unwrap())])
+                .await
+                .unwrap_err(),
+            "Query",
+        ),
+        (store.usage_stats(t(0)).await.unwrap_err(), "Query"),
+        (store.tracked_pages().await.unwrap_err(), "Query"),
+        (
+            store
+                .add_tracked_page(&TrackedPage {
+                    source_id: SourceId::new("page-1").unwrap(),
+                    url: "https://shop.example/1".into(),
+                    name: "One".into(),
+                    added_by: UserId(1),
+                    added_at: t(0),
+                })
+                .await
+                .unwrap_err(),
+            "PutItem",
+        ),
+        (
+            store
+                .remove_watch(UserId(1), &"a:b".parse().unwrap())
+                .await
+                .unwrap_err(),
+            "DeleteItem",
+        ),
+    ];
+    for (err, op) in &errors {
         let msg = err.to_string();
         assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
         assert!(msg.contains(op) && msg.contains(&table), "{msg}");

@@ -1,9 +1,10 @@
 //! The api Lambda: the Function URL's requests go through lambda_http to
-//! the same axum Router that `pricehound serve` binds locally.
+//! the same axum Router that `pricehound serve` binds locally, Telegram
+//! webhook included.
 
 use lambda_http::{Error, run};
 use pricehound::http::{AppState, router};
-use pricehound::lambda::{env, sdk_config, sources_from_env};
+use pricehound::lambda::{env, sdk_config, sources_from_env, telegram_from_env};
 use pricehound::store::dynamo::DynamoStore;
 use pricehound::telemetry::{self, LogFormat};
 use std::sync::Arc;
@@ -12,12 +13,17 @@ use std::sync::Arc;
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     let config = sdk_config().await;
+    let dynamo = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        env("PRICEHOUND_TABLE")?,
+    ));
+    let sources = Arc::new(sources_from_env()?);
+    let telegram =
+        telegram_from_env(&config, dynamo.clone(), dynamo.clone(), sources.clone()).await?;
     let state = AppState {
-        store: Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&config),
-            env("PRICEHOUND_TABLE")?,
-        )),
-        sources: Arc::new(sources_from_env()?),
+        store: dynamo,
+        sources,
+        telegram,
     };
     run(router(state)).await
 }

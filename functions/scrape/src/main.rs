@@ -4,8 +4,9 @@
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use pricehound::lambda::{self, env, sdk_config, sources_from_env};
 use pricehound::queue::sqs::SqsQueue;
-use pricehound::scrape::Scraper;
+use pricehound::scrape::{Scraper, TrackedPages};
 use pricehound::sources::Fetcher;
+use pricehound::sources::tracked::tracked_group;
 use pricehound::store::dynamo::DynamoStore;
 use pricehound::telemetry::{self, LogFormat};
 use serde_json::Value;
@@ -15,17 +16,25 @@ use std::sync::Arc;
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     let config = sdk_config().await;
+    let sources = Arc::new(sources_from_env()?);
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        env("PRICEHOUND_TABLE")?,
+    ));
+    // Pages users pasted into the bot are scraped with the product pages.
+    let tracked = tracked_group(&sources).map(|group| TrackedPages {
+        users: store.clone(),
+        group,
+    });
     let scraper = Scraper {
-        sources: Arc::new(sources_from_env()?),
+        sources,
         fetcher: Fetcher::new(),
-        store: Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&config),
-            env("PRICEHOUND_TABLE")?,
-        )),
+        store,
         queue: Arc::new(SqsQueue::new(
             aws_sdk_sqs::Client::new(&config),
             env("PRICEHOUND_QUEUE_URL")?,
         )),
+        tracked,
     };
     let scraper = &scraper;
     run(service_fn(move |event: LambdaEvent<Value>| async move {

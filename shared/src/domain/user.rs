@@ -240,6 +240,20 @@ pub struct Alert {
     pub last_fired_at: Option<DateTime<Utc>>,
 }
 
+/// A product page a user pasted into the bot and asked to track: it is
+/// scraped like a `product_page` source from `sources.toml`, in the group
+/// that holds product pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackedPage {
+    /// `page-<hash of the URL>`, so the same URL pasted twice is one source.
+    pub source_id: super::SourceId,
+    pub url: String,
+    /// The product's name when it was added, shown until the next scrape.
+    pub name: String,
+    pub added_by: UserId,
+    pub added_at: DateTime<Utc>,
+}
+
 /// Something a user did that admins count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "name", rename_all = "snake_case")]

@@ -28,6 +28,7 @@ use crate::domain::{
 use crate::ingest::TELEGRAM_LINK_BASE;
 use crate::sources::{SourceKind, SourcesConfig};
 use crate::store::{HistoryQuery, LatestQuery, Store};
+use crate::telegram::webhook::{self, WebhookState};
 use params::ApiQuery;
 
 /// Requests to this API are small; anything bigger is refused before it is read.
@@ -37,9 +38,13 @@ const MAX_BODY: usize = 64 * 1024;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub sources: Arc<SourcesConfig>,
+    /// The Telegram webhook, when a bot token and secret are configured;
+    /// without it `POST /telegram/webhook` is a 404 like any unknown route.
+    pub telegram: Option<WebhookState>,
 }
 
 pub fn router(state: AppState) -> Router {
+    let telegram = state.telegram.clone();
     let api = Router::new()
         .route("/health", get(health))
         .route("/sources", get(list_sources))
@@ -49,7 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route("/series", get(list_series))
         .route("/series/{id}/stats", get(series_stats))
         .fallback(api_not_found);
-    Router::new()
+    let mut app = Router::new()
         .route("/", get(index))
         .nest("/api", api)
         .fallback(api_not_found)
@@ -60,8 +65,13 @@ pub fn router(state: AppState) -> Router {
                 .allow_methods([Method::GET])
                 .allow_headers([header::CONTENT_TYPE]),
         )
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+    // Merged after the API's body limit: the webhook has its own, and
+    // answers 200 where the API would answer 413 (see telegram::webhook).
+    if let Some(telegram) = telegram {
+        app = app.merge(webhook::routes(telegram));
+    }
+    app.layer(TraceLayer::new_for_http())
 }
 
 async fn api_not_found() -> ApiError {

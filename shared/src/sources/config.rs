@@ -171,6 +171,22 @@ pub struct ProductPageConfig {
     pub out_of_stock_words: Vec<String>,
 }
 
+impl ProductPageConfig {
+    /// A page read by its structured data alone (JSON-LD, microdata,
+    /// OpenGraph): what a page pasted into the bot gets.
+    pub fn for_url(url: Url) -> Self {
+        ProductPageConfig {
+            url,
+            currency: None,
+            decimal_separator: None,
+            price_selector: None,
+            name_selector: None,
+            availability_selector: None,
+            out_of_stock_words: default_out_of_stock_words(),
+        }
+    }
+}
+
 /// A JSON document read with JSON Pointers (RFC 6901), e.g. a spot metal feed.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

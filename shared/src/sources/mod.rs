@@ -11,6 +11,7 @@ pub mod json_api;
 pub mod listing;
 pub mod product_page;
 pub mod telegram_channel;
+pub mod tracked;
 
 pub use config::{SourceConfig, SourceKind, SourcesConfig};
 pub use fetch::{FetchError, Fetcher, RequestOptions};

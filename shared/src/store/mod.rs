@@ -16,7 +16,8 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 
 use crate::domain::user::{
-    Alert, AlertId, AlertTarget, Contact, Lang, UsageEvent, UsageStats, User, UserId, Watch,
+    Alert, AlertId, AlertTarget, Contact, Lang, TrackedPage, UsageEvent, UsageStats, User, UserId,
+    Watch,
 };
 use crate::domain::{
     Checkpoint, ItemId, LatestPrice, Observation, SeriesId, SeriesSummary, SourceHealth, SourceId,
@@ -224,6 +225,12 @@ pub trait UserStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// The payload under `key`, if it has not expired by `now`.
     async fn payload(&self, key: &str, now: DateTime<Utc>) -> Result<Option<String>, StoreError>;
+
+    /// Starts tracking a pasted page; false (and nothing changed) when its
+    /// source id is already tracked.
+    async fn add_tracked_page(&self, page: &TrackedPage) -> Result<bool, StoreError>;
+    /// Every tracked page, by source id.
+    async fn tracked_pages(&self) -> Result<Vec<TrackedPage>, StoreError>;
 
     async fn record_usage(&self, event: &UsageEvent) -> Result<(), StoreError>;
 

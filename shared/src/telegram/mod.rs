@@ -3,6 +3,14 @@
 //! route on the shared Router, long polling in `pricehound serve`).
 
 pub mod api;
+pub mod bot;
+pub mod callback;
 pub mod chart;
+pub mod commands;
+pub mod dispatch;
+pub mod html;
 pub mod methods;
+pub mod polling;
+pub mod texts;
 pub mod types;
+pub mod webhook;

@@ -56,16 +56,17 @@ impl Update {
                 },
             }
         }
-        for (field, value) in &self.kinds {
-            return match field.as_str() {
-                "message" => parse(field, value, UpdateKind::Message),
-                "edited_message" => parse(field, value, UpdateKind::EditedMessage),
-                "callback_query" => parse(field, value, UpdateKind::CallbackQuery),
-                "my_chat_member" => parse(field, value, UpdateKind::MyChatMember),
-                other => UpdateKind::Other(other.to_string()),
-            };
+        // An update carries exactly one kind besides its id.
+        let Some((field, value)) = self.kinds.iter().next() else {
+            return UpdateKind::Other(String::new());
+        };
+        match field.as_str() {
+            "message" => parse(field, value, UpdateKind::Message),
+            "edited_message" => parse(field, value, UpdateKind::EditedMessage),
+            "callback_query" => parse(field, value, UpdateKind::CallbackQuery),
+            "my_chat_member" => parse(field, value, UpdateKind::MyChatMember),
+            other => UpdateKind::Other(other.to_string()),
         }
-        UpdateKind::Other(String::new())
     }
 }
 

@@ -8,9 +8,23 @@
 //! | series     | `SERIES`           | `<series id>`                   |                     |                           |
 //! | checkpoint | `SOURCE#<source>`  | `CHECKPOINT`                    |                     |                           |
 //! | health     | `SOURCE#<source>`  | `HEALTH`                        |                     |                           |
+//! | user       | `USER#<user id>`   | `PROFILE`                       | `USERS`             | `<sortable last_seen>#<user id>` |
+//! | watch      | `USER#<user id>`   | `WATCH#<item id>`               |                     |                           |
+//! | alert      | `USER#<user id>`   | `ALERT#<alert id>`              | `ALERTS#item#<item id>` or `ALERTS#series#<series id>`² | `<alert id>`² |
+//! | update     | `UPDATE#<update id>` | `UPDATE`                      |                     |                           |
+//! | throttle   | `THROTTLE#<user id>#<window epoch s>` | `THROTTLE`   |                     |                           |
+//! | payload    | `PAYLOAD#<key>`    | `PAYLOAD`                       |                     |                           |
+//! | usage      | `USAGE#<yyyy-mm-dd>` | `<sortable at>#<user id>#<random>` |                |                           |
+//! | tracked    | `TRACKED`          | `PAGE#<source id>`              |                     |                           |
 //!
 //! ¹ only for observations that belong to a series: the index is overloaded
-//! (one `LATEST` partition, one `SERIES#…` partition per series).
+//! (one `LATEST` partition, one `SERIES#…` partition per series, one `USERS`
+//! partition, one `ALERTS#…` partition per alert target).
+//! ² only while the alert is active: deactivating it removes both.
+//!
+//! Update claims, throttle windows and payloads carry the TTL attribute
+//! `expires_at`; their readers check it too, since DynamoDB deletes lazily.
+//! The user half of the store (`UserStore`) lives in `users.rs`.
 //!
 //! There are no transactions: idempotency comes from condition expressions.
 //! A history row is written once (`attribute_not_exists`), and the latest
@@ -19,6 +33,8 @@
 //! the same state as the SQLite adapter. The series registry's item counter
 //! is incremented by the write that creates an item's LATEST record, so a
 //! redelivery never counts an item twice.
+
+mod users;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -46,11 +62,13 @@ use crate::domain::{
 
 /// The global secondary index, overloaded and sparse: `LATEST` records list
 /// latest prices by source and item, history records of a series list that
-/// series' observations by time; other records do not carry `gsi1pk`.
+/// series' observations by time, `USERS` lists user profiles by last seen and
+/// `ALERTS#<kind>#<target>` the active alerts on a target; other records do
+/// not carry `gsi1pk`.
 pub const GSI1: &str = "gsi1";
-/// The TTL attribute (epoch seconds) the table is configured with. Nothing
-/// writes it yet; it exists so short-lived records can be added later
-/// without a table change.
+/// The TTL attribute (epoch seconds) the table is configured with: update
+/// claims, throttle windows and payloads set it. Deletion is lazy, so
+/// readers check it as well.
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 
 const LATEST_SK: &str = "LATEST";

@@ -2,7 +2,11 @@
 //!
 //! rusqlite is synchronous, so every call runs on the blocking pool behind
 //! one mutex-guarded connection. WAL mode lets the API read while ingest
-//! writes. Schema changes are migrations applied at open.
+//! writes. Schema changes are migrations applied at open. The [`Store`]
+//! half lives here, the [`super::UserStore`] half (the bot's users) in
+//! `users.rs`.
+
+mod users;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -92,6 +96,93 @@ CREATE TABLE source_health (
     consecutive_failures INTEGER NOT NULL DEFAULT 0,
     items_seen           INTEGER NOT NULL DEFAULT 0,
     runs                 INTEGER NOT NULL DEFAULT 0
+) STRICT;
+"#,
+    ),
+    M::up(
+        r#"
+-- The bot's users and what they keep (`UserStore`, see users.rs). Times are
+-- Unix milliseconds unless the column says seconds; amounts are decimal
+-- strings, never REAL.
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY, -- Telegram user id
+    first_name    TEXT NOT NULL,
+    last_name     TEXT,
+    username      TEXT,
+    language_code TEXT,
+    chosen_lang   TEXT,
+    referrer      TEXT,                -- from the first contact only
+    first_seen    INTEGER NOT NULL,
+    last_seen     INTEGER NOT NULL,
+    blocked       INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX users_by_last_seen ON users (last_seen);
+
+CREATE TABLE watches (
+    user_id      INTEGER NOT NULL,
+    item_id      TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (user_id, item_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE alerts (
+    user_id            INTEGER NOT NULL,
+    id                 TEXT NOT NULL,
+    target_kind        TEXT NOT NULL,  -- 'item' or 'series'
+    target_id          TEXT NOT NULL,
+    rule               TEXT NOT NULL,  -- JSON AlertRule, amounts as decimal strings
+    created_at         INTEGER NOT NULL,
+    active             INTEGER NOT NULL,
+    armed              INTEGER NOT NULL,
+    reference_amount   TEXT,
+    reference_currency TEXT,
+    last_fired_at      INTEGER,
+    PRIMARY KEY (user_id, id),
+    CHECK ((reference_amount IS NULL) = (reference_currency IS NULL))
+) STRICT, WITHOUT ROWID;
+CREATE INDEX alerts_by_target ON alerts (target_kind, target_id, active, id);
+
+CREATE TABLE telegram_updates (
+    update_id    INTEGER PRIMARY KEY,
+    expires_at   INTEGER NOT NULL     -- Unix seconds
+) STRICT;
+CREATE INDEX telegram_updates_by_expiry ON telegram_updates (expires_at);
+
+CREATE TABLE throttle (
+    user_id      INTEGER NOT NULL,
+    window_start INTEGER NOT NULL,    -- Unix seconds
+    count        INTEGER NOT NULL,
+    PRIMARY KEY (user_id, window_start)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX throttle_by_window ON throttle (window_start);
+
+CREATE TABLE payloads (
+    key          TEXT PRIMARY KEY,
+    value        TEXT NOT NULL,
+    expires_at   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX payloads_by_expiry ON payloads (expires_at);
+
+CREATE TABLE usage_events (
+    id           INTEGER PRIMARY KEY,
+    user_id      INTEGER NOT NULL,
+    at           INTEGER NOT NULL,
+    kind         TEXT NOT NULL,       -- 'command' or 'alert_sent'
+    name         TEXT                 -- the command, for 'command'
+) STRICT;
+CREATE INDEX usage_events_by_time ON usage_events (at);
+"#,
+    ),
+    M::up(
+        r#"
+-- Product pages users pasted into the bot to track (`UserStore`, see
+-- users.rs), one per source id: the same URL pasted twice is one source.
+CREATE TABLE tracked_pages (
+    source_id    TEXT PRIMARY KEY,    -- `page-<hash of the URL>`
+    url          TEXT NOT NULL,
+    name         TEXT NOT NULL,       -- the product's name when it was added
+    added_by     INTEGER NOT NULL,    -- Telegram user id
+    added_at     INTEGER NOT NULL     -- Unix milliseconds
 ) STRICT;
 "#,
     ),

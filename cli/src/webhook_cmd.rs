@@ -1,0 +1,143 @@
+//! `pricehound webhook set|info|delete`: the Telegram side of a deploy.
+
+use clap::{Args as ClapArgs, Subcommand};
+use pricehound::telegram::polling::{ALLOWED_UPDATES, command_menus};
+use pricehound::telegram::webhook::{PATH, WebhookSecret};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::bot_env;
+
+#[derive(ClapArgs)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Subcommand)]
+enum Action {
+    /// Point Telegram at the webhook, with a secret, the update kinds the
+    /// bot reads and the command menus in every language.
+    Set {
+        /// The public URL: the Function URL (its /telegram/webhook path is
+        /// added when missing).
+        #[arg(long)]
+        url: String,
+        /// Where to write a newly generated secret (mode 0600), for
+        /// `aws ssm put-parameter --type SecureString --value file://FILE`.
+        /// Not needed when PRICEHOUND_WEBHOOK_SECRET is set.
+        #[arg(long)]
+        secret_file: Option<PathBuf>,
+        /// Drop the updates Telegram queued while no webhook answered.
+        #[arg(long)]
+        drop_pending_updates: bool,
+    },
+    /// Show Telegram's view of the webhook: URL, pending updates, last error.
+    Info,
+    /// Remove the webhook (so `pricehound serve` can poll instead).
+    Delete {
+        #[arg(long)]
+        drop_pending_updates: bool,
+    },
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let token = bot_env::token()?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "set {} to the bot's token from @BotFather",
+            bot_env::TOKEN_VAR
+        )
+    })?;
+    let api = bot_env::api(token)?;
+    match args.action {
+        Action::Set {
+            url,
+            secret_file,
+            drop_pending_updates,
+        } => {
+            let url = webhook_url(&url)?;
+            let secret = match (bot_env::secret()?, secret_file) {
+                (Some(s), _) => s,
+                (None, Some(file)) => {
+                    let s = WebhookSecret::random();
+                    write_private(&file, s.expose())?;
+                    eprintln!("wrote a new webhook secret to {}", file.display());
+                    s
+                }
+                (None, None) => anyhow::bail!(
+                    "give --secret-file FILE (a new random secret is written there) or set {}",
+                    bot_env::SECRET_VAR
+                ),
+            };
+            api.set_webhook(&url, secret.expose(), ALLOWED_UPDATES, drop_pending_updates)
+                .await?;
+            for call in command_menus() {
+                api.send(&call, Duration::from_secs(30)).await?;
+            }
+            println!(
+                "{}",
+                serde_json::json!({ "webhook": url, "allowed_updates": ALLOWED_UPDATES, "command_menus": command_menus().len() })
+            );
+        }
+        Action::Info => {
+            let info = api.get_webhook_info().await?;
+            println!("{}", serde_json::to_string_pretty(&info)?);
+        }
+        Action::Delete {
+            drop_pending_updates,
+        } => {
+            api.delete_webhook(drop_pending_updates).await?;
+            println!("{}", serde_json::json!({ "webhook": null }));
+        }
+    }
+    Ok(())
+}
+
+/// The webhook URL: https only (Telegram's rule), with our path.
+fn webhook_url(raw: &str) -> anyhow::Result<String> {
+    let mut url = url::Url::parse(raw).map_err(|e| anyhow::anyhow!("--url {raw:?}: {e}"))?;
+    let local = matches!(url.host_str(), Some("127.0.0.1" | "localhost"));
+    if url.scheme() != "https" && !local {
+        anyhow::bail!("--url must be https (Telegram only calls https webhooks)");
+    }
+    if !url.path().ends_with(PATH) {
+        let path = format!("{}{PATH}", url.path().trim_end_matches('/'));
+        url.set_path(&path);
+    }
+    Ok(url.to_string())
+}
+
+fn write_private(path: &std::path::Path, secret: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    f.write_all(secret.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_urls_get_the_path_and_must_be_https() {
+        assert_eq!(
+            webhook_url("https://abc.lambda-url.eu-west-1.on.aws/").unwrap(),
+            "https://abc.lambda-url.eu-west-1.on.aws/telegram/webhook"
+        );
+        assert_eq!(
+            webhook_url("https://x.example/telegram/webhook").unwrap(),
+            "https://x.example/telegram/webhook"
+        );
+        assert!(webhook_url("http://x.example/").is_err());
+        assert!(webhook_url("not a url").is_err());
+    }
+}

@@ -1,0 +1,576 @@
+//! [`UserStore`] on SQLite: the tables of migration 3 (users, watches,
+//! alerts, telegram_updates, throttle, payloads, usage_events) and of
+//! migration 4 (tracked_pages).
+//!
+//! Times are Unix milliseconds, except the update dedupe and throttle
+//! windows, which are whole seconds like the DynamoDB adapter's keys and TTL.
+//! Short-lived rows (claimed updates, old throttle windows, expired payloads)
+//! are deleted opportunistically by the calls that touch those tables.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{SqliteStore, backend, corrupt, from_millis, millis};
+use crate::domain::user::{
+    Alert, AlertId, AlertRule, AlertTarget, Contact, Lang, TrackedPage, UsageEvent, UsageKind,
+    UsageStats, User, UserId, UserProfile, Watch,
+};
+use crate::domain::{Currency, ItemId, Money, SeriesId, SourceId};
+use crate::store::{StoreError, UPDATE_DEDUPE_TTL_HOURS, UserStore};
+
+/// How long a throttle window's counter is kept after the window started.
+/// Windows are much shorter; this only bounds the table.
+const THROTTLE_KEEP_SECS: i64 = 24 * 3600;
+
+const USER_COLUMNS: &str = "id, first_name, last_name, username, language_code, chosen_lang, referrer, first_seen, last_seen, blocked";
+
+const ALERT_COLUMNS: &str = "user_id, id, target_kind, target_id, rule, created_at, active, armed, reference_amount, reference_currency, last_fired_at";
+
+const TRACKED_PAGE_COLUMNS: &str = "source_id, url, name, added_by, added_at";
+
+const KIND_COMMAND: &str = "command";
+const KIND_ALERT_SENT: &str = "alert_sent";
+
+/// Reads a row of `USER_COLUMNS`.
+fn user_from_row(row: &rusqlite::Row<'_>) -> Result<User, StoreError> {
+    let opt = |i: usize| -> Result<Option<String>, StoreError> { row.get(i).map_err(backend) };
+    let chosen_lang = opt(5)?
+        .map(|code| Lang::from_code(&code).ok_or_else(|| corrupt("chosen_lang", &code)))
+        .transpose()?;
+    Ok(User {
+        profile: UserProfile {
+            id: UserId(row.get(0).map_err(backend)?),
+            first_name: row.get(1).map_err(backend)?,
+            last_name: opt(2)?,
+            username: opt(3)?,
+            language_code: opt(4)?,
+        },
+        chosen_lang,
+        referrer: opt(6)?,
+        first_seen: from_millis(row.get(7).map_err(backend)?)?,
+        last_seen: from_millis(row.get(8).map_err(backend)?)?,
+        blocked: row.get::<_, i64>(9).map_err(backend)? != 0,
+    })
+}
+
+fn read_user(conn: &Connection, id: UserId) -> Result<Option<User>, StoreError> {
+    conn.query_row(
+        &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
+        [id.0],
+        |row| Ok(user_from_row(row)),
+    )
+    .optional()
+    .map_err(backend)?
+    .transpose()
+}
+
+fn target_columns(target: &AlertTarget) -> (&'static str, &str) {
+    match target {
+        AlertTarget::Item(item) => ("item", item.as_str()),
+        AlertTarget::Series(series) => ("series", series.as_str()),
+    }
+}
+
+/// Reads a row of `ALERT_COLUMNS`.
+fn alert_from_row(row: &rusqlite::Row<'_>) -> Result<Alert, StoreError> {
+    let text = |i: usize| -> Result<String, StoreError> { row.get(i).map_err(backend) };
+    let opt = |i: usize| -> Result<Option<String>, StoreError> { row.get(i).map_err(backend) };
+    let flag =
+        |i: usize| -> Result<bool, StoreError> { Ok(row.get::<_, i64>(i).map_err(backend)? != 0) };
+    let (kind, target_id) = (text(2)?, text(3)?);
+    let target = match kind.as_str() {
+        "item" => AlertTarget::Item(ItemId::new(target_id).map_err(|e| corrupt("item id", &e))?),
+        "series" => {
+            AlertTarget::Series(SeriesId::new(target_id).map_err(|e| corrupt("series", &e))?)
+        }
+        other => return Err(corrupt("alert target kind", &other)),
+    };
+    let rule: AlertRule = serde_json::from_str(&text(4)?).map_err(|e| corrupt("alert rule", &e))?;
+    let reference_price = match (opt(8)?, opt(9)?) {
+        (Some(amount), Some(currency)) => Some(Money {
+            amount: amount
+                .parse()
+                .map_err(|e| corrupt("reference amount", &e))?,
+            currency: Currency::new(&currency).map_err(|e| corrupt("currency", &e))?,
+        }),
+        (None, None) => None,
+        _ => return Err(corrupt("reference price", &"amount without currency")),
+    };
+    Ok(Alert {
+        user: UserId(row.get(0).map_err(backend)?),
+        id: AlertId::try_from(text(1)?).map_err(|e| corrupt("alert id", &e))?,
+        target,
+        rule,
+        created_at: from_millis(row.get(5).map_err(backend)?)?,
+        active: flag(6)?,
+        armed: flag(7)?,
+        reference_price,
+        last_fired_at: row
+            .get::<_, Option<i64>>(10)
+            .map_err(backend)?
+            .map(from_millis)
+            .transpose()?,
+    })
+}
+
+/// Reads a row of `TRACKED_PAGE_COLUMNS`.
+fn tracked_page_from_row(row: &rusqlite::Row<'_>) -> Result<TrackedPage, StoreError> {
+    let text = |i: usize| -> Result<String, StoreError> { row.get(i).map_err(backend) };
+    Ok(TrackedPage {
+        source_id: SourceId::new(text(0)?).map_err(|e| corrupt("source id", &e))?,
+        url: text(1)?,
+        name: text(2)?,
+        added_by: UserId(row.get(3).map_err(backend)?),
+        added_at: from_millis(row.get(4).map_err(backend)?)?,
+    })
+}
+
+fn collect<T>(
+    mut rows: rusqlite::Rows<'_>,
+    read: impl Fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(backend)? {
+        out.push(read(row)?);
+    }
+    Ok(out)
+}
+
+fn count(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<u64, StoreError> {
+    let n: i64 = conn.query_row(sql, params, |r| r.get(0)).map_err(backend)?;
+    Ok(n as u64)
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn claim_update(&self, update_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let now = now.timestamp();
+        let expires_at = now + UPDATE_DEDUPE_TTL_HOURS * 3600;
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            // A claim is valid up to and including its expiry second, as in
+            // the DynamoDB adapter's `expires_at < :now` condition.
+            tx.execute(
+                "DELETE FROM telegram_updates WHERE expires_at < ?1",
+                [now],
+            )
+            .map_err(backend)?;
+            let claimed = tx
+                .execute(
+                    "INSERT OR IGNORE INTO telegram_updates (update_id, expires_at) VALUES (?1, ?2)",
+                    [update_id, expires_at],
+                )
+                .map_err(backend)?
+                == 1;
+            tx.commit().map_err(backend)?;
+            Ok(claimed)
+        })
+        .await
+    }
+
+    async fn touch_user(&self, contact: &Contact) -> Result<(User, bool), StoreError> {
+        let contact = contact.clone();
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            let p = &contact.profile;
+            let at = millis(contact.at);
+            let created = tx
+                .execute(
+                    "INSERT INTO users (id, first_name, last_name, username, language_code, referrer, first_seen, last_seen, blocked)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 0) ON CONFLICT (id) DO NOTHING",
+                    params![
+                        p.id.0,
+                        p.first_name,
+                        p.last_name,
+                        p.username,
+                        p.language_code,
+                        contact.referrer,
+                        at
+                    ],
+                )
+                .map_err(backend)?
+                == 1;
+            if !created {
+                // The referrer stays the first contact's; last seen only
+                // moves forward (a late retry of an old update is no news).
+                tx.execute(
+                    "UPDATE users SET first_name = ?2, last_name = ?3, username = ?4,
+                        language_code = ?5, last_seen = MAX(last_seen, ?6), blocked = 0
+                     WHERE id = ?1",
+                    params![
+                        p.id.0,
+                        p.first_name,
+                        p.last_name,
+                        p.username,
+                        p.language_code,
+                        at
+                    ],
+                )
+                .map_err(backend)?;
+            }
+            let user = read_user(&tx, p.id)?
+                .ok_or_else(|| StoreError::Backend(format!("user {} vanished", p.id)))?;
+            tx.commit().map_err(backend)?;
+            Ok((user, created))
+        })
+        .await
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.with(move |conn| read_user(conn, id)).await
+    }
+
+    async fn set_language(&self, id: UserId, lang: Option<Lang>) -> Result<(), StoreError> {
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE users SET chosen_lang = ?2 WHERE id = ?1",
+                params![id.0, lang.map(Lang::code)],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn mark_blocked(&self, id: UserId) -> Result<u32, StoreError> {
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            tx.execute("UPDATE users SET blocked = 1 WHERE id = ?1", [id.0])
+                .map_err(backend)?;
+            let deactivated = tx
+                .execute(
+                    "UPDATE alerts SET active = 0 WHERE user_id = ?1 AND active = 1",
+                    [id.0],
+                )
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(deactivated as u32)
+        })
+        .await
+    }
+
+    async fn throttle_hit(
+        &self,
+        user: UserId,
+        window_start: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        let window = window_start.timestamp();
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            tx.execute(
+                "DELETE FROM throttle WHERE window_start < ?1",
+                [window - THROTTLE_KEEP_SECS],
+            )
+            .map_err(backend)?;
+            let count: i64 = tx
+                .query_row(
+                    "INSERT INTO throttle (user_id, window_start, count) VALUES (?1, ?2, 1)
+                     ON CONFLICT (user_id, window_start) DO UPDATE SET count = count + 1
+                     RETURNING count",
+                    [user.0, window],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(u32::try_from(count).unwrap_or(u32::MAX))
+        })
+        .await
+    }
+
+    async fn add_watch(&self, watch: &Watch) -> Result<bool, StoreError> {
+        let watch = watch.clone();
+        self.with(move |conn| {
+            let added = conn
+                .execute(
+                    "INSERT INTO watches (user_id, item_id, created_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (user_id, item_id) DO NOTHING",
+                    params![watch.user.0, watch.item.as_str(), millis(watch.created_at)],
+                )
+                .map_err(backend)?;
+            Ok(added == 1)
+        })
+        .await
+    }
+
+    async fn remove_watch(&self, user: UserId, item: &ItemId) -> Result<bool, StoreError> {
+        let item = item.to_string();
+        self.with(move |conn| {
+            let removed = conn
+                .execute(
+                    "DELETE FROM watches WHERE user_id = ?1 AND item_id = ?2",
+                    params![user.0, item],
+                )
+                .map_err(backend)?;
+            Ok(removed == 1)
+        })
+        .await
+    }
+
+    async fn watches(&self, user: UserId) -> Result<Vec<Watch>, StoreError> {
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT item_id, created_at FROM watches WHERE user_id = ?1
+                     ORDER BY created_at, item_id",
+                )
+                .map_err(backend)?;
+            let rows = stmt.query([user.0]).map_err(backend)?;
+            collect(rows, |row| {
+                let item: String = row.get(0).map_err(backend)?;
+                Ok(Watch {
+                    user,
+                    item: ItemId::new(item).map_err(|e| corrupt("item id", &e))?,
+                    created_at: from_millis(row.get(1).map_err(backend)?)?,
+                })
+            })
+        })
+        .await
+    }
+
+    async fn clear_watches(&self, user: UserId) -> Result<u32, StoreError> {
+        self.with(move |conn| {
+            let removed = conn
+                .execute("DELETE FROM watches WHERE user_id = ?1", [user.0])
+                .map_err(backend)?;
+            Ok(removed as u32)
+        })
+        .await
+    }
+
+    async fn put_alert(&self, alert: &Alert) -> Result<(), StoreError> {
+        let alert = alert.clone();
+        self.with(move |conn| {
+            let (kind, target_id) = target_columns(&alert.target);
+            let rule = serde_json::to_string(&alert.rule)
+                .map_err(|e| StoreError::Backend(format!("cannot serialise alert rule: {e}")))?;
+            conn.execute(
+                &format!(
+                    "INSERT OR REPLACE INTO alerts ({ALERT_COLUMNS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                ),
+                params![
+                    alert.user.0,
+                    alert.id.as_str(),
+                    kind,
+                    target_id,
+                    rule,
+                    millis(alert.created_at),
+                    alert.active,
+                    alert.armed,
+                    // Decimal strings keep the scale ("0.10" stays "0.10").
+                    alert.reference_price.as_ref().map(|p| p.amount.to_string()),
+                    alert
+                        .reference_price
+                        .as_ref()
+                        .map(|p| p.currency.code().to_string()),
+                    alert.last_fired_at.map(millis),
+                ],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn alerts(&self, user: UserId) -> Result<Vec<Alert>, StoreError> {
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {ALERT_COLUMNS} FROM alerts WHERE user_id = ?1 ORDER BY created_at, id"
+                ))
+                .map_err(backend)?;
+            let rows = stmt.query([user.0]).map_err(backend)?;
+            collect(rows, alert_from_row)
+        })
+        .await
+    }
+
+    async fn active_alerts_for(&self, targets: &[AlertTarget]) -> Result<Vec<Alert>, StoreError> {
+        // A target given twice is looked up once.
+        let mut unique: Vec<AlertTarget> = Vec::with_capacity(targets.len());
+        for t in targets {
+            if !unique.contains(t) {
+                unique.push(t.clone());
+            }
+        }
+        self.with(move |conn| {
+            // One lookup per target on alerts_by_target.
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {ALERT_COLUMNS} FROM alerts
+                     WHERE target_kind = ?1 AND target_id = ?2 AND active = 1
+                     ORDER BY id, user_id"
+                ))
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for target in &unique {
+                let (kind, id) = target_columns(target);
+                let rows = stmt.query(params![kind, id]).map_err(backend)?;
+                out.extend(collect(rows, alert_from_row)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn delete_alert(&self, user: UserId, id: &AlertId) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        self.with(move |conn| {
+            let deleted = conn
+                .execute(
+                    "DELETE FROM alerts WHERE user_id = ?1 AND id = ?2",
+                    params![user.0, id],
+                )
+                .map_err(backend)?;
+            Ok(deleted == 1)
+        })
+        .await
+    }
+
+    async fn put_payload(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO payloads (key, value, expires_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+                params![key, value, millis(expires_at)],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn payload(&self, key: &str, now: DateTime<Utc>) -> Result<Option<String>, StoreError> {
+        let key = key.to_string();
+        let now = millis(now);
+        self.with(move |conn| {
+            // Expired payloads go now: they can never be read again.
+            conn.execute("DELETE FROM payloads WHERE expires_at <= ?1", [now])
+                .map_err(backend)?;
+            conn.query_row(
+                "SELECT value FROM payloads WHERE key = ?1 AND expires_at > ?2",
+                params![key, now],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn add_tracked_page(&self, page: &TrackedPage) -> Result<bool, StoreError> {
+        let page = page.clone();
+        self.with(move |conn| {
+            // A second add keeps the first one's URL, name and time.
+            let added = conn
+                .execute(
+                    &format!(
+                        "INSERT INTO tracked_pages ({TRACKED_PAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)
+                         ON CONFLICT (source_id) DO NOTHING"
+                    ),
+                    params![
+                        page.source_id.as_str(),
+                        page.url,
+                        page.name,
+                        page.added_by.0,
+                        millis(page.added_at)
+                    ],
+                )
+                .map_err(backend)?;
+            Ok(added == 1)
+        })
+        .await
+    }
+
+    async fn tracked_pages(&self) -> Result<Vec<TrackedPage>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {TRACKED_PAGE_COLUMNS} FROM tracked_pages ORDER BY source_id"
+                ))
+                .map_err(backend)?;
+            let rows = stmt.query([]).map_err(backend)?;
+            collect(rows, tracked_page_from_row)
+        })
+        .await
+    }
+
+    async fn record_usage(&self, event: &UsageEvent) -> Result<(), StoreError> {
+        let event = event.clone();
+        self.with(move |conn| {
+            let (kind, name) = match &event.kind {
+                UsageKind::Command(name) => (KIND_COMMAND, Some(name.as_str())),
+                UsageKind::AlertSent => (KIND_ALERT_SENT, None),
+            };
+            conn.execute(
+                "INSERT INTO usage_events (user_id, at, kind, name) VALUES (?1, ?2, ?3, ?4)",
+                params![event.user.0, millis(event.at), kind, name],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn usage_stats(&self, now: DateTime<Utc>) -> Result<UsageStats, StoreError> {
+        // Every window is (now - length, now], to the millisecond.
+        let now_ms = millis(now);
+        let since = |d: Duration| now_ms - d.num_milliseconds();
+        let (day, week, month) = (
+            since(Duration::hours(24)),
+            since(Duration::days(7)),
+            since(Duration::days(30)),
+        );
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            let active = |from: i64| {
+                count(
+                    &tx,
+                    "SELECT COUNT(*) FROM users WHERE last_seen > ?1 AND last_seen <= ?2",
+                    [from, now_ms],
+                )
+            };
+            let (daily_active, weekly_active, monthly_active) =
+                (active(day)?, active(week)?, active(month)?);
+            let users = count(&tx, "SELECT COUNT(*) FROM users", [])?;
+            let alerts_sent = count(
+                &tx,
+                "SELECT COUNT(*) FROM usage_events WHERE at > ?1 AND at <= ?2 AND kind = ?3",
+                params![month, now_ms, KIND_ALERT_SENT],
+            )?;
+            let commands = {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "SELECT name, COUNT(*) AS n FROM usage_events
+                         WHERE at > ?1 AND at <= ?2 AND kind = ?3 AND name IS NOT NULL
+                         GROUP BY name ORDER BY n DESC, name ASC",
+                    )
+                    .map_err(backend)?;
+                let rows = stmt
+                    .query(params![month, now_ms, KIND_COMMAND])
+                    .map_err(backend)?;
+                collect(rows, |row| {
+                    let name: String = row.get(0).map_err(backend)?;
+                    let n: i64 = row.get(1).map_err(backend)?;
+                    Ok((name, n as u64))
+                })?
+            };
+            Ok(UsageStats {
+                users,
+                daily_active,
+                weekly_active,
+                monthly_active,
+                commands,
+                alerts_sent,
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,163 @@
+//! The items the bot can show, for `/prices`, `/search` and resolving what
+//! a user typed ("al fakher mint", an item id) to one item.
+//!
+//! Search reads every latest price (a few thousand items at most) and
+//! filters in memory: the stores have no full-text index, and a scan of the
+//! latest-price index is one query per 1000 items. The list is cached for a
+//! short time, so a burst of searches (or a warm Lambda) reads it once.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+use crate::domain::{ItemId, LatestPrice};
+use crate::store::{LatestQuery, MAX_PAGE, Store, StoreError};
+
+/// The most items read for search and `/prices`.
+const MAX_ITEMS: usize = 50_000;
+
+/// How long the item list is reused.
+const CACHE_FOR: Duration = Duration::from_secs(30);
+
+pub struct Catalog {
+    store: Arc<dyn Store>,
+    cache: Mutex<Option<(Instant, Arc<Vec<LatestPrice>>)>>,
+}
+
+/// What a user's words point at.
+#[derive(Debug)]
+pub enum Resolved {
+    One(Box<LatestPrice>),
+    Many(Vec<LatestPrice>),
+    None,
+}
+
+impl Catalog {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Catalog {
+            store,
+            cache: Mutex::new(None),
+        }
+    }
+
+    /// Every item's latest price, ordered by source then item id.
+    pub async fn all(&self) -> Result<Arc<Vec<LatestPrice>>, StoreError> {
+        let mut cache = self.cache.lock().await;
+        if let Some((at, items)) = cache.as_ref()
+            && at.elapsed() < CACHE_FOR
+        {
+            return Ok(items.clone());
+        }
+        let mut items = Vec::new();
+        let mut query = LatestQuery {
+            source: None,
+            limit: MAX_PAGE,
+            cursor: None,
+        };
+        loop {
+            let page = self.store.latest_prices(&query).await?;
+            items.extend(page.items);
+            match page.next_cursor {
+                Some(c) if items.len() < MAX_ITEMS => query.cursor = Some(c),
+                _ => break,
+            }
+        }
+        let items = Arc::new(items);
+        *cache = Some((Instant::now(), items.clone()));
+        Ok(items)
+    }
+
+    /// Forgets the cached list (after the bot itself added an item).
+    pub async fn invalidate(&self) {
+        *self.cache.lock().await = None;
+    }
+
+    /// Items whose name, brand, series or id contain every word of `query`
+    /// (case-insensitive), best first: an exact name, then names starting
+    /// with the query, then shorter names.
+    pub async fn search(&self, query: &str, limit: usize) -> Result<Vec<LatestPrice>, StoreError> {
+        let all = self.all().await?;
+        Ok(search_in(&all, query, limit))
+    }
+
+    /// An item id, or the one item a name points at, or the candidates.
+    pub async fn resolve(&self, query: &str) -> Result<Resolved, StoreError> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Ok(Resolved::None);
+        }
+        if let Ok(id) = ItemId::new(query)
+            && let Some(item) = self.store.latest_price(&id).await?
+        {
+            return Ok(Resolved::One(Box::new(item)));
+        }
+        let mut found = self.search(query, 8).await?;
+        let exact = normalize(query);
+        if found.len() == 1
+            || found.first().is_some_and(|f| {
+                normalize(&f.name) == exact
+                    && found.get(1).is_none_or(|s| normalize(&s.name) != exact)
+            })
+        {
+            return Ok(Resolved::One(Box::new(found.swap_remove(0))));
+        }
+        Ok(if found.is_empty() {
+            Resolved::None
+        } else {
+            Resolved::Many(found)
+        })
+    }
+}
+
+pub fn normalize(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+pub fn search_in(items: &[LatestPrice], query: &str, limit: usize) -> Vec<LatestPrice> {
+    let q = normalize(query);
+    let words: Vec<&str> = q.split(' ').filter(|w| !w.is_empty()).collect();
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let mut hits: Vec<(u8, usize, &LatestPrice)> = items
+        .iter()
+        .filter_map(|item| {
+            let name = normalize(&item.name);
+            let mut hay = name.clone();
+            for extra in [
+                item.details.brand.as_deref(),
+                item.series.as_ref().map(|s| s.as_str()),
+                Some(item.item_id.as_str()),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                hay.push(' ');
+                hay.push_str(&extra.to_lowercase());
+            }
+            if !words.iter().all(|w| hay.contains(w)) {
+                return None;
+            }
+            let rank = if name == q {
+                0
+            } else if name.starts_with(&q) {
+                1
+            } else if name.contains(&q) {
+                2
+            } else {
+                3
+            };
+            Some((rank, name.chars().count(), item))
+        })
+        .collect();
+    hits.sort_by(|a, b| {
+        (a.0, a.1, &a.2.name, &a.2.item_id).cmp(&(b.0, b.1, &b.2.name, &b.2.item_id))
+    });
+    hits.into_iter()
+        .take(limit)
+        .map(|(_, _, i)| i.clone())
+        .collect()
+}
