@@ -10,7 +10,8 @@ use pricehound::domain::{
     Availability, Currency, ItemDetails, ItemId, Money, Observation, Provenance, SeriesId,
 };
 use pricehound::http::{AppState, router};
-use pricehound::sources::SourcesConfig;
+use pricehound::sources::tracked::Tracker;
+use pricehound::sources::{Fetcher, SourcesConfig};
 use pricehound::store::sqlite::SqliteStore;
 use pricehound::store::{Store, UserStore};
 use pricehound::telegram::api::{BotApi, BotToken};
@@ -138,7 +139,24 @@ impl BotHarness {
         .await
     }
 
-    pub async fn start_with(mut config: BotConfig) -> BotHarness {
+    /// A bot that offers to track pasted links (read with the real fetcher,
+    /// which goes to loopback servers only in tests).
+    pub async fn start_tracking() -> BotHarness {
+        Self::build(
+            BotConfig {
+                burst: 10_000,
+                ..BotConfig::default()
+            },
+            true,
+        )
+        .await
+    }
+
+    pub async fn start_with(config: BotConfig) -> BotHarness {
+        Self::build(config, false).await
+    }
+
+    async fn build(mut config: BotConfig, tracking: bool) -> BotHarness {
         config.admins.insert(ADMIN);
         config.username = Some("pricehound_test_bot".into());
         let store = Arc::new(SqliteStore::in_memory().unwrap());
@@ -152,7 +170,15 @@ impl BotHarness {
             BotToken::new(TOKEN).unwrap(),
         );
         let sources = Arc::new(SourcesConfig::default_sources());
-        let bot = Bot::new(store.clone(), store.clone(), sources.clone(), config);
+        let mut bot = Bot::new(store.clone(), store.clone(), sources.clone(), config);
+        if tracking {
+            bot = bot.with_tracker(Arc::new(Tracker {
+                fetcher: Fetcher::new(),
+                store: store.clone(),
+                users: store.clone(),
+                group: "products".into(),
+            }));
+        }
         let dispatcher = Arc::new(Dispatcher::new(Arc::new(bot), api));
         let app = router(AppState {
             store: store.clone(),

@@ -204,3 +204,35 @@ fn command_menus_follow_telegrams_rules() {
         }
     }
 }
+
+#[test]
+fn every_language_is_translated_not_english() {
+    for lang in [Lang::Ru, Lang::Fr, Lang::Ar] {
+        let untranslated: Vec<String> = every_text("x")
+            .iter()
+            .filter(|t| render(lang, t) == render(Lang::En, t))
+            .map(|t| format!("{t:?}"))
+            .collect();
+        // Emoji-only buttons and proper names may read the same.
+        assert!(
+            untranslated.len() <= 3,
+            "{lang:?} untranslated: {untranslated:?}"
+        );
+        for ((_, desc), (_, en)) in commands(lang).iter().zip(en::COMMANDS) {
+            assert_ne!(desc, en, "{lang:?} command description");
+        }
+    }
+}
+
+#[test]
+fn language_confirmation_is_in_the_language_itself() {
+    let set: Vec<String> = Lang::ALL
+        .iter()
+        .map(|l| render(*l, &Text::LangSet))
+        .collect();
+    for (i, a) in set.iter().enumerate() {
+        for b in &set[i + 1..] {
+            assert_ne!(a, b);
+        }
+    }
+}
