@@ -62,6 +62,7 @@ fn telegram_options() -> anyhow::Result<Option<TelegramOptions>> {
         api_base: crate::bot_env::api_base(),
         webhook_secret: crate::bot_env::secret()?,
         config: BotConfig::from_env().map_err(|e| anyhow::anyhow!(e))?,
+        alerts: pricehound::alerts::policy_from_env().map_err(|e| anyhow::anyhow!(e))?,
     }))
 }
 

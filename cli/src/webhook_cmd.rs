@@ -119,6 +119,14 @@ fn write_private(path: &std::path::Path, secret: &str) -> anyhow::Result<()> {
     let mut f = options
         .open(path)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    // `mode` only applies to a file it creates: an existing one keeps its
+    // mode (often 0644), so narrow it before the secret goes in.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| anyhow::anyhow!("cannot make {} private: {e}", path.display()))?;
+    }
     f.write_all(secret.as_bytes())?;
     Ok(())
 }

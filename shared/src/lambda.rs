@@ -150,3 +150,110 @@ pub async fn telegram_from_env(
         secret,
     }))
 }
+
+/// The notify function: `PriceChanged` events (from the EventBridge rule)
+/// are planned into notifications, which go to the queue before the alerts'
+/// state is stored; notifications are sent within Telegram's limits, and a
+/// throttled one goes back with its `retry_after` as the delay. A record
+/// fails (and is retried, then dead-lettered) only when its work could not
+/// be done or saved.
+pub async fn notify(
+    notifier: &crate::alerts::notifier::Notifier,
+    sender: &crate::alerts::sender::Sender,
+    outbox: &dyn crate::alerts::outbox::Outbox,
+    event: SqsEvent,
+) -> SqsBatchResponse {
+    use crate::alerts::outbox::NotifyMessage;
+    use crate::alerts::sender::Delivery;
+    let now = chrono::Utc::now();
+    let mut failed: Vec<String> = Vec::new();
+    let mut changes = Vec::new();
+    let mut change_ids = Vec::new();
+    let mut notifications = Vec::new();
+    for record in &event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        match record.body.as_deref().map(NotifyMessage::from_body) {
+            Some(Ok(NotifyMessage::Change(c))) => {
+                changes.push(c);
+                change_ids.push(id);
+            }
+            Some(Ok(NotifyMessage::Notification(n))) => notifications.push((id, n)),
+            Some(Err(e)) => {
+                tracing::warn!(message_id = %id, error = %e, "malformed notify record");
+                failed.push(id);
+            }
+            None => failed.push(id),
+        }
+    }
+    if !changes.is_empty() {
+        let planned = async {
+            let plan = notifier
+                .plan(&changes, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            outbox
+                .put(&plan.notifications, std::time::Duration::ZERO)
+                .await?;
+            notifier.apply(&plan).await.map_err(|e| e.to_string())?;
+            Ok::<_, String>(plan)
+        };
+        match planned.await {
+            Ok(plan) => tracing::info!(
+                changes = changes.len(),
+                matched = plan.matched,
+                notifications = plan.notifications.len(),
+                capped = plan.capped,
+                "alerts planned"
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "alerts not planned; the changes will be retried");
+                failed.extend(change_ids);
+            }
+        }
+    }
+    for (id, n) in notifications {
+        let outcome = match sender.deliver(&n, now).await {
+            Ok(Delivery::RetryAfter(wait)) => outbox.put(std::slice::from_ref(&n), wait).await,
+            Ok(d) => {
+                tracing::info!(message_id = %id, outcome = ?d, "notification handled");
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = outcome {
+            tracing::warn!(message_id = %id, error = %e, "notification will be retried");
+            failed.push(id);
+        }
+    }
+    let mut response = SqsBatchResponse::default();
+    for id in failed {
+        let mut f = BatchItemFailure::default();
+        f.item_identifier = id;
+        response.batch_item_failures.push(f);
+    }
+    response
+}
+
+/// The Bot API client for the notify function: the token from the SSM
+/// parameter named by `PRICEHOUND_BOT_TOKEN_PARAMETER` (required: the notify
+/// function has nothing to do without a bot), the server from
+/// `PRICEHOUND_TELEGRAM_API` or [`crate::telegram::api::DEFAULT_BASE_URL`].
+pub async fn bot_api_from_ssm(
+    config: &aws_config::SdkConfig,
+) -> anyhow::Result<crate::telegram::api::BotApi> {
+    use crate::telegram::api;
+    let token_param = env("PRICEHOUND_BOT_TOKEN_PARAMETER")?;
+    let ssm = aws_sdk_ssm::Client::new(config);
+    let token = ssm_secret(&ssm, &token_param).await?;
+    let token = api::BotToken::new(token.trim()).map_err(|_| {
+        anyhow::anyhow!("SSM parameter {token_param} does not hold a bot token (123456:ABC-...)")
+    })?;
+    let api_base = std::env::var("PRICEHOUND_TELEGRAM_API")
+        .unwrap_or_else(|_| api::DEFAULT_BASE_URL.to_string());
+    // Under the function's timeout, so a hung call fails and is retried.
+    let http = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(20))
+        .build()?;
+    Ok(api::BotApi::new(http, &api_base, token))
+}

@@ -7,6 +7,7 @@
 //! [`http`] (the one axum Router). [`lambda`] holds the Lambda handlers that
 //! the thin binaries in `functions/` call.
 
+pub mod alerts;
 pub mod bus;
 pub mod demo;
 pub mod domain;

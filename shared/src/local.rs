@@ -15,6 +15,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
+use crate::alerts::{self, notifier::Notifier, rules::AlertPolicy, sender::Sender};
 use crate::bus::memory::MemoryBus;
 use crate::http::{AppState, router};
 use crate::ingest::{IngestError, Ingestor};
@@ -50,6 +51,8 @@ pub struct TelegramOptions {
     pub api_base: String,
     pub webhook_secret: Option<WebhookSecret>,
     pub config: BotConfig,
+    /// Alert cooldown and daily cap.
+    pub alerts: AlertPolicy,
 }
 
 /// A running local stack, for callers that want to drive it (tests, `serve`).
@@ -99,11 +102,20 @@ pub async fn serve(
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut webhook = None;
     let mut poller = None;
+    let mut notifier_task = None;
     if let Some(tg) = opts.telegram {
         let http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(10))
             .build()?;
         let api = BotApi::new(http, &tg.api_base, tg.token);
+        let notifier = Arc::new(Notifier::new(users.clone(), tg.alerts));
+        let sender = Arc::new(Sender::new(api.clone(), users.clone()));
+        notifier_task = Some(tokio::spawn(alerts::local::run(
+            notifier,
+            sender,
+            bus.subscribe(),
+            stop_rx.clone(),
+        )));
         let mut bot = Bot::new(store.clone(), users.clone(), sources.clone(), tg.config);
         if let Some(t) = tracked {
             bot = bot.with_tracker(Arc::new(Tracker {
@@ -182,6 +194,9 @@ pub async fn serve(
     let _ = server.await;
     if let Some(poller) = poller {
         let _ = poller.await;
+    }
+    if let Some(task) = notifier_task {
+        let _ = task.await;
     }
     // The scraper holds the queue's sender; dropping the last one closes the
     // channel, and the worker returns once it has ingested what was queued.

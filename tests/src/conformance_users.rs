@@ -1,6 +1,6 @@
 //! The [`UserStore`] conformance suite: what every adapter must do for the
-//! bot (users, watches, alerts, update dedupe, throttle, payloads, tracked
-//! pages, usage), so
+//! bot (users, watches, alerts, update dedupe, throttle, alert quota,
+//! payloads, tracked pages, usage), so
 //! that `serve` on SQLite and the Lambda functions on DynamoDB behave the
 //! same. Each case is a plain async function over `&dyn UserStore`;
 //! [`user_store_suite!`](crate::user_store_suite) turns them into one
@@ -39,6 +39,9 @@ macro_rules! user_store_suite {
             set_language_of_unknown_user_creates_nothing,
             throttle_counts_per_user_and_window,
             throttle_hits_race_without_losing_counts,
+            alert_quota_counts_per_user_and_day,
+            alert_quota_is_apart_from_throttle,
+            alert_quota_hits_race_without_losing_counts,
             watches_add_list_remove_clear,
             watches_are_per_user,
             alerts_put_replace_list_delete,
@@ -436,6 +439,81 @@ pub async fn throttle_hits_race_without_losing_counts(store: &dyn UserStore) {
     let mut counts: Vec<u32> = [a, b, c, d, e].into_iter().map(|r| r.unwrap()).collect();
     counts.sort();
     assert_eq!(counts, vec![1, 2, 3, 4, 5]);
+}
+
+/// Midnight UTC of 2024-06-15 (the day of [`t`]) plus `days`.
+fn day(days: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 6, 15, 0, 0, 0).unwrap() + Duration::days(days)
+}
+
+pub async fn alert_quota_counts_per_user_and_day(store: &dyn UserStore) {
+    let (a, b) = (UserId(1), UserId(2));
+    assert_eq!(store.alert_quota_hit(a, day(0)).await.unwrap(), 1);
+    assert_eq!(store.alert_quota_hit(a, day(0)).await.unwrap(), 2);
+    assert_eq!(store.alert_quota_hit(a, day(0)).await.unwrap(), 3);
+    assert_eq!(
+        store.alert_quota_hit(b, day(0)).await.unwrap(),
+        1,
+        "another user counts apart"
+    );
+    assert_eq!(
+        store.alert_quota_hit(a, day(1)).await.unwrap(),
+        1,
+        "the next day starts again"
+    );
+    assert_eq!(store.alert_quota_hit(a, day(1)).await.unwrap(), 2);
+    assert_eq!(store.alert_quota_hit(b, day(0)).await.unwrap(), 2);
+    assert_eq!(store.alert_quota_hit(b, day(1)).await.unwrap(), 1);
+    // Much later: a fresh day, whatever was cleaned up meanwhile.
+    assert_eq!(store.alert_quota_hit(a, day(5)).await.unwrap(), 1);
+}
+
+pub async fn alert_quota_is_apart_from_throttle(store: &dyn UserStore) {
+    let u = UserId(4);
+    let at = day(0);
+    assert_eq!(store.throttle_hit(u, at).await.unwrap(), 1);
+    assert_eq!(store.throttle_hit(u, at).await.unwrap(), 2);
+    assert_eq!(
+        store.alert_quota_hit(u, at).await.unwrap(),
+        1,
+        "throttle hits at the same time do not count toward the quota"
+    );
+    assert_eq!(store.alert_quota_hit(u, at).await.unwrap(), 2);
+    assert_eq!(
+        store.throttle_hit(u, at).await.unwrap(),
+        3,
+        "quota hits do not count toward the throttle"
+    );
+}
+
+pub async fn alert_quota_hits_race_without_losing_counts(store: &dyn UserStore) {
+    let u = UserId(3);
+    let d = day(0);
+    let hits = tokio::join!(
+        store.alert_quota_hit(u, d),
+        store.alert_quota_hit(u, d),
+        store.alert_quota_hit(u, d),
+        store.alert_quota_hit(u, d),
+        store.alert_quota_hit(u, d),
+        store.alert_quota_hit(u, d),
+        store.alert_quota_hit(u, d),
+        store.alert_quota_hit(u, d),
+        store.alert_quota_hit(u, d),
+        store.alert_quota_hit(u, d),
+    );
+    let mut counts: Vec<u32> = [
+        hits.0, hits.1, hits.2, hits.3, hits.4, hits.5, hits.6, hits.7, hits.8, hits.9,
+    ]
+    .into_iter()
+    .map(|r| r.unwrap())
+    .collect();
+    counts.sort();
+    assert_eq!(
+        counts,
+        (1..=10).collect::<Vec<u32>>(),
+        "each count exactly once"
+    );
+    assert_eq!(store.alert_quota_hit(u, d).await.unwrap(), 11);
 }
 
 pub async fn watches_add_list_remove_clear(store: &dyn UserStore) {

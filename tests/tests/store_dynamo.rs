@@ -457,6 +457,22 @@ async fn user_records_follow_the_documented_layout() {
         Some(AttributeValue::N(_))
     ));
 
+    let midnight = t(-12 * 60); // 2024-06-15T00:00:00Z
+    store.alert_quota_hit(UserId(42), midnight).await.unwrap();
+    store.alert_quota_hit(UserId(42), midnight).await.unwrap();
+    let day_start = midnight.timestamp();
+    let quota = raw_item(&store, &format!("QUOTA#42#{day_start}"), "QUOTA").await;
+    assert_eq!(quota.get("count"), Some(&AttributeValue::N("2".into())));
+    assert_eq!(quota.get("user_id"), Some(&AttributeValue::N("42".into())));
+    assert_eq!(
+        quota.get("day_start"),
+        Some(&AttributeValue::N(day_start.to_string()))
+    );
+    assert_eq!(
+        quota.get("expires_at"),
+        Some(&AttributeValue::N((day_start + 48 * 3600).to_string()))
+    );
+
     store.put_payload("k", "v", t(10)).await.unwrap();
     let payload = raw_item(&store, "PAYLOAD#k", "PAYLOAD").await;
     assert_eq!(
@@ -551,6 +567,10 @@ async fn user_operations_name_the_table_in_errors() {
         (store.user(UserId(1)).await.unwrap_err(), "GetItem"),
         (
             store.throttle_hit(UserId(1), t(0)).await.unwrap_err(),
+            "UpdateItem",
+        ),
+        (
+            store.alert_quota_hit(UserId(1), t(0)).await.unwrap_err(),
             "UpdateItem",
         ),
         (store.watches(UserId(1)).await.unwrap_err(), "Query"),

@@ -24,7 +24,8 @@ impl MemoryBus {
 
 impl Default for MemoryBus {
     fn default() -> Self {
-        Self::new(4096)
+        // Room for a burst of changes while the notifier is busy sending.
+        Self::new(65_536)
     }
 }
 

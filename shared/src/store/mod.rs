@@ -193,6 +193,15 @@ pub trait UserStore: Send + Sync + 'static {
         window_start: DateTime<Utc>,
     ) -> Result<u32, StoreError>;
 
+    /// Counts one alert notification for `user` on the UTC day starting at
+    /// `day_start` and returns the day's count so far (atomic; days expire
+    /// on their own after 48 hours). Drives the per-user daily cap.
+    async fn alert_quota_hit(
+        &self,
+        user: UserId,
+        day_start: DateTime<Utc>,
+    ) -> Result<u32, StoreError>;
+
     /// Adds a watch; false if the user already watched the item.
     async fn add_watch(&self, watch: &Watch) -> Result<bool, StoreError>;
     /// Removes a watch; false if there was none.

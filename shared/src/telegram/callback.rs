@@ -68,6 +68,8 @@ pub enum Callback {
     },
     /// Track a pasted product page.
     Track(String),
+    /// Mute (deactivate) an alert from its notification.
+    Mute(AlertId),
 }
 
 /// The prefix of stashed callback data.
@@ -92,6 +94,7 @@ impl Callback {
                 None => format!("p|{page}"),
             },
             Callback::Track(url) => format!("t|{url}"),
+            Callback::Mute(id) => format!("m|{id}"),
         }
     }
 
@@ -128,6 +131,7 @@ impl Callback {
                 Callback::Chart(item(i)?, ChartWindow::parse(w)?)
             }
             "x" => Callback::DeleteAlert(AlertId::try_from(rest.to_string()).ok()?),
+            "m" => Callback::Mute(AlertId::try_from(rest.to_string()).ok()?),
             "k" => match rest {
                 "y" => Callback::Clear(true),
                 "n" => Callback::Clear(false),
@@ -176,6 +180,7 @@ mod tests {
             Callback::AlertBackInStock(item("a:b")),
             Callback::Chart(long, ChartWindow::Year),
             Callback::DeleteAlert(AlertId::random()),
+            Callback::Mute(AlertId::random()),
             Callback::Clear(true),
             Callback::Clear(false),
             Callback::Lang(Lang::Ar),

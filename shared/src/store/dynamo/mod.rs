@@ -13,6 +13,7 @@
 //! | alert      | `USER#<user id>`   | `ALERT#<alert id>`              | `ALERTS#item#<item id>` or `ALERTS#series#<series id>`² | `<alert id>`² |
 //! | update     | `UPDATE#<update id>` | `UPDATE`                      |                     |                           |
 //! | throttle   | `THROTTLE#<user id>#<window epoch s>` | `THROTTLE`   |                     |                           |
+//! | quota      | `QUOTA#<user id>#<day epoch s>` | `QUOTA`            |                     |                           |
 //! | payload    | `PAYLOAD#<key>`    | `PAYLOAD`                       |                     |                           |
 //! | usage      | `USAGE#<yyyy-mm-dd>` | `<sortable at>#<user id>#<random>` |                |                           |
 //! | tracked    | `TRACKED`          | `PAGE#<source id>`              |                     |                           |
@@ -22,7 +23,7 @@
 //! partition, one `ALERTS#…` partition per alert target).
 //! ² only while the alert is active: deactivating it removes both.
 //!
-//! Update claims, throttle windows and payloads carry the TTL attribute
+//! Update claims, throttle windows, alert quota days and payloads carry the TTL attribute
 //! `expires_at`; their readers check it too, since DynamoDB deletes lazily.
 //! The user half of the store (`UserStore`) lives in `users.rs`.
 //!

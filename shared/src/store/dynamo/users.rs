@@ -8,6 +8,7 @@
 //! | alert           | `USER#<user>`                    | `ALERT#<alert id>`            | `ALERTS#item#<item>` or `ALERTS#series#<series>`, only while active | `<alert id>` | |
 //! | update claimed  | `UPDATE#<update id>`             | `UPDATE`                      |                                 |                             | +24 h |
 //! | throttle window | `THROTTLE#<user>#<window epoch s>` | `THROTTLE`                  |                                 |                             | window + 24 h |
+//! | alert quota day | `QUOTA#<user>#<day epoch s>`     | `QUOTA`                       |                                 |                             | day + 48 h |
 //! | payload         | `PAYLOAD#<key>`                  | `PAYLOAD`                     |                                 |                             | its expiry |
 //! | usage event     | `USAGE#<yyyy-mm-dd>`             | `<sortable at>#<user>#<random>` |                               |                             |     |
 //! | tracked page    | `TRACKED`                        | `PAGE#<source id>`            |                                 |                             |     |
@@ -16,7 +17,7 @@
 //! created by a `PutItem` if `attribute_not_exists(pk)`, so is a tracked
 //! page (the first add wins and keeps its URL, name and time), an update is claimed
 //! by one conditional `PutItem` that also accepts an expired claim (TTL
-//! deletes lazily), throttle counts are `ADD`s, and an alert is deactivated
+//! deletes lazily), throttle and alert quota counts are `ADD`s, and an alert is deactivated
 //! by an update conditioned on `active = true`, so each is counted once.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -42,6 +43,7 @@ use crate::store::{
 const PROFILE_SK: &str = "PROFILE";
 const UPDATE_SK: &str = "UPDATE";
 const THROTTLE_SK: &str = "THROTTLE";
+const QUOTA_SK: &str = "QUOTA";
 const PAYLOAD_SK: &str = "PAYLOAD";
 const WATCH_PREFIX: &str = "WATCH#";
 const ALERT_PREFIX: &str = "ALERT#";
@@ -54,6 +56,8 @@ const USERS_GSI1PK: &str = "USERS";
 /// How long a throttle window's counter is kept after the window started
 /// (its TTL). Windows are much shorter; this only bounds the table.
 const THROTTLE_KEEP_SECS: i64 = 24 * 3600;
+/// How long a day's alert quota counter is kept after the day started (its TTL).
+const ALERT_QUOTA_KEEP_SECS: i64 = 48 * 3600;
 /// How many day partitions of usage events `usage_stats` reads at once.
 const USAGE_QUERY_CONCURRENCY: usize = 8;
 
@@ -80,6 +84,7 @@ const A_LAST_FIRED: &str = "last_fired_at";
 const A_UPDATE_ID: &str = "update_id";
 const A_WINDOW: &str = "window_start";
 const A_COUNT: &str = "count";
+const A_DAY: &str = "day_start";
 const A_PAYLOAD: &str = "payload";
 /// A payload's exact expiry (epoch milliseconds); `expires_at` is the TTL in
 /// whole seconds, rounded up so DynamoDB never deletes a payload early.
@@ -134,6 +139,10 @@ fn update_pk(update_id: i64) -> String {
 
 fn throttle_pk(user: UserId, window: i64) -> String {
     format!("THROTTLE#{user}#{window}")
+}
+
+fn quota_pk(user: UserId, day: i64) -> String {
+    format!("QUOTA#{user}#{day}")
 }
 
 fn payload_pk(key: &str) -> String {
@@ -712,6 +721,40 @@ impl UserStore for DynamoStore {
         let attrs = out
             .attributes()
             .ok_or_else(|| StoreError::Corrupt("throttle update returned no count".into()))?;
+        let count: u64 = get_n(attrs, A_COUNT)?;
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
+    async fn alert_quota_hit(
+        &self,
+        user: UserId,
+        day_start: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        let day = day_start.timestamp();
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(A_PK, s(quota_pk(user, day)))
+            .key(A_SK, s(QUOTA_SK))
+            .update_expression(
+                "SET #user = :user, #day = :day, #expires = :expires ADD #count :one",
+            )
+            .expression_attribute_names("#user", A_USER)
+            .expression_attribute_names("#day", A_DAY)
+            .expression_attribute_names("#expires", TTL_ATTRIBUTE)
+            .expression_attribute_names("#count", A_COUNT)
+            .expression_attribute_values(":user", n(user.0))
+            .expression_attribute_values(":day", n(day))
+            .expression_attribute_values(":expires", n(day + ALERT_QUOTA_KEEP_SECS))
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| self.err("UpdateItem (alert quota)", e))?;
+        let attrs = out
+            .attributes()
+            .ok_or_else(|| StoreError::Corrupt("alert quota update returned no count".into()))?;
         let count: u64 = get_n(attrs, A_COUNT)?;
         Ok(u32::try_from(count).unwrap_or(u32::MAX))
     }

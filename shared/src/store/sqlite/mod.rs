@@ -186,6 +186,20 @@ CREATE TABLE tracked_pages (
 ) STRICT;
 "#,
     ),
+    M::up(
+        r#"
+-- Alert notifications sent per user and UTC day, for the daily cap
+-- (`UserStore::alert_quota_hit`, see users.rs). Days older than 48 hours are
+-- deleted by the calls that count.
+CREATE TABLE alert_quota (
+    user_id      INTEGER NOT NULL,
+    day_start    INTEGER NOT NULL,    -- Unix seconds, midnight UTC
+    count        INTEGER NOT NULL,
+    PRIMARY KEY (user_id, day_start)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX alert_quota_by_day ON alert_quota (day_start);
+"#,
+    ),
 ];
 
 #[derive(Clone)]

@@ -1,11 +1,11 @@
 //! [`UserStore`] on SQLite: the tables of migration 3 (users, watches,
 //! alerts, telegram_updates, throttle, payloads, usage_events) and of
-//! migration 4 (tracked_pages).
+//! migration 4 (tracked_pages) and 5 (alert_quota).
 //!
-//! Times are Unix milliseconds, except the update dedupe and throttle
-//! windows, which are whole seconds like the DynamoDB adapter's keys and TTL.
-//! Short-lived rows (claimed updates, old throttle windows, expired payloads)
-//! are deleted opportunistically by the calls that touch those tables.
+//! Times are Unix milliseconds, except the update dedupe, throttle windows
+//! and alert quota days, which are whole seconds like the DynamoDB adapter's
+//! keys and TTL. Short-lived rows (claimed updates, old throttle windows, old
+//! alert quota days, expired payloads) are deleted opportunistically by the calls that touch those tables.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -22,6 +22,9 @@ use crate::store::{StoreError, UPDATE_DEDUPE_TTL_HOURS, UserStore};
 /// How long a throttle window's counter is kept after the window started.
 /// Windows are much shorter; this only bounds the table.
 const THROTTLE_KEEP_SECS: i64 = 24 * 3600;
+
+/// How long a day's alert quota counter is kept after the day started.
+const ALERT_QUOTA_KEEP_SECS: i64 = 48 * 3600;
 
 const USER_COLUMNS: &str = "id, first_name, last_name, username, language_code, chosen_lang, referrer, first_seen, last_seen, blocked";
 
@@ -269,6 +272,34 @@ impl UserStore for SqliteStore {
                      ON CONFLICT (user_id, window_start) DO UPDATE SET count = count + 1
                      RETURNING count",
                     [user.0, window],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(u32::try_from(count).unwrap_or(u32::MAX))
+        })
+        .await
+    }
+
+    async fn alert_quota_hit(
+        &self,
+        user: UserId,
+        day_start: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        let day = day_start.timestamp();
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            tx.execute(
+                "DELETE FROM alert_quota WHERE day_start < ?1",
+                [day - ALERT_QUOTA_KEEP_SECS],
+            )
+            .map_err(backend)?;
+            let count: i64 = tx
+                .query_row(
+                    "INSERT INTO alert_quota (user_id, day_start, count) VALUES (?1, ?2, 1)
+                     ON CONFLICT (user_id, day_start) DO UPDATE SET count = count + 1
+                     RETURNING count",
+                    [user.0, day],
                     |r| r.get(0),
                 )
                 .map_err(backend)?;

@@ -275,6 +275,20 @@ impl Bot {
                 ],
             )),
             Callback::Track(url) => Ok((None, self.track(ctx, &url).await?)),
+            Callback::Mute(id) => {
+                let mine = self
+                    .users
+                    .alerts(user)
+                    .await?
+                    .into_iter()
+                    .find(|a| a.id == id);
+                let Some(mut alert) = mine else {
+                    return Ok((Some(ctx.t(&Text::AlertGone)), Vec::new()));
+                };
+                alert.active = false;
+                self.users.put_alert(&alert).await?;
+                Ok((Some(plain(&ctx.t(&Text::AlertMuted))), Vec::new()))
+            }
         }
     }
 

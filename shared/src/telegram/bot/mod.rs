@@ -9,7 +9,7 @@
 mod alert_args;
 mod catalog;
 mod handlers;
-mod views;
+pub mod views;
 
 pub use catalog::{Catalog, Resolved};
 pub use handlers::item_deep_link;
@@ -373,23 +373,33 @@ impl Bot {
         Ok(Callback::decode(data))
     }
 
-    /// The `callback_data` for a button: as is when it fits in 64 bytes,
-    /// else stashed for [`STASH_DAYS`] under a hash.
+    /// The `callback_data` for a button (see [`button_data`]).
     pub(crate) async fn callback_data(
         &self,
         callback: &Callback,
         now: DateTime<Utc>,
     ) -> Result<String, StoreError> {
-        let full = callback.encode();
-        if Callback::fits(&full) {
-            return Ok(full);
-        }
-        let key = Callback::stash_key(&full);
-        self.users
-            .put_payload(&format!("cb{key}"), &full, now + Duration::days(STASH_DAYS))
-            .await?;
-        Ok(key)
+        button_data(self.users.as_ref(), callback, now).await
     }
+}
+
+/// The `callback_data` for a button: as is when it fits in 64 bytes, else
+/// stashed in the user store for [`STASH_DAYS`] under a hash (the bot looks
+/// it up when the button is pressed). Shared with the alert notifier.
+pub async fn button_data(
+    users: &dyn UserStore,
+    callback: &Callback,
+    now: DateTime<Utc>,
+) -> Result<String, StoreError> {
+    let full = callback.encode();
+    if Callback::fits(&full) {
+        return Ok(full);
+    }
+    let key = Callback::stash_key(&full);
+    users
+        .put_payload(&format!("cb{key}"), &full, now + Duration::days(STASH_DAYS))
+        .await?;
+    Ok(key)
 }
 
 /// How long a button with stashed data keeps working.

@@ -154,6 +154,24 @@ pub fn render(text: &Text) -> String {
         Text::RuleNewListing { series, price } => {
             format!("إعلان جديد لـ {} بأقل من {}", esc(series), esc(price))
         }
+        Text::AlertFired {
+            item,
+            rule_html,
+            old,
+            new,
+            percent,
+        } => format!(
+            "🔔 <b>{}</b> — {rule_html}\n{} ← <b>{}</b>{}",
+            esc(item),
+            esc(old),
+            esc(new),
+            if percent.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", esc(percent))
+            }
+        ),
+        Text::AlertMuted => "🔕 تم إيقاف التنبيه. ‏/alerts يعرض تنبيهاتك.".to_string(),
         Text::Paused => "متوقف مؤقتًا".to_string(),
 
         Text::ChartUsage => "أي منتج؟ /chart <i>المنتج</i> [7d|30d|1y]".to_string(),
@@ -201,6 +219,7 @@ pub fn render(text: &Text) -> String {
         Text::BtnNext => "التالي ▶".to_string(),
         Text::BtnDrop { percent } => format!("انخفاض {percent}%"),
         Text::BtnBackInStock => "عند عودة التوفر".to_string(),
+        Text::BtnMute => "🔕 إيقاف".to_string(),
         Text::BtnTrack => "✅ تابِع السعر".to_string(),
     }
 }

@@ -145,6 +145,24 @@ pub fn render(text: &Text) -> String {
         Text::RuleNewListing { series, price } => {
             format!("new {} under {}", esc(series), esc(price))
         }
+        Text::AlertFired {
+            item,
+            rule_html,
+            old,
+            new,
+            percent,
+        } => format!(
+            "🔔 <b>{}</b> — {rule_html}\n{} → <b>{}</b>{}",
+            esc(item),
+            esc(old),
+            esc(new),
+            if percent.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", esc(percent))
+            }
+        ),
+        Text::AlertMuted => "🔕 Alert muted. /alerts lists your alerts.".to_string(),
         Text::Paused => "paused".to_string(),
 
         Text::ChartUsage => "Which item? /chart <i>item</i> [7d|30d|1y]".to_string(),
@@ -192,6 +210,7 @@ pub fn render(text: &Text) -> String {
         Text::BtnNext => "Next ▶".to_string(),
         Text::BtnDrop { percent } => format!("Drop {percent}%"),
         Text::BtnBackInStock => "Back in stock".to_string(),
+        Text::BtnMute => "🔕 Mute".to_string(),
         Text::BtnTrack => "✅ Track it".to_string(),
     }
 }

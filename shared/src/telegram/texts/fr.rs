@@ -176,6 +176,14 @@ pub fn render(text: &Text) -> String {
         Text::RuleNewListing { series, price } => {
             format!("nouvelle annonce {} à moins de {}", esc(series), esc(price))
         }
+        Text::AlertFired { item, rule_html, old, new, percent } => format!(
+            "🔔 <b>{}</b> — {rule_html}\n{} → <b>{}</b>{}",
+            esc(item),
+            esc(old),
+            esc(new),
+            if percent.is_empty() { String::new() } else { format!(" ({})", esc(percent)) }
+        ),
+        Text::AlertMuted => "🔕 Alerte désactivée. /alerts liste vos alertes.".to_string(),
         Text::Paused => "en pause".to_string(),
 
         Text::ChartUsage => "Quel article ? /chart <i>article</i> [7d|30d|1y]".to_string(),
@@ -229,6 +237,7 @@ pub fn render(text: &Text) -> String {
         Text::BtnNext => "Suivant ▶".to_string(),
         Text::BtnDrop { percent } => format!("Baisse de {percent} %"),
         Text::BtnBackInStock => "De retour en stock".to_string(),
+        Text::BtnMute => "🔕 Désactiver".to_string(),
         Text::BtnTrack => "✅ Suivre le prix".to_string(),
     }
 }

@@ -138,6 +138,16 @@ pub enum Text<'a> {
         price: &'a str,
     },
     Paused,
+    /// A fired alert: `rule_html` is a rendered `Rule*` text; `old`, `new`
+    /// are formatted prices ("—" when none), `percent` like "-12.5%" or empty.
+    AlertFired {
+        item: &'a str,
+        rule_html: &'a str,
+        old: &'a str,
+        new: &'a str,
+        percent: &'a str,
+    },
+    AlertMuted,
 
     // Charts.
     ChartUsage,
@@ -196,6 +206,7 @@ pub enum Text<'a> {
     },
     BtnBackInStock,
     BtnTrack,
+    BtnMute,
 }
 
 /// Renders `text` in `lang`.

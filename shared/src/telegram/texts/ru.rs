@@ -175,6 +175,14 @@ pub fn render(text: &Text) -> String {
         Text::RuleNewListing { series, price } => {
             format!("новое предложение {} дешевле {}", esc(series), esc(price))
         }
+        Text::AlertFired { item, rule_html, old, new, percent } => format!(
+            "🔔 <b>{}</b> — {rule_html}\n{} → <b>{}</b>{}",
+            esc(item),
+            esc(old),
+            esc(new),
+            if percent.is_empty() { String::new() } else { format!(" ({})", esc(percent)) }
+        ),
+        Text::AlertMuted => "🔕 Оповещение выключено. /alerts — все ваши оповещения.".to_string(),
         Text::Paused => "на паузе".to_string(),
 
         Text::ChartUsage => "Какой товар? /chart <i>товар</i> [7d|30d|1y]".to_string(),
@@ -227,6 +235,7 @@ pub fn render(text: &Text) -> String {
         Text::BtnNext => "Далее ▶".to_string(),
         Text::BtnDrop { percent } => format!("Упадёт на {percent}%"),
         Text::BtnBackInStock => "Снова в наличии".to_string(),
+        Text::BtnMute => "🔕 Выключить".to_string(),
         Text::BtnTrack => "✅ Следить".to_string(),
     }
 }

@@ -61,6 +61,14 @@ pub(crate) fn every_text(p: &str) -> Vec<Text<'_>> {
             price: p,
         },
         Text::Paused,
+        Text::AlertFired {
+            item: p,
+            rule_html: "below 1 EUR",
+            old: p,
+            new: p,
+            percent: p,
+        },
+        Text::AlertMuted,
         Text::ChartUsage,
         Text::ChartNoData { item: p },
         Text::ChartCaption { item: p, window: p },
@@ -93,6 +101,7 @@ pub(crate) fn every_text(p: &str) -> Vec<Text<'_>> {
         Text::BtnDrop { percent: 10 },
         Text::BtnBackInStock,
         Text::BtnTrack,
+        Text::BtnMute,
     ]
 }
 

@@ -1,0 +1,237 @@
+//! From price changes to the messages users get: match alerts by item and
+//! series, evaluate them ([`super::rules`]), apply the per-user daily cap,
+//! and render each message in its user's language.
+//!
+//! Planning and applying are separate so a caller can put the messages
+//! somewhere safe (the notifications queue) before the alerts' new state is
+//! stored: a crash in between re-plans the same change and sends again
+//! (deduplicated by notification id) rather than losing the message.
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use super::rules::{AlertPolicy, evaluate};
+use crate::bus::PriceChanged;
+use crate::domain::user::{Alert, AlertId, AlertTarget, Lang, User, UserId};
+use crate::store::{StoreError, UserStore};
+use crate::telegram::bot::button_data;
+use crate::telegram::bot::views;
+use crate::telegram::callback::Callback;
+use crate::telegram::html;
+use crate::telegram::methods::{Method, SendMessage};
+use crate::telegram::texts::{Text, render};
+use crate::telegram::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+/// One message to one user about one alert and one change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Hash of the alert and the observation: the same firing planned twice
+    /// (a redelivered event) has the same id, and is sent once.
+    pub id: String,
+    pub user: UserId,
+    pub alert_id: AlertId,
+    pub chat_id: i64,
+    pub text: String,
+    #[serde(default)]
+    pub keyboard: InlineKeyboardMarkup,
+}
+
+impl Notification {
+    pub fn method(&self) -> Method {
+        Method::SendMessage(
+            SendMessage::html(self.chat_id, &self.text).with_keyboard(self.keyboard.clone()),
+        )
+    }
+}
+
+/// What a batch of changes does.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub notifications: Vec<Notification>,
+    /// Alerts whose state changed (fired, re-armed, reference set).
+    pub updates: Vec<Alert>,
+    /// Alerts looked at.
+    pub matched: usize,
+    /// Firings dropped by the per-user daily cap.
+    pub capped: usize,
+}
+
+pub struct Notifier {
+    pub users: Arc<dyn UserStore>,
+    pub policy: AlertPolicy,
+}
+
+impl Notifier {
+    pub fn new(users: Arc<dyn UserStore>, policy: AlertPolicy) -> Self {
+        Notifier { users, policy }
+    }
+
+    /// Plans the messages for `changes`: one lookup per distinct item and
+    /// series (never a scan of all alerts, never a read per alert), rules
+    /// applied in the changes' order, the daily cap counted per user.
+    pub async fn plan(
+        &self,
+        changes: &[PriceChanged],
+        now: DateTime<Utc>,
+    ) -> Result<Plan, StoreError> {
+        let mut targets: Vec<AlertTarget> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for c in changes {
+            let mut push = |t: AlertTarget| {
+                if seen.insert(t.clone()) {
+                    targets.push(t);
+                }
+            };
+            push(AlertTarget::Item(c.item_id.clone()));
+            if let Some(s) = &c.series {
+                push(AlertTarget::Series(s.clone()));
+            }
+        }
+        let alerts = self.users.active_alerts_for(&targets).await?;
+        let mut plan = Plan {
+            matched: alerts.len(),
+            ..Plan::default()
+        };
+        // Alerts by target; state carried across changes of one batch.
+        let mut by_target: HashMap<AlertTarget, Vec<usize>> = HashMap::new();
+        for (i, a) in alerts.iter().enumerate() {
+            by_target.entry(a.target.clone()).or_default().push(i);
+        }
+        let mut state = alerts;
+        let mut changed: BTreeMap<usize, ()> = BTreeMap::new();
+        let mut users: HashMap<UserId, Option<User>> = HashMap::new();
+        let day = now.duration_trunc(Duration::days(1)).unwrap_or(now);
+        for change in changes {
+            let mut hits: Vec<usize> = by_target
+                .get(&AlertTarget::Item(change.item_id.clone()))
+                .cloned()
+                .unwrap_or_default();
+            if let Some(s) = &change.series {
+                hits.extend(
+                    by_target
+                        .get(&AlertTarget::Series(s.clone()))
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+            }
+            for i in hits {
+                let eval = evaluate(&state[i], change, now, &self.policy);
+                if !eval.fire {
+                    if let Some(updated) = eval.updated {
+                        state[i] = updated;
+                        changed.insert(i, ());
+                    }
+                    continue;
+                }
+                let alert = &state[i];
+                let user = match users.get(&alert.user) {
+                    Some(u) => u.clone(),
+                    None => {
+                        let u = self.users.user(alert.user).await?;
+                        users.insert(alert.user, u.clone());
+                        u
+                    }
+                };
+                let Some(user) = user.filter(|u| !u.blocked) else {
+                    // Blocked or unknown users get nothing; their alerts go quiet.
+                    let mut a = alert.clone();
+                    a.active = false;
+                    state[i] = a;
+                    changed.insert(i, ());
+                    continue;
+                };
+                if self.users.alert_quota_hit(user.profile.id, day).await? > self.policy.daily_cap {
+                    plan.capped += 1;
+                    continue;
+                }
+                let updated = eval.updated.unwrap_or_else(|| alert.clone());
+                plan.notifications
+                    .push(self.render(&user, &updated, change, now).await?);
+                state[i] = updated;
+                changed.insert(i, ());
+            }
+        }
+        plan.updates = changed.keys().map(|i| state[*i].clone()).collect();
+        Ok(plan)
+    }
+
+    /// Stores the alerts' new state.
+    pub async fn apply(&self, plan: &Plan) -> Result<(), StoreError> {
+        for alert in &plan.updates {
+            self.users.put_alert(alert).await?;
+        }
+        Ok(())
+    }
+
+    /// The message: item, rule, old → new price, percent, and buttons to
+    /// open the item, open the source and mute the alert.
+    async fn render(
+        &self,
+        user: &User,
+        alert: &Alert,
+        change: &PriceChanged,
+        now: DateTime<Utc>,
+    ) -> Result<Notification, StoreError> {
+        let lang: Lang = user.lang();
+        let price = |m: &Option<crate::domain::Money>| match m {
+            Some(m) => html::money(lang, m),
+            None => "—".to_string(),
+        };
+        let percent = change
+            .percent_change
+            .map(|p| {
+                format!(
+                    "{}{}%",
+                    if p.is_sign_positive() && !p.is_zero() {
+                        "+"
+                    } else {
+                        ""
+                    },
+                    p.normalize()
+                )
+            })
+            .unwrap_or_default();
+        let rule_html = views::rule(lang, alert);
+        let text = render(
+            lang,
+            &Text::AlertFired {
+                item: &change.item_name,
+                rule_html: &rule_html,
+                old: &price(&change.old_price),
+                new: &price(&change.new_price),
+                percent: &percent,
+            },
+        );
+        let users = self.users.as_ref();
+        let mut row = vec![InlineKeyboardButton::callback(
+            render(lang, &Text::BtnOpen),
+            button_data(users, &Callback::Item(change.item_id.clone()), now).await?,
+        )];
+        if change.link.starts_with("https://") || change.link.starts_with("http://") {
+            row.push(InlineKeyboardButton::link(
+                views::plain(&render(lang, &Text::OpenAtSource)),
+                change.link.clone(),
+            ));
+        }
+        row.push(InlineKeyboardButton::callback(
+            render(lang, &Text::BtnMute),
+            Callback::Mute(alert.id.clone()).encode(),
+        ));
+        let id = hex::encode(Sha256::digest(
+            format!("{}\n{}", alert.id, change.observation_id).as_bytes(),
+        ));
+        Ok(Notification {
+            id: id[..32].to_string(),
+            user: user.profile.id,
+            alert_id: alert.id.clone(),
+            chat_id: user.profile.id.0,
+            text,
+            keyboard: InlineKeyboardMarkup {
+                inline_keyboard: vec![row],
+            },
+        })
+    }
+}

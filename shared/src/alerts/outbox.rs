@@ -1,0 +1,125 @@
+//! Where notifications wait: the notifications queue. Planned messages go
+//! there before the alerts' state is stored, and a message Telegram
+//! throttled goes back there with its `retry_after` as the delay.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+use super::notifier::Notification;
+use crate::bus::PriceChanged;
+
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Queues every notification, visible after `delay`; an error means
+    /// some may not be queued (the caller retries the whole input).
+    async fn put(&self, notifications: &[Notification], delay: Duration) -> Result<(), String>;
+}
+
+/// A message on the notifications queue: a `PriceChanged` event as the
+/// EventBridge rule delivers it, or a notification put back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NotifyMessage {
+    Change(PriceChanged),
+    Notification(Notification),
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    notification: Notification,
+}
+
+#[derive(Deserialize)]
+struct EventBridgeEnvelope {
+    #[serde(rename = "detail-type")]
+    detail_type: String,
+    detail: serde_json::Value,
+}
+
+impl NotifyMessage {
+    /// Reads an SQS body; the error says what was expected.
+    pub fn from_body(body: &str) -> Result<NotifyMessage, String> {
+        let value: serde_json::Value =
+            serde_json::from_str(body).map_err(|e| format!("body is not JSON: {e}"))?;
+        if value.get("notification").is_some() {
+            let e: Envelope =
+                serde_json::from_value(value).map_err(|e| format!("bad notification: {e}"))?;
+            return Ok(NotifyMessage::Notification(e.notification));
+        }
+        let e: EventBridgeEnvelope = serde_json::from_value(value)
+            .map_err(|e| format!("neither a notification nor an EventBridge event: {e}"))?;
+        if e.detail_type != "PriceChanged" {
+            return Err(format!("unexpected detail-type {:?}", e.detail_type));
+        }
+        serde_json::from_value(e.detail)
+            .map(NotifyMessage::Change)
+            .map_err(|e| format!("bad PriceChanged detail: {e}"))
+    }
+
+    /// The SQS body of a notification put back on the queue.
+    pub fn notification_body(n: &Notification) -> String {
+        serde_json::to_string(&Envelope {
+            notification: n.clone(),
+        })
+        .expect("notifications serialise")
+    }
+}
+
+#[cfg(feature = "aws")]
+pub use sqs::SqsOutbox;
+
+#[cfg(feature = "aws")]
+mod sqs {
+    use super::*;
+    use aws_sdk_sqs::Client;
+    use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+
+    /// SQS allows at most 15 minutes of delay.
+    const MAX_DELAY: Duration = Duration::from_secs(900);
+
+    pub struct SqsOutbox {
+        pub client: Client,
+        pub queue_url: String,
+    }
+
+    #[async_trait]
+    impl Outbox for SqsOutbox {
+        async fn put(&self, notifications: &[Notification], delay: Duration) -> Result<(), String> {
+            let delay = delay.min(MAX_DELAY).as_secs() as i32;
+            for chunk in notifications.chunks(10) {
+                let mut entries = Vec::with_capacity(chunk.len());
+                for (i, n) in chunk.iter().enumerate() {
+                    entries.push(
+                        SendMessageBatchRequestEntry::builder()
+                            .id(i.to_string())
+                            .message_body(NotifyMessage::notification_body(n))
+                            .delay_seconds(delay)
+                            .build()
+                            .map_err(|e| e.to_string())?,
+                    );
+                }
+                let out = self
+                    .client
+                    .send_message_batch()
+                    .queue_url(&self.queue_url)
+                    .set_entries(Some(entries))
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        format!(
+                            "SendMessageBatch: {}",
+                            aws_sdk_sqs::error::DisplayErrorContext(e)
+                        )
+                    })?;
+                if !out.failed.is_empty() {
+                    return Err(format!(
+                        "{} notification(s) not queued: {}",
+                        out.failed.len(),
+                        out.failed[0].message.clone().unwrap_or_default()
+                    ));
+                }
+            }
+            Ok(())
+        }
+    }
+}

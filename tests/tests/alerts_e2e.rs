@@ -1,0 +1,422 @@
+//! Alerts end to end: a shop page changes price, `serve` scrapes, ingests,
+//! publishes `PriceChanged`, the notifier plans and sends, and the Bot API
+//! stand-in receives the messages. Then the floods: 1,000 alerts for 50
+//! chats within Telegram's per-chat limit, and a 429 storm that loses
+//! nothing.
+
+use chrono::{Duration as ChronoDuration, Utc};
+use pricehound::alerts::local;
+use pricehound::alerts::notifier::Notifier;
+use pricehound::alerts::rules::AlertPolicy;
+use pricehound::alerts::sender::Sender;
+use pricehound::bus::memory::MemoryBus;
+use pricehound::bus::{Bus, DomainEvent, PriceChanged};
+use pricehound::domain::user::{
+    Alert, AlertId, AlertRule, AlertTarget, Contact, UserId, UserProfile,
+};
+use pricehound::domain::{Availability, Currency, ItemId, Money, ObservationId, SourceId};
+use pricehound::local::{ServeOptions, TelegramOptions, serve};
+use pricehound::sources::SourcesConfig;
+use pricehound::store::sqlite::SqliteStore;
+use pricehound::store::{Store, UserStore};
+use pricehound::telegram::api::{BotApi, BotToken};
+use pricehound::telegram::bot::BotConfig;
+use pricehound_tests::bot::TOKEN;
+use pricehound_tests::pages::{Answer, Scripted};
+use pricehound_tests::telegram_standin::{Failure, TelegramStandin};
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn eur(a: &str) -> Money {
+    Money::new(Decimal::from_str(a).unwrap(), Currency::new("EUR").unwrap())
+}
+
+fn product_page(price: &str) -> String {
+    format!(
+        r#"<html><head><title>Widget</title><script type="application/ld+json">
+        {{"@context":"https://schema.org","@type":"Product","name":"Widget Pro",
+          "offers":{{"@type":"Offer","price":"{price}","priceCurrency":"EUR","availability":"https://schema.org/InStock"}}}}
+        </script></head><body><h1>Widget Pro</h1></body></html>"#
+    )
+}
+
+async fn user(users: &dyn UserStore, id: i64, lang: &str) {
+    users
+        .touch_user(&Contact {
+            profile: UserProfile {
+                id: UserId(id),
+                first_name: format!("U{id}"),
+                last_name: None,
+                username: None,
+                language_code: Some(lang.into()),
+            },
+            at: Utc::now(),
+            referrer: None,
+        })
+        .await
+        .unwrap();
+}
+
+fn below(user: i64, item: &ItemId, price: &str) -> Alert {
+    Alert {
+        id: AlertId::random(),
+        user: UserId(user),
+        target: AlertTarget::Item(item.clone()),
+        rule: AlertRule::Below { price: eur(price) },
+        created_at: Utc::now(),
+        active: true,
+        armed: true,
+        reference_price: None,
+        last_fired_at: None,
+    }
+}
+
+/// Waits (bounded) until the stand-in has `n` successful sendMessage calls.
+async fn wait_for_messages(standin: &TelegramStandin, n: usize) -> usize {
+    for _ in 0..200 {
+        let got = standin
+            .calls_to("sendMessage")
+            .iter()
+            .filter(|c| !c.failed)
+            .count();
+        if got >= n {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    standin
+        .calls_to("sendMessage")
+        .iter()
+        .filter(|c| !c.failed)
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_price_crossing_alerts_each_user_once_then_again_only_after_it_re_crosses() {
+    let shop = Scripted::default();
+    shop.set("/widget", Answer::html(product_page("100.00")));
+    let base = shop.start().await;
+    let sources = SourcesConfig::from_toml(&format!(
+        r#"
+[groups.products]
+schedule = "rate(6 hours)"
+
+[[sources]]
+id = "widget-shop"
+name = "Widget Shop"
+group = "products"
+kind = "product_page"
+url = "{base}widget"
+"#
+    ))
+    .unwrap();
+    let standin = TelegramStandin::start(TOKEN).await;
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(serve(
+        ServeOptions {
+            sources,
+            db: None,
+            listen: "127.0.0.1:0".parse().unwrap(),
+            run_at_start: false,
+            telegram: Some(TelegramOptions {
+                token: BotToken::new(TOKEN).unwrap(),
+                api_base: standin.base_url(),
+                webhook_secret: None,
+                config: BotConfig::default(),
+                alerts: AlertPolicy {
+                    cooldown: ChronoDuration::zero(),
+                    daily_cap: 100,
+                },
+            }),
+        },
+        async move {
+            let _ = stop_rx.await;
+        },
+        move |stack| {
+            let _ = ready_tx.send((
+                stack.scraper.clone(),
+                stack.users.clone(),
+                stack.store.clone(),
+            ));
+        },
+    ));
+    let (scraper, users, store) = ready_rx.await.unwrap();
+
+    let run = |price: &'static str| {
+        let scraper = scraper.clone();
+        let shop = shop.clone();
+        async move {
+            shop.set("/widget", Answer::html(product_page(price)));
+            let report = scraper.run_group("products").await.unwrap();
+            assert!(report.sources[0].ok, "{report:?}");
+            // Let ingest and the notifier catch up.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    };
+    run("100.00").await; // first sight: above the threshold
+    let latest = store
+        .latest_prices(&Default::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(latest.len(), 1, "{latest:?}");
+    let item = latest[0].item_id.clone();
+    for (id, lang) in [(501, "en"), (502, "ru"), (503, "ar")] {
+        user(users.as_ref(), id, lang).await;
+        users.put_alert(&below(id, &item, "90")).await.unwrap();
+    }
+    // Someone else's alert on the same item that never triggers.
+    user(users.as_ref(), 504, "fr").await;
+    users.put_alert(&below(504, &item, "10")).await.unwrap();
+    assert_eq!(wait_for_messages(&standin, 0).await, 0);
+    run("85.00").await; // crosses below: one message per user
+    assert_eq!(wait_for_messages(&standin, 3).await, 3);
+    let chats: Vec<i64> = standin
+        .calls_to("sendMessage")
+        .iter()
+        .map(|c| c.params["chat_id"].as_i64().unwrap())
+        .collect();
+    for chat in [501, 502, 503] {
+        assert_eq!(chats.iter().filter(|c| **c == chat).count(), 1, "{chats:?}");
+    }
+    let text = standin.calls_to("sendMessage")[0].params["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(text.contains("Widget Pro") && text.contains("85"), "{text}");
+    run("84.00").await; // still below: nothing
+    run("83.50").await;
+    assert_eq!(wait_for_messages(&standin, 4).await, 3);
+    run("95.00").await; // back above: re-armed, nothing
+    assert_eq!(wait_for_messages(&standin, 4).await, 3);
+    run("80.00").await; // crosses again: one more each
+    assert_eq!(wait_for_messages(&standin, 6).await, 6);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(wait_for_messages(&standin, 7).await, 6, "nothing extra");
+
+    // The stack drains its queue once the last scraper handle is gone.
+    drop(run);
+    drop(scraper);
+    stop_tx.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(15), running)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
+
+/// `changes` items each dropping from 100 to 50 EUR.
+fn changes(items: &[ItemId]) -> Vec<PriceChanged> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| PriceChanged {
+            item_id: item.clone(),
+            source_id: SourceId::new("burst").unwrap(),
+            item_name: format!("Item {i}"),
+            series: None,
+            new_item: false,
+            old_price: Some(eur("100")),
+            new_price: Some(eur("50")),
+            old_availability: Some(Availability::InStock),
+            availability: Availability::InStock,
+            percent_change: Some(Decimal::from(-50)),
+            observation_id: ObservationId::new(format!("{:032x}", i + 1)).unwrap(),
+            observed_at: Utc::now(),
+            link: format!("https://shop.example/{i}"),
+        })
+        .collect()
+}
+
+struct Burst {
+    standin: TelegramStandin,
+    bus: MemoryBus,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// The serve notifier (plan + send pool) over an in-memory store with
+/// `chats` users, each with one Below alert on each of `items` items.
+async fn burst(chats: i64, items: usize) -> (Burst, Vec<ItemId>) {
+    let store = Arc::new(SqliteStore::in_memory().unwrap());
+    let ids: Vec<ItemId> = (0..items)
+        .map(|i| ItemId::new(format!("burst:item-{i}")).unwrap())
+        .collect();
+    for chat in 1..=chats {
+        user(store.as_ref(), chat, "en").await;
+        for item in &ids {
+            store.put_alert(&below(chat, item, "60")).await.unwrap();
+        }
+    }
+    let standin = TelegramStandin::start(TOKEN).await;
+    let api = BotApi::new(
+        reqwest::Client::new(),
+        &standin.base_url(),
+        BotToken::new(TOKEN).unwrap(),
+    );
+    let users: Arc<dyn UserStore> = store;
+    let notifier = Arc::new(Notifier::new(
+        users.clone(),
+        AlertPolicy {
+            cooldown: ChronoDuration::zero(),
+            daily_cap: 10_000,
+        },
+    ));
+    let sender = Arc::new(Sender::new(api, users));
+    let bus = MemoryBus::default();
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(local::run(notifier, sender, bus.subscribe(), stop_rx));
+    (
+        Burst {
+            standin,
+            bus,
+            stop,
+            task,
+        },
+        ids,
+    )
+}
+
+/// Waits on the (paused) clock until `n` messages arrived.
+async fn arrived(standin: &TelegramStandin, n: usize, within: Duration) -> usize {
+    let start = tokio::time::Instant::now();
+    loop {
+        let got = standin
+            .calls_to("sendMessage")
+            .iter()
+            .filter(|c| !c.failed)
+            .count();
+        if got >= n || start.elapsed() > within {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_thousand_alerts_for_fifty_chats_arrive_at_most_one_per_second_per_chat() {
+    let (b, items) = burst(50, 20).await;
+    let events: Vec<DomainEvent> = changes(&items)
+        .into_iter()
+        .map(DomainEvent::PriceChanged)
+        .collect();
+    b.bus.publish(&events).await.unwrap();
+    // 20 messages per chat at 1/s: about 20 s of (virtual) time.
+    assert_eq!(
+        arrived(&b.standin, 1000, Duration::from_secs(120)).await,
+        1000
+    );
+    let sent: Vec<_> = b
+        .standin
+        .calls_to("sendMessage")
+        .into_iter()
+        .filter(|c| !c.failed)
+        .collect();
+    let mut per_chat: HashMap<i64, Vec<tokio::time::Instant>> = HashMap::new();
+    let mut texts = std::collections::HashSet::new();
+    for c in &sent {
+        let chat = c.params["chat_id"].as_i64().unwrap();
+        per_chat.entry(chat).or_default().push(c.at);
+        assert!(
+            texts.insert((chat, c.params["text"].as_str().unwrap().to_string())),
+            "a duplicate message"
+        );
+    }
+    assert_eq!(per_chat.len(), 50);
+    for (chat, mut times) in per_chat {
+        assert_eq!(times.len(), 20, "chat {chat}");
+        times.sort();
+        for w in times.windows(2) {
+            let gap = w[1] - w[0];
+            assert!(
+                gap >= Duration::from_millis(990),
+                "chat {chat}: two messages {gap:?} apart"
+            );
+        }
+    }
+    // Overall: never more than ~25 in any one second.
+    let mut all: Vec<_> = sent.iter().map(|c| c.at).collect();
+    all.sort();
+    for (i, t) in all.iter().enumerate() {
+        let in_second = all[i..]
+            .iter()
+            .take_while(|u| **u - *t < Duration::from_secs(1))
+            .count();
+        assert!(in_second <= 26, "{in_second} messages within one second");
+    }
+    let _ = b.stop.send(true);
+    let _ = b.task.await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_storm_delays_messages_but_every_one_arrives_once() {
+    let (b, items) = burst(10, 10).await;
+    // Telegram answers 429 (retry after 5 s) to the first 60 attempts.
+    b.standin.fail_next(
+        "sendMessage",
+        Failure::TooManyRequests { retry_after: 5 },
+        60,
+    );
+    let events: Vec<DomainEvent> = changes(&items)
+        .into_iter()
+        .map(DomainEvent::PriceChanged)
+        .collect();
+    b.bus.publish(&events).await.unwrap();
+    assert_eq!(
+        arrived(&b.standin, 100, Duration::from_secs(600)).await,
+        100
+    );
+    let sent: Vec<_> = b
+        .standin
+        .calls_to("sendMessage")
+        .into_iter()
+        .filter(|c| !c.failed)
+        .collect();
+    let unique: std::collections::HashSet<(i64, String)> = sent
+        .iter()
+        .map(|c| {
+            (
+                c.params["chat_id"].as_i64().unwrap(),
+                c.params["text"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(unique.len(), 100, "every message once");
+    assert_eq!(sent.len(), 100, "and no message twice");
+    assert_eq!(
+        b.standin
+            .calls_to("sendMessage")
+            .iter()
+            .filter(|c| c.failed)
+            .count(),
+        60
+    );
+    let _ = b.stop.send(true);
+    let _ = b.task.await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_user_who_blocked_the_bot_is_not_retried_and_their_alerts_pause() {
+    let (b, items) = burst(3, 2).await;
+    b.standin.fail_chat(2, Failure::Blocked);
+    let events: Vec<DomainEvent> = changes(&items)
+        .into_iter()
+        .map(DomainEvent::PriceChanged)
+        .collect();
+    b.bus.publish(&events).await.unwrap();
+    assert_eq!(arrived(&b.standin, 4, Duration::from_secs(60)).await, 4);
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let to_blocked = b
+        .standin
+        .calls_to("sendMessage")
+        .iter()
+        .filter(|c| c.params["chat_id"] == 2)
+        .count();
+    assert!(to_blocked <= 2, "{to_blocked} attempts to a blocked chat");
+    let _ = b.stop.send(true);
+    let _ = b.task.await;
+}
