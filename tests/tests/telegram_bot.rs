@@ -500,3 +500,23 @@ async fn plain_text_gets_help_in_private_and_nothing_in_groups() {
     group["message"]["text"] = serde_json::json!("/help@some_other_bot");
     assert!(h.send(group).await.is_empty());
 }
+
+#[tokio::test]
+async fn an_alert_on_new_listings_in_a_series() {
+    use pricehound::domain::user::{AlertRule, AlertTarget};
+    let h = BotHarness::start().await;
+    for (lang, code, text) in [
+        (Lang::En, "en", "/alert new rtx-4070 under 1 000"),
+        (Lang::Ru, "ru", "/alert новый rtx 4070 ниже 1000 лв."),
+    ] {
+        let user = uid(lang, 1500);
+        let reply = text_of(&h.say(user, code, text).await);
+        assert!(reply.contains("rtx-4070"), "{reply}");
+        let alerts = h.users().alerts(UserId(user)).await.unwrap();
+        assert_eq!(alerts.len(), 1);
+        assert!(matches!(&alerts[0].target, AlertTarget::Series(s) if s.as_str() == "rtx-4070"));
+        assert!(matches!(&alerts[0].rule, AlertRule::NewListingUnder { price } if price.currency.code() == "BGN" && price.amount == 1000.into()));
+        let unknown = text_of(&h.say(user, code, "/alert new gtx-9999 under 5").await);
+        assert_eq!(unknown, render(lang, &Text::ItemNotFound { query: "gtx-9999" }));
+    }
+}

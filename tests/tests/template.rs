@@ -1,6 +1,9 @@
 //! template.yaml agrees with sources.toml and keeps the guarantees the code
-//! relies on (redrive, visibility timeout, batch item failures).
+//! relies on (redrive, visibility timeout, batch item failures, the
+//! PriceChanged route to the notifier, least-privilege policies).
 
+use pricehound::alerts::rules::AlertPolicy;
+use pricehound::bus::EVENT_SOURCE;
 use pricehound::sources::SourcesConfig;
 use serde_norway::Value;
 use std::collections::BTreeMap;
@@ -75,7 +78,12 @@ fn functions_are_arm64_al2023_cargo_lambda_builds() {
     let globals = &t["Globals"]["Function"];
     assert_eq!(globals["Runtime"], "provided.al2023");
     assert_eq!(globals["Architectures"][0], "arm64");
-    for name in ["ScrapeFunction", "IngestFunction", "ApiFunction"] {
+    for name in [
+        "ScrapeFunction",
+        "IngestFunction",
+        "NotifyFunction",
+        "ApiFunction",
+    ] {
         let f = &resources(&t)[name];
         assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda", "{name}");
         let bin = f["Metadata"]["Binary"].as_str().unwrap();
@@ -98,4 +106,313 @@ fn functions_are_arm64_al2023_cargo_lambda_builds() {
         table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
         true
     );
+}
+
+/// The tag and the value of a CloudFormation intrinsic such as
+/// `!GetAtt NotificationsQueue.Arn` (`("GetAtt", "NotificationsQueue.Arn")`).
+fn intrinsic(v: &Value) -> Option<(String, &Value)> {
+    match v {
+        Value::Tagged(t) => Some((
+            t.tag.to_string().trim_start_matches('!').to_string(),
+            &t.value,
+        )),
+        _ => None,
+    }
+}
+
+fn is_ref(v: &Value, name: &str) -> bool {
+    intrinsic(v).is_some_and(|(tag, v)| tag == "Ref" && v == name)
+}
+
+fn is_get_att(v: &Value, what: &str) -> bool {
+    intrinsic(v).is_some_and(|(tag, v)| tag == "GetAtt" && v == what)
+}
+
+/// A scalar or a list of them, as IAM and event patterns allow.
+fn strings(v: &Value) -> Vec<&Value> {
+    match v.as_sequence() {
+        Some(seq) => seq.iter().collect(),
+        None => vec![v],
+    }
+}
+
+#[test]
+fn price_changed_events_reach_the_notifications_queue_and_only_from_their_rule() {
+    let t = template();
+    let r = resources(&t);
+    let rules: Vec<&str> = r
+        .iter()
+        .filter(|(_, res)| {
+            res["Type"] == "AWS::Events::Rule"
+                && res["Properties"]["Targets"]
+                    .as_sequence()
+                    .is_some_and(|ts| {
+                        ts.iter()
+                            .any(|x| is_get_att(&x["Arn"], "NotificationsQueue.Arn"))
+                    })
+        })
+        .map(|(name, _)| name.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules.len(),
+        1,
+        "one rule targets NotificationsQueue: {rules:?}"
+    );
+    let rule_name = rules[0];
+    let rule = &r[rule_name]["Properties"];
+    assert!(
+        is_ref(&rule["EventBusName"], "PriceEventsBus"),
+        "{:?}",
+        rule["EventBusName"]
+    );
+    assert_ne!(rule["State"], "DISABLED");
+    let pattern = &rule["EventPattern"];
+    assert_eq!(strings(&pattern["source"]), vec![EVENT_SOURCE]);
+    let change = pricehound::bus::DomainEvent::PriceChanged(
+        serde_json::from_value(price_changed_json()).unwrap(),
+    );
+    assert_eq!(strings(&pattern["detail-type"]), vec![change.detail_type()]);
+    let targets = rule["Targets"].as_sequence().unwrap();
+    assert_eq!(targets.len(), 1, "{targets:?}");
+    // No InputPath/InputTransformer: the queue gets the whole envelope, which
+    // is what the notifier reads.
+    for key in ["Input", "InputPath", "InputTransformer"] {
+        assert!(
+            targets[0].get(key).is_none(),
+            "the rule's target sets {key}"
+        );
+    }
+
+    // The queue policy: events.amazonaws.com may send, only for this rule.
+    let policies: Vec<&Value> = r
+        .values()
+        .filter(|res| {
+            res["Type"] == "AWS::SQS::QueuePolicy"
+                && strings(&res["Properties"]["Queues"])
+                    .iter()
+                    .any(|q| is_ref(q, "NotificationsQueue"))
+        })
+        .collect();
+    assert_eq!(policies.len(), 1, "one QueuePolicy on NotificationsQueue");
+    let statements = policies[0]["Properties"]["PolicyDocument"]["Statement"]
+        .as_sequence()
+        .unwrap();
+    let from_events: Vec<&Value> = statements
+        .iter()
+        .filter(|s| s["Effect"] == "Allow" && s["Principal"]["Service"] == "events.amazonaws.com")
+        .collect();
+    assert_eq!(from_events.len(), 1, "{statements:?}");
+    let s = from_events[0];
+    assert_eq!(strings(&s["Action"]), vec!["sqs:SendMessage"]);
+    assert!(
+        is_get_att(&s["Resource"], "NotificationsQueue.Arn"),
+        "{:?}",
+        s["Resource"]
+    );
+    let source_arn = s["Condition"]["ArnEquals"]
+        .get("aws:SourceArn")
+        .or_else(|| s["Condition"]["ArnLike"].get("aws:SourceArn"))
+        .expect("the statement is conditioned on aws:SourceArn");
+    assert!(
+        is_get_att(source_arn, &format!("{rule_name}.Arn")),
+        "{source_arn:?}"
+    );
+}
+
+/// A PriceChanged as ingest publishes it, to check the pattern against the
+/// code's detail-type.
+fn price_changed_json() -> serde_json::Value {
+    serde_json::json!({
+        "item_id": "tg-bijouterie-dz:or-18k-casse",
+        "source_id": "tg-bijouterie-dz",
+        "item_name": "Or 18K cassé",
+        "new_item": false,
+        "old_price": {"amount": "13740", "currency": "DZD"},
+        "new_price": {"amount": "12900", "currency": "DZD"},
+        "availability": "unknown",
+        "observation_id": "0123456789abcdef0123456789abcdef",
+        "observed_at": "2026-11-21T08:00:00Z",
+        "link": "https://t.me/bijouterie_or_dz/121"
+    })
+}
+
+#[test]
+fn notifications_queue_redrives_to_a_dlq_and_outlasts_the_notify_timeout() {
+    let t = template();
+    let r = resources(&t);
+    let q = &r["NotificationsQueue"]["Properties"];
+    assert_eq!(q["RedrivePolicy"]["maxReceiveCount"].as_u64(), Some(5));
+    assert!(is_get_att(
+        &q["RedrivePolicy"]["deadLetterTargetArn"],
+        "NotificationsDLQ.Arn"
+    ));
+    assert_eq!(r["NotificationsDLQ"]["Type"], "AWS::SQS::Queue");
+    for queue in ["NotificationsQueue", "NotificationsDLQ"] {
+        assert_eq!(
+            r[queue]["Properties"]["SqsManagedSseEnabled"], true,
+            "{queue}"
+        );
+    }
+    let timeout = r["NotifyFunction"]["Properties"]["Timeout"]
+        .as_u64()
+        .unwrap();
+    let visibility = q["VisibilityTimeout"].as_u64().unwrap();
+    assert!(visibility >= 6 * timeout, "{visibility} < 6 x {timeout}");
+    for (output, queue) in [
+        ("NotificationsQueueUrl", "NotificationsQueue"),
+        ("NotificationsDLQUrl", "NotificationsDLQ"),
+    ] {
+        assert!(
+            is_ref(&t["Outputs"][output]["Value"], queue),
+            "output {output}"
+        );
+    }
+}
+
+#[test]
+fn notify_reads_its_queue_with_batch_failures_and_at_most_two_at_once() {
+    let t = template();
+    let f = &resources(&t)["NotifyFunction"]["Properties"];
+    let sqs: Vec<&Value> = f["Events"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|e| e["Type"] == "SQS")
+        .collect();
+    assert_eq!(sqs.len(), 1);
+    let p = &sqs[0]["Properties"];
+    assert!(
+        is_get_att(&p["Queue"], "NotificationsQueue.Arn"),
+        "{:?}",
+        p["Queue"]
+    );
+    assert_eq!(
+        strings(&p["FunctionResponseTypes"]),
+        vec!["ReportBatchItemFailures"]
+    );
+    assert!(p["BatchSize"].as_u64().unwrap() <= 10);
+    // ~25 messages/s per running notifier; SQS allows no fewer than 2.
+    assert_eq!(p["ScalingConfig"]["MaximumConcurrency"].as_u64(), Some(2));
+}
+
+#[test]
+fn notify_gets_its_settings_from_the_template() {
+    let t = template();
+    let vars = &resources(&t)["NotifyFunction"]["Properties"]["Environment"]["Variables"];
+    assert!(is_ref(
+        &vars["PRICEHOUND_NOTIFY_QUEUE_URL"],
+        "NotificationsQueue"
+    ));
+    assert!(is_ref(
+        &vars["PRICEHOUND_BOT_TOKEN_PARAMETER"],
+        "BotTokenParameter"
+    ));
+    assert!(
+        vars.get("PRICEHOUND_BOT_TOKEN").is_none(),
+        "the token stays in SSM"
+    );
+    // The table comes from Globals.
+    assert!(is_ref(
+        &t["Globals"]["Function"]["Environment"]["Variables"]["PRICEHOUND_TABLE"],
+        "Table"
+    ));
+    // The flood limits' parameters default to the code's defaults.
+    let defaults = AlertPolicy::default();
+    for (var, default) in [
+        (
+            "PRICEHOUND_ALERT_COOLDOWN_MINUTES",
+            defaults.cooldown.num_minutes(),
+        ),
+        ("PRICEHOUND_ALERT_DAILY_CAP", i64::from(defaults.daily_cap)),
+    ] {
+        let (tag, param) = intrinsic(&vars[var]).unwrap_or_else(|| panic!("{var} is not a !Ref"));
+        assert_eq!(tag, "Ref", "{var}");
+        let param = param.as_str().unwrap();
+        let declared = &t["Parameters"][param];
+        assert_eq!(declared["Type"], "Number", "{param}");
+        assert_eq!(declared["Default"].as_i64(), Some(default), "{param}");
+    }
+}
+
+#[test]
+fn notify_policies_are_least_privilege() {
+    let t = template();
+    let f = &resources(&t)["NotifyFunction"]["Properties"];
+    let mut actions = Vec::new();
+    for policy in f["Policies"].as_sequence().unwrap() {
+        let statements = policy["Statement"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("NotifyFunction policies are inline statements: {policy:?}"));
+        for s in statements {
+            assert_eq!(s["Effect"], "Allow");
+            for a in strings(&s["Action"]) {
+                let a = a.as_str().unwrap();
+                assert!(!a.contains('*'), "wildcard action {a}");
+                actions.push(a.to_string());
+            }
+            for res in strings(&s["Resource"]) {
+                assert_ne!(res, "*", "wildcard resource in {s:?}");
+                if let Some(sub) = intrinsic(res).filter(|(tag, _)| tag == "Sub") {
+                    let sub = sub.1.as_str().unwrap();
+                    assert!(
+                        !sub.ends_with(":*") && !sub.ends_with("/*"),
+                        "wildcard resource {sub}"
+                    );
+                }
+            }
+            if strings(&s["Action"])
+                .iter()
+                .any(|a| a.as_str().unwrap().starts_with("ssm:"))
+            {
+                let res = strings(&s["Resource"]);
+                assert_eq!(res.len(), 1, "the token parameter only");
+                let (_, sub) = intrinsic(res[0]).unwrap();
+                assert!(
+                    sub.as_str()
+                        .unwrap()
+                        .ends_with(":parameter${BotTokenParameter}"),
+                    "{sub:?}"
+                );
+            }
+        }
+    }
+    actions.sort();
+    actions.dedup();
+    assert_eq!(
+        actions,
+        [
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+            "sqs:SendMessage",
+            "ssm:GetParameter",
+        ]
+    );
+}
+
+#[test]
+fn every_function_has_a_log_group_with_retention() {
+    let t = template();
+    let r = resources(&t);
+    for (name, res) in r {
+        if res["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let name = name.as_str().unwrap();
+        let group = &r[format!("{name}LogGroup").as_str()];
+        assert_eq!(
+            group["Type"], "AWS::Logs::LogGroup",
+            "{name} has no {name}LogGroup"
+        );
+        let (tag, path) = intrinsic(&group["Properties"]["LogGroupName"]).unwrap();
+        assert_eq!(
+            (tag.as_str(), path.as_str()),
+            ("Sub", Some(format!("/aws/lambda/${{{name}}}").as_str()))
+        );
+        assert!(is_ref(
+            &group["Properties"]["RetentionInDays"],
+            "LogRetentionDays"
+        ));
+    }
 }

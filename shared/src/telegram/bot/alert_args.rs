@@ -93,6 +93,21 @@ pub fn parse(args: &str) -> Option<(String, RuleArg)> {
     None
 }
 
+const NEW: &[&str] = &["new", "новый", "новое", "новые", "nouveau", "nouvelle", "جديد"];
+
+/// `/alert new <series> under <price>`: the series words and the price, for
+/// an alert on new listings in a series.
+pub fn new_listing(args: &str) -> Option<(String, String)> {
+    let (first, rest) = args.trim().split_once(char::is_whitespace)?;
+    if !NEW.contains(&first.to_lowercase().as_str()) {
+        return None;
+    }
+    match parse(rest)? {
+        (series, RuleArg::Below(price)) if !series.is_empty() => Some((series, price)),
+        _ => None,
+    }
+}
+
 /// A percentage for `drop`: `10`, `10%`, `12,5 %`; strictly between 0 and 100.
 pub fn percent(text: &str) -> Option<Decimal> {
     let t = text.trim().trim_end_matches('%').trim().replace(',', ".");
@@ -143,6 +158,15 @@ mod tests {
         assert_eq!(parse("below 10"), None);
         assert_eq!(parse("gold below"), None);
         assert_eq!(parse("just an item"), None);
+    }
+
+    #[test]
+    fn new_listings_in_a_series() {
+        assert_eq!(new_listing("new rtx-4070 under 500"), Some(("rtx-4070".into(), "500".into())));
+        assert_eq!(new_listing("новый rtx 4070 ниже 1 200 лв."), Some(("rtx 4070".into(), "1 200 лв.".into())));
+        assert_eq!(new_listing("new rtx above 5"), None);
+        assert_eq!(new_listing("rtx under 5"), None);
+        assert_eq!(new_listing("new under 5"), None);
     }
 
     #[test]

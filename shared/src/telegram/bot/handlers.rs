@@ -568,6 +568,9 @@ impl Bot {
         if args.trim().is_empty() {
             return Ok(vec![ctx.send(ctx.t(&Text::AlertUsage))]);
         }
+        if let Some((series, price)) = alert_args::new_listing(args) {
+            return self.series_alert(ctx, &series, &price).await;
+        }
         let Some((query, rule)) = alert_args::parse(args) else {
             // Only an item: offer the quick choices.
             return self
@@ -616,6 +619,35 @@ impl Bot {
         };
         let text = self.create_alert(ctx, &item, rule).await?;
         Ok(vec![ctx.send(text)])
+    }
+
+    /// `/alert new <series> under <price>`: any new listing in the series
+    /// under the price (in the currency of the series' items).
+    async fn series_alert(&self, ctx: &Ctx, query: &str, price_text: &str) -> Reply {
+        let wanted = crate::domain::slug(query);
+        let known = self.store.list_series().await?;
+        let Some(series) = known.into_iter().map(|s| s.series).find(|s| s.as_str() == wanted) else {
+            return Ok(vec![ctx.send(ctx.t(&Text::ItemNotFound { query }))]);
+        };
+        let all = self.catalog.all().await?;
+        let sample = all.iter().find(|i| i.series.as_ref() == Some(&series) && i.price.is_some());
+        let Some(price) = sample.and_then(|item| self.alert_price(item, price_text)) else {
+            return Ok(vec![ctx.send(ctx.t(&Text::AlertBadPrice { input: price_text }))]);
+        };
+        let alert = Alert {
+            id: AlertId::random(),
+            user: ctx.user.profile.id,
+            target: AlertTarget::Series(series.clone()),
+            rule: AlertRule::NewListingUnder { price },
+            created_at: ctx.now,
+            active: true,
+            armed: true,
+            reference_price: None,
+            last_fired_at: None,
+        };
+        self.users.put_alert(&alert).await?;
+        let rule_html = views::rule(ctx.lang, &alert);
+        Ok(vec![ctx.send(ctx.t(&Text::AlertCreated { item: series.as_str(), rule_html: &rule_html }))])
     }
 
     /// A threshold in the item's currency: a number, optionally with the

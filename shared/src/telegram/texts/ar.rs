@@ -121,7 +121,8 @@ pub fn render(text: &Text) -> String {
             /alert <i>المنتج</i> تحت <i>100</i>\n\
             /alert <i>المنتج</i> فوق <i>200</i>\n\
             /alert <i>المنتج</i> انخفاض <i>10</i>%\n\
-            /alert <i>المنتج</i> متوفر"
+            /alert <i>المنتج</i> متوفر\n\
+            /alert جديد <i>rtx-4070</i> تحت <i>500</i> — إعلان جديد في سلسلة"
             .to_string(),
         Text::AlertBadPrice { input } => format!(
             "لا أستطيع قراءة «{}» كسعر. اكتب رقمًا، مثلًا 99.90 أو 1 250.",

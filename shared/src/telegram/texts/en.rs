@@ -112,7 +112,8 @@ pub fn render(text: &Text) -> String {
             /alert <i>item</i> below <i>100</i>\n\
             /alert <i>item</i> above <i>200</i>\n\
             /alert <i>item</i> drop <i>10</i>%\n\
-            /alert <i>item</i> back in stock"
+            /alert <i>item</i> back in stock\n\
+            /alert new <i>rtx-4070</i> under <i>500</i> — a new listing in a series"
             .to_string(),
         Text::AlertBadPrice { input } => format!(
             "{} is not a price I can read. Write a number, e.g. 99.90 or 1 250.",

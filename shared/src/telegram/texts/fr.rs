@@ -142,7 +142,8 @@ pub fn render(text: &Text) -> String {
             /alert <i>article</i> sous <i>100</i>\n\
             /alert <i>article</i> au-dessus <i>200</i>\n\
             /alert <i>article</i> baisse <i>10</i>%\n\
-            /alert <i>article</i> de retour en stock"
+            /alert <i>article</i> de retour en stock\n\
+            /alert nouveau <i>rtx-4070</i> sous <i>500</i> — nouvelle annonce d’une série"
             .to_string(),
         Text::AlertBadPrice { input } => format!(
             "Je ne sais pas lire « {} » comme un prix. Écrivez un nombre, par ex. 99,90 ou 1 250.",
