@@ -104,8 +104,10 @@ pub async fn serve(
     let mut poller = None;
     let mut notifier_task = None;
     if let Some(tg) = opts.telegram {
+        // getUpdates sets its own, longer timeout per request.
         let http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(30))
             .build()?;
         let api = BotApi::new(http, &tg.api_base, tg.token);
         let notifier = Arc::new(Notifier::new(users.clone(), tg.alerts));

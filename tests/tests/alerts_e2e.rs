@@ -17,8 +17,8 @@ use pricehound::domain::user::{
 use pricehound::domain::{Availability, Currency, ItemId, Money, ObservationId, SourceId};
 use pricehound::local::{ServeOptions, TelegramOptions, serve};
 use pricehound::sources::SourcesConfig;
+use pricehound::store::UserStore;
 use pricehound::store::sqlite::SqliteStore;
-use pricehound::store::{Store, UserStore};
 use pricehound::telegram::api::{BotApi, BotToken};
 use pricehound::telegram::bot::BotConfig;
 use pricehound_tests::bot::TOKEN;
@@ -199,7 +199,6 @@ url = "{base}widget"
     assert_eq!(wait_for_messages(&standin, 7).await, 6, "nothing extra");
 
     // The stack drains its queue once the last scraper handle is gone.
-    drop(run);
     drop(scraper);
     stop_tx.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(15), running)

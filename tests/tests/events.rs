@@ -2,11 +2,20 @@
 //! outcome is what the file is meant to show. A new file without an
 //! expectation here fails the test, so the samples never rot.
 
-use aws_lambda_events::event::sqs::SqsEvent;
+use async_trait::async_trait;
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use axum::body::Body;
+use chrono::Utc;
 use http_body_util::BodyExt;
+use pricehound::alerts::notifier::{Notification, Notifier};
+use pricehound::alerts::outbox::{NotifyMessage, Outbox};
+use pricehound::alerts::rules::AlertPolicy;
+use pricehound::alerts::sender::Sender;
 use pricehound::bus::memory::MemoryBus;
-use pricehound::domain::user::UserId;
+use pricehound::domain::user::{
+    Alert, AlertId, AlertRule, AlertTarget, Contact, UserId, UserProfile,
+};
+use pricehound::domain::{Currency, ItemId, Money, SeriesId};
 use pricehound::http::{AppState, router};
 use pricehound::ingest::Ingestor;
 use pricehound::lambda;
@@ -21,10 +30,12 @@ use pricehound::telegram::dispatch::Dispatcher;
 use pricehound::telegram::webhook::{WebhookSecret, WebhookState};
 use pricehound_tests::bot::TOKEN;
 use pricehound_tests::pages::{channel_sources, seed};
-use pricehound_tests::telegram_standin::TelegramStandin;
+use pricehound_tests::telegram_standin::{Failure, RecordedCall, TelegramStandin};
+use rust_decimal::Decimal;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tower::ServiceExt;
 
 /// The secret in the webhook samples' `x-telegram-bot-api-secret-token`.
@@ -48,6 +59,97 @@ async fn api_event(name: &str, app: &axum::Router) -> (u16, Value) {
     let v = serde_json::from_slice(&bytes)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
     (status, v)
+}
+
+/// The notifications queue in memory: records what the notifier puts.
+#[derive(Default)]
+struct MemoryOutbox {
+    puts: Mutex<Vec<(Notification, Duration)>>,
+}
+
+impl MemoryOutbox {
+    fn take(&self) -> Vec<(Notification, Duration)> {
+        std::mem::take(&mut *self.puts.lock().unwrap())
+    }
+}
+
+#[async_trait]
+impl Outbox for MemoryOutbox {
+    async fn put(&self, notifications: &[Notification], delay: Duration) -> Result<(), String> {
+        let mut puts = self.puts.lock().unwrap();
+        puts.extend(notifications.iter().map(|n| (n.clone(), delay)));
+        Ok(())
+    }
+}
+
+/// An SQS batch of one message, as the event source delivers it.
+fn sqs_event(message_id: &str, body: String) -> SqsEvent {
+    let mut record = SqsMessage::default();
+    record.message_id = Some(message_id.to_string());
+    record.body = Some(body);
+    record.event_source = Some("aws:sqs".to_string());
+    let mut event = SqsEvent::default();
+    event.records = vec![record];
+    event
+}
+
+/// The notify function's parts over a fresh store, sending to the stand-in.
+fn notify_stack(standin: &TelegramStandin) -> (Arc<dyn UserStore>, Notifier, Sender) {
+    let users: Arc<dyn UserStore> = Arc::new(SqliteStore::in_memory().unwrap());
+    let api = BotApi::new(
+        reqwest::Client::new(),
+        &standin.base_url(),
+        BotToken::new(TOKEN).unwrap(),
+    );
+    (
+        users.clone(),
+        Notifier::new(users.clone(), AlertPolicy::default()),
+        Sender::new(api, users),
+    )
+}
+
+async fn touch(users: &dyn UserStore, id: i64, lang: &str) {
+    users
+        .touch_user(&Contact {
+            profile: UserProfile {
+                id: UserId(id),
+                first_name: format!("U{id}"),
+                last_name: None,
+                username: None,
+                language_code: Some(lang.into()),
+            },
+            at: Utc::now(),
+            referrer: None,
+        })
+        .await
+        .unwrap();
+}
+
+fn alert(id: AlertId, user: i64, target: AlertTarget, rule: AlertRule) -> Alert {
+    Alert {
+        id,
+        user: UserId(user),
+        target,
+        rule,
+        created_at: Utc::now(),
+        active: true,
+        armed: true,
+        reference_price: None,
+        last_fired_at: None,
+    }
+}
+
+fn dzd(amount: i64) -> Money {
+    Money::new(Decimal::from(amount), Currency::new("DZD").unwrap())
+}
+
+/// The sendMessage calls the stand-in received for `chat`.
+fn sends_to(standin: &TelegramStandin, chat: i64) -> Vec<RecordedCall> {
+    standin
+        .calls_to("sendMessage")
+        .into_iter()
+        .filter(|c| c.params["chat_id"] == chat)
+        .collect()
 }
 
 #[tokio::test]
@@ -258,6 +360,114 @@ async fn every_sample_event_has_the_outcome_it_shows() {
                 );
             }
             "ingest-sqs-redelivery.json" => { /* checked with ingest-sqs-batch.json */ }
+            "notify-price-changed.json" => {
+                let (users, notifier, sender) = notify_stack(&standin);
+                let chat = 222_333_444;
+                touch(users.as_ref(), chat, "fr").await;
+                let item: ItemId = "tg-bijouterie-dz:or-18k-casse".parse().unwrap();
+                let below = alert(
+                    AlertId::random(),
+                    chat,
+                    AlertTarget::Item(item),
+                    AlertRule::Below { price: dzd(13000) },
+                );
+                users.put_alert(&below).await.unwrap();
+                let outbox = MemoryOutbox::default();
+
+                // 13740 -> 12900 DZD crosses the 13000 threshold: one
+                // notification goes to the queue, the alert is disarmed.
+                let event: SqsEvent = serde_json::from_str(&read(name)).unwrap();
+                let resp = lambda::notify(&notifier, &sender, &outbox, event).await;
+                assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+                let puts = outbox.take();
+                assert_eq!(puts.len(), 1, "{puts:?}");
+                let (n, delay) = &puts[0];
+                assert_eq!((n.user, n.chat_id), (UserId(chat), chat));
+                assert_eq!((&n.alert_id, *delay), (&below.id, Duration::ZERO));
+                assert!(
+                    n.text.contains("Or 18K cassé") && n.text.contains("-6.11%"),
+                    "{}",
+                    n.text
+                );
+                assert!(sends_to(&standin, chat).is_empty(), "queued, not sent yet");
+                let stored = users.alerts(UserId(chat)).await.unwrap();
+                assert_eq!(stored.len(), 1);
+                assert!(stored[0].active && !stored[0].armed, "{stored:?}");
+                assert!(stored[0].last_fired_at.is_some());
+
+                // The same event redelivered: the alert is disarmed, nothing new.
+                let again: SqsEvent = serde_json::from_str(&read(name)).unwrap();
+                let resp = lambda::notify(&notifier, &sender, &outbox, again).await;
+                assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+                assert!(outbox.take().is_empty());
+
+                // The notification as the queue delivers it: sent to the chat.
+                let body = NotifyMessage::notification_body(n);
+                let resp = lambda::notify(
+                    &notifier,
+                    &sender,
+                    &outbox,
+                    sqs_event("put-back-1", body.clone()),
+                )
+                .await;
+                assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+                let sent = sends_to(&standin, chat);
+                assert_eq!(sent.len(), 1, "{sent:?}");
+                assert!(!sent[0].failed);
+                assert_eq!(sent[0].params["text"], n.text.as_str());
+                assert!(outbox.take().is_empty(), "nothing put back");
+                // Delivered twice by SQS: sent once.
+                let resp =
+                    lambda::notify(&notifier, &sender, &outbox, sqs_event("put-back-2", body))
+                        .await;
+                assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+                assert_eq!(sends_to(&standin, chat).len(), 1);
+            }
+            "notify-blocked-user.json" => {
+                let event: SqsEvent = serde_json::from_str(&read(name)).unwrap();
+                let body = event.records[0].body.as_deref().unwrap();
+                let Ok(NotifyMessage::Notification(n)) = NotifyMessage::from_body(body) else {
+                    panic!("{name} holds a notification put back on the queue");
+                };
+                // The user the sample's notification is for, with its alert
+                // (fired) and another on the item's series.
+                let (users, notifier, sender) = notify_stack(&standin);
+                touch(users.as_ref(), n.user.0, "fr").await;
+                let mut fired = alert(
+                    n.alert_id.clone(),
+                    n.user.0,
+                    AlertTarget::Item("tg-bijouterie-dz:or-18k-casse".parse().unwrap()),
+                    AlertRule::Below { price: dzd(13000) },
+                );
+                fired.armed = false;
+                fired.last_fired_at = Some(Utc::now());
+                users.put_alert(&fired).await.unwrap();
+                let series: SeriesId = "gold-18k".parse().unwrap();
+                let other = alert(
+                    AlertId::random(),
+                    n.user.0,
+                    AlertTarget::Series(series),
+                    AlertRule::NewListingUnder { price: dzd(12000) },
+                );
+                users.put_alert(&other).await.unwrap();
+                standin.fail_chat(n.chat_id, Failure::Blocked);
+
+                let outbox = MemoryOutbox::default();
+                let resp = lambda::notify(&notifier, &sender, &outbox, event).await;
+                assert!(
+                    resp.batch_item_failures.is_empty(),
+                    "a block is no failure: {resp:?}"
+                );
+                assert!(outbox.take().is_empty(), "a blocked chat is not retried");
+                let tried = sends_to(&standin, n.chat_id);
+                assert_eq!(tried.len(), 1);
+                assert!(tried[0].failed, "the stand-in answered 403");
+                let user = users.user(n.user).await.unwrap().unwrap();
+                assert!(user.blocked);
+                let alerts = users.alerts(n.user).await.unwrap();
+                assert_eq!(alerts.len(), 2);
+                assert!(alerts.iter().all(|a| !a.active), "{alerts:?}");
+            }
             other => {
                 panic!("events/{other} has no expected outcome: add one to tests/tests/events.rs")
             }

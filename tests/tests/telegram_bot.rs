@@ -515,8 +515,13 @@ async fn an_alert_on_new_listings_in_a_series() {
         let alerts = h.users().alerts(UserId(user)).await.unwrap();
         assert_eq!(alerts.len(), 1);
         assert!(matches!(&alerts[0].target, AlertTarget::Series(s) if s.as_str() == "rtx-4070"));
-        assert!(matches!(&alerts[0].rule, AlertRule::NewListingUnder { price } if price.currency.code() == "BGN" && price.amount == 1000.into()));
+        assert!(
+            matches!(&alerts[0].rule, AlertRule::NewListingUnder { price } if price.currency.code() == "BGN" && price.amount == 1000.into())
+        );
         let unknown = text_of(&h.say(user, code, "/alert new gtx-9999 under 5").await);
-        assert_eq!(unknown, render(lang, &Text::ItemNotFound { query: "gtx-9999" }));
+        assert_eq!(
+            unknown,
+            render(lang, &Text::ItemNotFound { query: "gtx-9999" })
+        );
     }
 }

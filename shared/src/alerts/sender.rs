@@ -132,7 +132,10 @@ impl Sender {
                 Ok(Delivery::RetryAfter(wait))
             }
             // A chat that is gone is as final as a block: stop alerting it.
-            Err(e) if e.is_blocked() || matches!(&e, BotError::BadRequest { description } if description.contains("chat not found")) => {
+            Err(e)
+                if e.is_blocked()
+                    || matches!(&e, BotError::BadRequest { description } if description.contains("chat not found")) =>
+            {
                 let paused = self.users.mark_blocked(n.user).await?;
                 tracing::info!(
                     alerts_paused = paused,

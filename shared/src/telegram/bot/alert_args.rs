@@ -93,7 +93,15 @@ pub fn parse(args: &str) -> Option<(String, RuleArg)> {
     None
 }
 
-const NEW: &[&str] = &["new", "новый", "новое", "новые", "nouveau", "nouvelle", "جديد"];
+const NEW: &[&str] = &[
+    "new",
+    "новый",
+    "новое",
+    "новые",
+    "nouveau",
+    "nouvelle",
+    "جديد",
+];
 
 /// `/alert new <series> under <price>`: the series words and the price, for
 /// an alert on new listings in a series.
@@ -162,8 +170,14 @@ mod tests {
 
     #[test]
     fn new_listings_in_a_series() {
-        assert_eq!(new_listing("new rtx-4070 under 500"), Some(("rtx-4070".into(), "500".into())));
-        assert_eq!(new_listing("новый rtx 4070 ниже 1 200 лв."), Some(("rtx 4070".into(), "1 200 лв.".into())));
+        assert_eq!(
+            new_listing("new rtx-4070 under 500"),
+            Some(("rtx-4070".into(), "500".into()))
+        );
+        assert_eq!(
+            new_listing("новый rtx 4070 ниже 1 200 лв."),
+            Some(("rtx 4070".into(), "1 200 лв.".into()))
+        );
         assert_eq!(new_listing("new rtx above 5"), None);
         assert_eq!(new_listing("rtx under 5"), None);
         assert_eq!(new_listing("new under 5"), None);

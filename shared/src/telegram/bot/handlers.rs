@@ -626,13 +626,21 @@ impl Bot {
     async fn series_alert(&self, ctx: &Ctx, query: &str, price_text: &str) -> Reply {
         let wanted = crate::domain::slug(query);
         let known = self.store.list_series().await?;
-        let Some(series) = known.into_iter().map(|s| s.series).find(|s| s.as_str() == wanted) else {
+        let Some(series) = known
+            .into_iter()
+            .map(|s| s.series)
+            .find(|s| s.as_str() == wanted)
+        else {
             return Ok(vec![ctx.send(ctx.t(&Text::ItemNotFound { query }))]);
         };
         let all = self.catalog.all().await?;
-        let sample = all.iter().find(|i| i.series.as_ref() == Some(&series) && i.price.is_some());
+        let sample = all
+            .iter()
+            .find(|i| i.series.as_ref() == Some(&series) && i.price.is_some());
         let Some(price) = sample.and_then(|item| self.alert_price(item, price_text)) else {
-            return Ok(vec![ctx.send(ctx.t(&Text::AlertBadPrice { input: price_text }))]);
+            return Ok(vec![
+                ctx.send(ctx.t(&Text::AlertBadPrice { input: price_text })),
+            ]);
         };
         let alert = Alert {
             id: AlertId::random(),
@@ -647,7 +655,10 @@ impl Bot {
         };
         self.users.put_alert(&alert).await?;
         let rule_html = views::rule(ctx.lang, &alert);
-        Ok(vec![ctx.send(ctx.t(&Text::AlertCreated { item: series.as_str(), rule_html: &rule_html }))])
+        Ok(vec![ctx.send(ctx.t(&Text::AlertCreated {
+            item: series.as_str(),
+            rule_html: &rule_html,
+        }))])
     }
 
     /// A threshold in the item's currency: a number, optionally with the
