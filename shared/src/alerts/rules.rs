@@ -855,7 +855,7 @@ mod tests {
         let start = tokio::time::Instant::now();
         let policy = AlertPolicy::default();
         let wiggle = |i: usize| {
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 price("99.9")
             } else {
                 price("100.0")
