@@ -45,9 +45,12 @@ pub struct Evaluation {
 /// the item goes out of stock again). `Drop` fires when the price fell by at
 /// least the percent from its reference, which then moves to the price it
 /// fired at. `NewListingUnder` fires for each new item of its series under
-/// the price. While the alert is in its cooldown it does not fire and its
-/// state is left as is (re-arming still happens); the daily cap is the
-/// notifier's, which counts per user.
+/// the price. While a threshold or drop alert is in its cooldown it does not
+/// fire and its state is left as is (re-arming still happens): a price
+/// wiggling around a threshold must not flood. `BackInStock` and
+/// `NewListingUnder` report one-off events that the next change will not
+/// repeat, so a cooldown would lose them: they ignore it, and the daily cap
+/// (the notifier's, per user) bounds them instead.
 pub fn evaluate(
     alert: &Alert,
     change: &PriceChanged,
@@ -66,7 +69,7 @@ pub fn evaluate(
             threshold(alert, change, now, cooling, price, |new, x| new > x)
         }
         AlertRule::Drop { percent } => drop(alert, change, now, cooling, *percent),
-        AlertRule::BackInStock => back_in_stock(alert, change, now, cooling),
+        AlertRule::BackInStock => back_in_stock(alert, change, now, false),
         AlertRule::NewListingUnder { price } => {
             let AlertTarget::Series(series) = &alert.target else {
                 return Evaluation::nothing();
@@ -74,7 +77,7 @@ pub fn evaluate(
             let under = change.new_item
                 && change.series.as_ref() == Some(series)
                 && same_currency_price(change, price).is_some_and(|new| new < price.amount);
-            if under && !cooling {
+            if under {
                 Evaluation::fired(alert, now, |_| {})
             } else {
                 Evaluation::nothing()
@@ -796,7 +799,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn cooldown_applies_to_drop_and_new_listing_and_back_in_stock() {
+    async fn cooldown_applies_to_drops_but_never_loses_one_off_events() {
         let start = tokio::time::Instant::now();
         let policy = AlertPolicy {
             cooldown: Duration::hours(1),
@@ -814,13 +817,15 @@ mod tests {
         );
         assert_eq!(d.reference_price, Some(eur("90")), "the reference stays");
 
+        // Each new listing is its own event: two within minutes both fire.
         let mut n = series_alert(AlertRule::NewListingUnder { price: eur("600") });
         let mut listing = price("500");
         listing.new_item = true;
         assert!(step_with(&mut n, &listing, clock_now(start), &policy).fire);
         tokio::time::advance(std::time::Duration::from_secs(10 * 60)).await;
-        assert!(!step_with(&mut n, &listing, clock_now(start), &policy).fire);
+        assert!(step_with(&mut n, &listing, clock_now(start), &policy).fire);
 
+        // Back in stock, out again, back again within minutes: both returns fire.
         let mut b = alert(AlertRule::BackInStock);
         let back = stock(
             Availability::OutOfStock,
@@ -831,20 +836,15 @@ mod tests {
         assert!(step_with(&mut b, &back, clock_now(start), &policy).fire);
         tokio::time::advance(std::time::Duration::from_secs(60)).await;
         assert!(!step_with(&mut b, &out, clock_now(start), &policy).fire);
-        assert!(b.armed, "re-arms in the cooldown");
+        assert!(b.armed, "re-armed by going out of stock");
         tokio::time::advance(std::time::Duration::from_secs(60)).await;
+        assert!(step_with(&mut b, &back, clock_now(start), &policy).fire);
+        // While in stock it does not fire again.
         assert!(!step_with(&mut b, &back, clock_now(start), &policy).fire);
 
         tokio::time::advance(std::time::Duration::from_secs(60 * 60)).await;
         assert!(step_with(&mut d, &price("80"), clock_now(start), &policy).fire);
         assert_eq!(d.reference_price, Some(eur("80")));
-        assert!(step_with(&mut n, &listing, clock_now(start), &policy).fire);
-        assert!(
-            step_with(&mut b, &out, clock_now(start), &policy)
-                .updated
-                .is_none()
-        );
-        assert!(step_with(&mut b, &back, clock_now(start), &policy).fire);
     }
 
     /// A seller nudging the price by 0.1 around the threshold every minute
