@@ -6,7 +6,8 @@
 //! sources.
 //!
 //! `cargo bench -p pricehound --bench webhook` (results in BENCHMARKS.md).
-//! Optional arguments: words that case names must contain (`-- cold`);
+//! Optional arguments pick cases: a case's name (`-- /prices`) or words
+//! in names (`-- cold`);
 //! `WEBHOOK_BENCH_N` sets the timed requests per case (default 2000);
 //! `WEBHOOK_BENCH_SHOW=1` prints each case's response body.
 //!
@@ -94,7 +95,8 @@ fn main() {
     let n: usize = std::env::var("WEBHOOK_BENCH_N")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
+        .unwrap_or(2000)
+        .max(1);
     let show = std::env::var_os("WEBHOOK_BENCH_SHOW").is_some();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     // As the Lambda and `pricehound serve` run: tokio's multi-thread
@@ -110,12 +112,12 @@ fn main() {
             SourcesConfig::default_sources().sources.len()
         );
         println!(
-            "{:<36} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8}",
-            "case (µs per update)", "p50", "p90", "p99", "max", "mean", "bytes"
+            "{:<36} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>6}",
+            "case (µs per update)", "p50", "p90", "p99", "max", "mean", "cpu", "bytes"
         );
         let mut next_update = 1_000_000i64;
         for case in CASES {
-            if !filters.is_empty() && !filters.iter().any(|f| case.name.contains(f.as_str())) {
+            if !selected(case.name, &filters) {
                 continue;
             }
             let mut response = String::new();
@@ -127,6 +129,7 @@ fn main() {
                 (_, response) = request(&app, next_update, i as i64, case.text).await;
             }
             let mut times = Vec::with_capacity(n);
+            let cpu_before = cpu_seconds();
             for i in 0..n {
                 if case.cold {
                     bot.catalog.invalidate().await;
@@ -135,17 +138,22 @@ fn main() {
                 let (t, _) = request(&app, next_update, i as i64, case.text).await;
                 times.push(t);
             }
+            let cpu = cpu_before
+                .zip(cpu_seconds())
+                .map(|(a, b)| format!("{:.0}", (b - a) * 1e6 / n as f64))
+                .unwrap_or_else(|| "-".into());
             times.sort_unstable_by(f64::total_cmp);
             let pct = |p: f64| times[((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1];
             let mean = times.iter().sum::<f64>() / times.len() as f64;
             println!(
-                "{:<36} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>8}",
+                "{:<36} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>8} {:>6}",
                 case.name,
                 pct(0.50),
                 pct(0.90),
                 pct(0.99),
                 times[times.len() - 1],
                 mean,
+                cpu,
                 response.len()
             );
             if show {
@@ -153,6 +161,31 @@ fn main() {
             }
         }
     });
+}
+
+/// With no filters every case; else the cases a filter names exactly, or
+/// when none does, those whose name contains one.
+fn selected(name: &str, filters: &[String]) -> bool {
+    if filters.is_empty() {
+        return true;
+    }
+    if CASES.iter().any(|c| filters.iter().any(|f| f == c.name)) {
+        return filters.iter().any(|f| f == name);
+    }
+    filters.iter().any(|f| name.contains(f.as_str()))
+}
+
+/// The CPU time this process has used (user + system, every thread, from
+/// `/proc/self/stat` in 10 ms ticks): its change over a case, divided by the
+/// requests, is the CPU each request costs, against their wall time.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces): state is the
+    // 3rd field, utime the 14th, stime the 15th.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 /// One update through the Router; the microseconds from the request to the
