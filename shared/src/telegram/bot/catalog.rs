@@ -21,7 +21,36 @@ const CACHE_FOR: Duration = Duration::from_secs(30);
 
 pub struct Catalog {
     store: Arc<dyn Store>,
-    cache: Mutex<Option<(Instant, Arc<Vec<LatestPrice>>)>>,
+    cache: Mutex<Option<Cached>>,
+}
+
+/// When the list was read, the items, and their search keys (same order).
+type Cached = (Instant, Arc<Vec<LatestPrice>>, Arc<Vec<SearchKey>>);
+
+/// An item's text as search compares it, computed once per cached list
+/// (lower-casing every name on every search was a quarter of its time).
+pub struct SearchKey {
+    name: String,
+    haystack: String,
+}
+
+impl SearchKey {
+    pub fn of(item: &LatestPrice) -> Self {
+        let name = normalize(&item.name);
+        let mut haystack = name.clone();
+        for extra in [
+            item.details.brand.as_deref(),
+            item.series.as_ref().map(|s| s.as_str()),
+            Some(item.item_id.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            haystack.push(' ');
+            haystack.push_str(&extra.to_lowercase());
+        }
+        SearchKey { name, haystack }
+    }
 }
 
 /// What a user's words point at.
@@ -42,11 +71,16 @@ impl Catalog {
 
     /// Every item's latest price, ordered by source then item id.
     pub async fn all(&self) -> Result<Arc<Vec<LatestPrice>>, StoreError> {
+        Ok(self.indexed().await?.0)
+    }
+
+    /// The cached items with their search keys, reloaded when stale.
+    async fn indexed(&self) -> Result<(Arc<Vec<LatestPrice>>, Arc<Vec<SearchKey>>), StoreError> {
         let mut cache = self.cache.lock().await;
-        if let Some((at, items)) = cache.as_ref()
+        if let Some((at, items, keys)) = cache.as_ref()
             && at.elapsed() < CACHE_FOR
         {
-            return Ok(items.clone());
+            return Ok((items.clone(), keys.clone()));
         }
         let mut items = Vec::new();
         let mut query = LatestQuery {
@@ -62,9 +96,10 @@ impl Catalog {
                 _ => break,
             }
         }
+        let keys = Arc::new(items.iter().map(SearchKey::of).collect::<Vec<_>>());
         let items = Arc::new(items);
-        *cache = Some((Instant::now(), items.clone()));
-        Ok(items)
+        *cache = Some((Instant::now(), items.clone(), keys.clone()));
+        Ok((items, keys))
     }
 
     /// Forgets the cached list (after the bot itself added an item).
@@ -76,8 +111,8 @@ impl Catalog {
     /// (case-insensitive), best first: an exact name, then names starting
     /// with the query, then shorter names.
     pub async fn search(&self, query: &str, limit: usize) -> Result<Vec<LatestPrice>, StoreError> {
-        let all = self.all().await?;
-        Ok(search_in(&all, query, limit))
+        let (items, keys) = self.indexed().await?;
+        Ok(search_keyed(&items, &keys, query, limit))
     }
 
     /// An item id, or the one item a name points at, or the candidates.
@@ -116,7 +151,21 @@ pub fn normalize(s: &str) -> String {
         .to_lowercase()
 }
 
+/// Search over any list (e.g. a user's own watches).
 pub fn search_in(items: &[LatestPrice], query: &str, limit: usize) -> Vec<LatestPrice> {
+    let keys: Vec<SearchKey> = items.iter().map(SearchKey::of).collect();
+    search_keyed(items, &keys, query, limit)
+}
+
+/// Items whose key contains every word of `query`, best first: an exact
+/// name, then names starting with the query, then containing it, then
+/// shorter names.
+fn search_keyed(
+    items: &[LatestPrice],
+    keys: &[SearchKey],
+    query: &str,
+    limit: usize,
+) -> Vec<LatestPrice> {
     let q = normalize(query);
     let words: Vec<&str> = q.split(' ').filter(|w| !w.is_empty()).collect();
     if words.is_empty() {
@@ -124,33 +173,19 @@ pub fn search_in(items: &[LatestPrice], query: &str, limit: usize) -> Vec<Latest
     }
     let mut hits: Vec<(u8, usize, &LatestPrice)> = items
         .iter()
-        .filter_map(|item| {
-            let name = normalize(&item.name);
-            let mut hay = name.clone();
-            for extra in [
-                item.details.brand.as_deref(),
-                item.series.as_ref().map(|s| s.as_str()),
-                Some(item.item_id.as_str()),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                hay.push(' ');
-                hay.push_str(&extra.to_lowercase());
-            }
-            if !words.iter().all(|w| hay.contains(w)) {
-                return None;
-            }
-            let rank = if name == q {
+        .zip(keys)
+        .filter(|(_, key)| words.iter().all(|w| key.haystack.contains(w)))
+        .map(|(item, key)| {
+            let rank = if key.name == q {
                 0
-            } else if name.starts_with(&q) {
+            } else if key.name.starts_with(&q) {
                 1
-            } else if name.contains(&q) {
+            } else if key.name.contains(&q) {
                 2
             } else {
                 3
             };
-            Some((rank, name.chars().count(), item))
+            (rank, key.name.chars().count(), item)
         })
         .collect();
     hits.sort_by(|a, b| {
