@@ -134,10 +134,20 @@ pub fn router() -> Router {
         .fallback(recorded)
 }
 
-/// Serves the recorded pages on 127.0.0.1 (a free port) until the process
-/// ends; returns the base URL to point sources at.
+/// The port `spawn` prefers for the demo pages.
+pub const DEMO_PORT: u16 = 47_231;
+
+/// Serves the recorded pages on 127.0.0.1 ([`DEMO_PORT`], else a free port)
+/// until the process ends; returns the base URL to point sources at.
 pub async fn spawn() -> std::io::Result<Url> {
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    // A fixed port when it is free: listing URLs (and so item ids) contain
+    // the host and port, and `serve --demo --db FILE` run twice should see
+    // the same items, not a new set per run.
+    let listener =
+        match tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], DEMO_PORT))).await {
+            Ok(l) => l,
+            Err(_) => tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?,
+        };
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router()).await {
