@@ -37,6 +37,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         listen: args.listen,
         run_at_start: !args.no_run_at_start,
         telegram: telegram_options()?,
+        http: pricehound::http::HttpConfig::from_env(true).map_err(|e| anyhow::anyhow!(e))?,
     };
     serve(opts, shutdown_signal(), |stack| {
         eprintln!(

@@ -122,6 +122,7 @@ url = "{base}widget"
             db: None,
             listen: "127.0.0.1:0".parse().unwrap(),
             run_at_start: false,
+            http: Default::default(),
             telegram: Some(TelegramOptions {
                 token: BotToken::new(TOKEN).unwrap(),
                 api_base: standin.base_url(),

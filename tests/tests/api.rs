@@ -301,3 +301,52 @@ async fn sources_show_health_after_a_run() {
     assert_eq!(h["consecutive_failures"], 0);
     assert_eq!(h["items_seen"], 30);
 }
+
+/// Items of pages users pasted into the bot are not public unless the
+/// operator opts in (`PRICEHOUND_PUBLIC_TRACKED_PAGES`).
+#[tokio::test]
+async fn pasted_pages_are_private_unless_the_operator_opts_in() {
+    use pricehound::domain::{Currency, ItemId, Money, Observation, Provenance};
+    use pricehound::http::{HttpConfig, router_with};
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let now = chrono::Utc::now();
+    let id = ItemId::new("page-0123456789ab:product").unwrap();
+    let obs = Observation::new(
+        id.source_id(),
+        id.clone(),
+        "Someone's wishlist item",
+        None,
+        Money::new(rust_decimal::Decimal::from(42), Currency::new("EUR").unwrap()),
+        now,
+        Provenance::Page {
+            url: "https://shop.example/p/1".into(),
+            fetched_at: now,
+        },
+    );
+    store.record(&obs).await.unwrap();
+    let state = AppState {
+        store,
+        sources: Arc::new(SourcesConfig::default_sources()),
+        telegram: None,
+    };
+    let private = router(state.clone());
+    let (s, v) = get(&private, "/api/prices").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["prices"].as_array().unwrap().len(), 0, "{v}");
+    let (s, _) = get(&private, &format!("/api/items/{id}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = get(&private, &format!("/api/items/{id}/history")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let public = router_with(
+        state,
+        HttpConfig {
+            public_tracked_pages: true,
+            ..HttpConfig::default()
+        },
+    );
+    let (_, v) = get(&public, "/api/prices").await;
+    assert_eq!(v["prices"][0]["item_id"], id.as_str());
+    let (s, _) = get(&public, &format!("/api/items/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+}

@@ -18,7 +18,7 @@ use pricehound_tests::telegram_standin::TelegramStandin;
 use std::sync::Arc;
 use tower::ServiceExt;
 
-const SECRET: &str = "lambda-webhook-secret_42";
+const SECRET: &str = "lambda-webhook-secret_42-abcdefghijklmnop";
 
 #[tokio::test]
 async fn the_api_function_reads_its_secrets_from_ssm_and_answers_the_webhook() {

@@ -25,6 +25,7 @@ async fn serve_scrapes_ingests_serves_and_drains_on_shutdown() {
         db: Some(db.clone()),
         listen: "127.0.0.1:0".parse().unwrap(),
         run_at_start: true,
+        http: Default::default(),
         telegram: None,
     };
     let running = tokio::spawn(serve(
@@ -108,6 +109,7 @@ async fn every_demo_source_reaches_the_api_with_series_statistics() {
             db: None,
             listen: "127.0.0.1:0".parse().unwrap(),
             run_at_start: true,
+            http: Default::default(),
             telegram: None,
         },
         async move {

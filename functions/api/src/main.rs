@@ -3,7 +3,7 @@
 //! webhook included.
 
 use lambda_http::{Error, run};
-use pricehound::http::{AppState, router};
+use pricehound::http::{AppState, HttpConfig, router_with};
 use pricehound::lambda::{env, sdk_config, sources_from_env, telegram_from_env};
 use pricehound::store::dynamo::DynamoStore;
 use pricehound::telemetry::{self, LogFormat};
@@ -25,5 +25,9 @@ async fn main() -> Result<(), Error> {
         sources,
         telegram,
     };
-    run(router(state)).await
+    // CORS origins and tracked-page visibility from the environment. No
+    // per-client rate limit here: the function's reserved concurrency
+    // (template.yaml) is what bounds a flood in AWS.
+    let http = HttpConfig::from_env(false)?;
+    run(router_with(state, http)).await
 }

@@ -157,13 +157,21 @@ fn percentile(sorted: &[Decimal], p: usize) -> Decimal {
 
 /// Parses a window such as `24h`, `7d`, `4w`, `1y` (at most 400 days).
 pub fn parse_window(s: &str) -> Option<Duration> {
-    let (n, unit) = s.split_at(s.len().checked_sub(1)?);
-    let n: i64 = n.parse().ok().filter(|n| *n > 0)?;
+    // The unit is the last *character*: splitting at `len - 1` bytes would
+    // panic inside a multi-byte one ("7д"), and that text comes from a query
+    // string anyone can send.
+    let mut chars = s.chars();
+    let unit = chars.next_back()?;
+    let digits = chars.as_str();
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None; // no sign, no spaces: "7d", not "+7 d"
+    }
+    let n: i64 = digits.parse().ok().filter(|n| *n > 0)?;
     let d = match unit {
-        "h" => Duration::try_hours(n)?,
-        "d" => Duration::try_days(n)?,
-        "w" => Duration::try_weeks(n)?,
-        "y" => Duration::try_days(n.checked_mul(365)?)?,
+        'h' => Duration::try_hours(n)?,
+        'd' => Duration::try_days(n)?,
+        'w' => Duration::try_weeks(n)?,
+        'y' => Duration::try_days(n.checked_mul(365)?)?,
         _ => return None,
     };
     (d <= Duration::days(400)).then_some(d)
@@ -293,6 +301,12 @@ mod tests {
             "2y",
             "99999999999999999999d",
             "٧d",
+            "7д",
+            "7é",
+            "é",
+            "\u{10ffff}",
+            "+7d",
+            "7 d",
         ] {
             assert_eq!(parse_window(bad), None, "{bad}");
         }

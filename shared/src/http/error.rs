@@ -32,6 +32,47 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// A bug of ours (a handler panicked): the client learns nothing more.
+    pub fn internal() -> Self {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal",
+            message: "something went wrong on our side; it has been logged. Try again later".into(),
+        }
+    }
+
+    /// An error some layer answered as plain text (axum's rejections,
+    /// tower-http's limits), in our shape. `text` becomes the message when
+    /// there is one.
+    pub fn for_status(status: StatusCode, text: impl Into<String>) -> Self {
+        let text = text.into();
+        let (code, fallback) = match status.as_u16() {
+            400 => ("bad_request", "the request is malformed"),
+            404 => ("not_found", "no such route; GET /api/health lists the API"),
+            405 => ("method_not_allowed", "this route answers GET only"),
+            408 => ("timeout", "the request took too long to arrive"),
+            413 => ("too_large", "the request body is too large"),
+            414 | 431 => ("too_large", "the request line or headers are too large"),
+            415 => ("unsupported_media_type", "unsupported content type"),
+            422 => ("bad_request", "the request could not be understood"),
+            429 => ("rate_limited", "too many requests; slow down"),
+            500..=599 => ("internal", "something went wrong on our side; try again later"),
+            _ => ("error", "the request failed"),
+        };
+        let message = if text.is_empty() || status.is_server_error() {
+            fallback.to_string()
+        } else {
+            text
+        };
+        ApiError {
+            status,
+            code,
+            message,
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -4,21 +4,24 @@
 //! Money leaves as decimal strings; errors as JSON with a code and a message.
 
 mod error;
+mod guard;
 mod params;
 
 pub use error::ApiError;
+pub use guard::{CONTENT_SECURITY_POLICY, ClientLimiter, CorsOrigins, HttpConfig, RateLimit};
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::extract::{FromRef, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Json, Router, middleware};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::domain::stats::{self, SeriesStats};
@@ -43,9 +46,49 @@ pub struct AppState {
     pub telegram: Option<WebhookState>,
 }
 
+/// What the handlers see: the app and the HTTP settings.
+#[derive(Clone)]
+struct Api {
+    app: AppState,
+    config: Arc<HttpConfig>,
+}
+
+impl FromRef<Api> for AppState {
+    fn from_ref(api: &Api) -> AppState {
+        api.app.clone()
+    }
+}
+
+impl FromRef<Api> for Arc<HttpConfig> {
+    fn from_ref(api: &Api) -> Arc<HttpConfig> {
+        api.config.clone()
+    }
+}
+
+/// The Router with the default [`HttpConfig`] (CORS `*`, no rate limit,
+/// tracked pages private): what the Lambda and most tests serve.
 pub fn router(state: AppState) -> Router {
+    router_with(state, HttpConfig::default())
+}
+
+/// The Router with the operator's settings. With a rate limit, the caller
+/// must serve it with `into_make_service_with_connect_info::<SocketAddr>()`
+/// (requests without a peer address are not limited).
+pub fn router_with(state: AppState, config: HttpConfig) -> Router {
+    let limiter = config.rate_limit.map(ClientLimiter::new);
+    router_with_limiter(state, config, limiter)
+}
+
+/// [`router_with`], with a limiter the caller keeps (to forget idle clients
+/// now and then, see `local.rs`).
+pub fn router_with_limiter(
+    state: AppState,
+    config: HttpConfig,
+    limiter: Option<ClientLimiter>,
+) -> Router {
     let telegram = state.telegram.clone();
-    let api = Router::new()
+    let cors = guard::cors(&config.cors);
+    let mut api = Router::new()
         .route("/health", get(health))
         .route("/sources", get(list_sources))
         .route("/prices", get(list_prices))
@@ -53,25 +96,44 @@ pub fn router(state: AppState) -> Router {
         .route("/items/{id}/history", get(item_history))
         .route("/series", get(list_series))
         .route("/series/{id}/stats", get(series_stats))
-        .fallback(api_not_found);
+        .fallback(api_not_found)
+        .method_not_allowed_fallback(method_not_allowed);
+    if let Some(limiter) = limiter {
+        api = api.layer(middleware::from_fn_with_state(limiter, guard::rate_limit));
+    }
     let mut app = Router::new()
         .route("/", get(index))
+        .route("/assets/page.js", get(page_js))
+        .route("/assets/page.css", get(page_css))
         .nest("/api", api)
         .fallback(api_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
-        .layer(
-            CorsLayer::new()
-                .allow_origin(Any)
-                .allow_methods([Method::GET])
-                .allow_headers([header::CONTENT_TYPE]),
-        )
-        .with_state(state);
+        .layer(cors)
+        .with_state(Api {
+            app: state,
+            config: Arc::new(config),
+        });
     // Merged after the API's body limit: the webhook has its own, and
     // answers 200 where the API would answer 413 (see telegram::webhook).
     if let Some(telegram) = telegram {
         app = app.merge(webhook::routes(telegram));
     }
-    app.layer(TraceLayer::new_for_http())
+    harden(app).layer(TraceLayer::new_for_http())
+}
+
+/// The layers every route runs under, innermost first: a panicking handler
+/// answers our JSON 500 (and the process keeps serving), every error has
+/// our JSON shape, and every response carries the security headers.
+/// Public so a test can put a panicking route under the very same stack.
+pub fn harden(router: Router) -> Router {
+    let mut router = router
+        .layer(CatchPanicLayer::custom(guard::panic_response))
+        .layer(middleware::from_fn(guard::json_errors));
+    for (name, value) in guard::security_headers() {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
+    }
+    router
 }
 
 async fn api_not_found() -> ApiError {
@@ -81,13 +143,50 @@ async fn api_not_found() -> ApiError {
     )
 }
 
-async fn index() -> Response {
-    let mut resp = Html(include_str!("page.html")).into_response();
+async fn method_not_allowed() -> ApiError {
+    ApiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: "this route answers GET only (the Telegram webhook takes POST)".into(),
+    }
+}
+
+fn cached(mut resp: Response) -> Response {
     resp.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),
     );
     resp
+}
+
+async fn index() -> Response {
+    cached(Html(include_str!("page.html")).into_response())
+}
+
+async fn page_js() -> Response {
+    cached(
+        (
+            [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+            include_str!("page.js"),
+        )
+            .into_response(),
+    )
+}
+
+async fn page_css() -> Response {
+    cached(
+        (
+            [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+            include_str!("page.css"),
+        )
+            .into_response(),
+    )
+}
+
+/// Items of pages users pasted into the bot are theirs, not the public
+/// catalogue's, unless the operator says otherwise.
+fn visible(config: &HttpConfig, source: &SourceId) -> bool {
+    config.public_tracked_pages || !crate::sources::tracked::is_user_source(source)
 }
 
 async fn health(State(state): State<AppState>) -> Response {
@@ -196,6 +295,7 @@ struct PricesParams {
 
 async fn list_prices(
     State(state): State<AppState>,
+    State(config): State<Arc<HttpConfig>>,
     ApiQuery(p): ApiQuery<PricesParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let source = params::source(p.source.as_deref())?;
@@ -207,18 +307,38 @@ async fn list_prices(
             format!("no source {s}; GET /api/sources lists them"),
         ));
     }
-    let query = LatestQuery {
+    let mut query = LatestQuery {
         source,
         limit: params::limit(p.limit.as_deref(), 100)?,
         cursor: params::cursor(p.cursor.as_deref())?,
     };
-    let page = state.store.latest_prices(&query).await?;
-    let prices: Vec<PriceView> = page.items.into_iter().map(PriceView::from).collect();
+    // Hidden items (users' pasted pages) are dropped from each page; a page
+    // that held only hidden items is skipped, a bounded number of times, so
+    // a client never sees an empty page with a cursor while more follows.
+    let mut prices: Vec<PriceView> = Vec::new();
+    let mut next_cursor = None;
+    for _ in 0..MAX_SKIPPED_PAGES {
+        let page = state.store.latest_prices(&query).await?;
+        prices.extend(
+            page.items
+                .into_iter()
+                .filter(|l| visible(&config, &l.source_id))
+                .map(PriceView::from),
+        );
+        next_cursor = page.next_cursor;
+        match &next_cursor {
+            Some(c) if prices.is_empty() => query.cursor = Some(c.clone()),
+            _ => break,
+        }
+    }
     Ok(Json(json!({
         "prices": prices,
-        "next_cursor": page.next_cursor.map(|c| c.as_str().to_string()),
+        "next_cursor": next_cursor.map(|c| c.as_str().to_string()),
     })))
 }
+
+/// Pages of only hidden items skipped in one request before answering.
+const MAX_SKIPPED_PAGES: usize = 5;
 
 fn item_id(raw: &str) -> Result<ItemId, ApiError> {
     ItemId::new(raw).map_err(|e| ApiError::bad_request(format!("item id: {e}")))
@@ -226,6 +346,7 @@ fn item_id(raw: &str) -> Result<ItemId, ApiError> {
 
 async fn get_item(
     State(state): State<AppState>,
+    State(config): State<Arc<HttpConfig>>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = item_id(&id)?;
@@ -233,6 +354,7 @@ async fn get_item(
         .store
         .latest_price(&id)
         .await?
+        .filter(|l| visible(&config, &l.source_id))
         .ok_or_else(|| unknown_item(&id))?;
     Ok(Json(json!({ "item": PriceView::from(latest) })))
 }
@@ -277,6 +399,7 @@ struct HistoryParams {
 
 async fn item_history(
     State(state): State<AppState>,
+    State(config): State<Arc<HttpConfig>>,
     Path(id): Path<String>,
     ApiQuery(p): ApiQuery<HistoryParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -294,7 +417,8 @@ async fn item_history(
         return Err(ApiError::bad_request("from must be before to"));
     }
     // A 404 tells a client the id is wrong, where an empty list would not.
-    if state.store.latest_price(&id).await?.is_none() {
+    let known = state.store.latest_price(&id).await?;
+    if !known.is_some_and(|l| visible(&config, &l.source_id)) {
         return Err(unknown_item(&id));
     }
     let page = state.store.history(&id, &query).await?;
@@ -334,7 +458,11 @@ async fn series_stats(
         ))
     })?;
     let to = params::time("to", p.to.as_deref())?.unwrap_or_else(Utc::now);
-    let from = to - window;
+    // `to` may be any date chrono can hold; subtracting a window from the
+    // earliest of them must be an error, not an overflow panic.
+    let from = to
+        .checked_sub_signed(window)
+        .ok_or_else(|| ApiError::bad_request("to is too far in the past for this window"))?;
     let observations = state.store.series_observations(&series, from, to).await?;
     let stats: Option<SeriesStats> = stats::compute(&series, &observations, from, to);
     if stats.is_none()

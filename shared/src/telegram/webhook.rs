@@ -27,21 +27,30 @@ pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 /// bigger is not an update we can use.
 pub const MAX_UPDATE_BYTES: usize = 1024 * 1024;
 
-/// The webhook's shared secret: 1–256 characters of `A-Za-z0-9_-`, as
-/// Telegram requires. Never printed.
+/// The webhook's shared secret: 32–256 characters of `A-Za-z0-9_-`.
+/// Telegram accepts 1–256; we require at least [`MIN_SECRET_LEN`] so the
+/// only thing between the internet and the bot cannot be guessed, and a
+/// process refuses to start with a shorter one. Never printed.
 #[derive(Clone)]
 pub struct WebhookSecret(String);
+
+/// The shortest webhook secret accepted: 32 characters of a 64-letter
+/// alphabet are 192 bits, far beyond guessing over HTTP.
+pub const MIN_SECRET_LEN: usize = 32;
 
 impl WebhookSecret {
     pub fn new(s: impl Into<String>) -> Result<Self, String> {
         let s = s.into();
-        let ok = (1..=256).contains(&s.len())
+        let ok = (MIN_SECRET_LEN..=256).contains(&s.len())
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if ok {
             Ok(WebhookSecret(s))
         } else {
-            Err("the webhook secret must be 1-256 characters of A-Z, a-z, 0-9, _ and -".into())
+            Err(format!(
+                "the webhook secret must be {MIN_SECRET_LEN}-256 characters of A-Z, a-z, 0-9, _ and - \
+                 (`pricehound webhook set --secret-file FILE` writes a random one)"
+            ))
         }
     }
 
@@ -128,7 +137,9 @@ mod tests {
 
     #[test]
     fn secrets_follow_telegrams_rules_and_never_print() {
-        assert!(WebhookSecret::new("abc_DEF-123").is_ok());
+        assert!(WebhookSecret::new("abc_DEF-123").is_err(), "too short");
+        assert!(WebhookSecret::new("abc_DEF-123".repeat(3)).is_ok());
+        assert!(WebhookSecret::new("x".repeat(MIN_SECRET_LEN - 1)).is_err());
         assert!(WebhookSecret::new("").is_err());
         assert!(WebhookSecret::new("has space").is_err());
         assert!(WebhookSecret::new("x".repeat(257)).is_err());

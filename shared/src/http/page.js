@@ -1,0 +1,52 @@
+// Every value from the API goes into the page through textContent, never innerHTML:
+// names come from scraped posts.
+const $ = (id) => document.getElementById(id);
+let cursor = null;
+async function api(path) {
+  const r = await fetch(path);
+  const body = await r.json();
+  if (!r.ok) throw new Error(body.error ? body.error.message : r.statusText);
+  return body;
+}
+function cell(text, cls) { const td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; return td; }
+async function loadSources() {
+  const { sources } = await api('/api/sources');
+  for (const s of sources) { const o = document.createElement('option'); o.value = s.id; o.textContent = s.name; $('source').append(o); }
+}
+async function loadPrices(reset) {
+  if (reset) { cursor = null; $('rows').textContent = ''; $('chart').textContent = ''; }
+  const q = new URLSearchParams({ limit: '50' });
+  if ($('source').value) q.set('source', $('source').value);
+  if (cursor) q.set('cursor', cursor);
+  try {
+    const { prices, next_cursor } = await api('/api/prices?' + q);
+    for (const p of prices) {
+      const tr = document.createElement('tr'); tr.className = 'item';
+      tr.append(cell(p.name), cell(p.source_id, 'muted'), cell(p.price.amount + ' ' + p.price.currency, 'num'), cell(new Date(p.observed_at).toLocaleString(), 'muted'));
+      tr.onclick = () => showHistory(p);
+      $('rows').append(tr);
+    }
+    cursor = next_cursor; $('more').hidden = !cursor;
+    $('table').hidden = $('rows').children.length === 0;
+    $('status').textContent = $('rows').children.length ? '' : 'No prices yet: the scrapers fill this in on their schedule.';
+    $('status').className = 'muted';
+  } catch (e) { $('status').textContent = e.message; $('status').className = 'err'; }
+}
+async function showHistory(p) {
+  const { observations } = await api('/api/items/' + encodeURIComponent(p.item_id) + '/history?order=desc&limit=200');
+  const pts = observations.reverse().map(o => Number(o.price.amount));
+  const chart = $('chart'); chart.textContent = '';
+  const h = document.createElement('h3'); h.textContent = p.name + ' (' + p.price.currency + ')'; chart.append(h);
+  if (pts.length < 2) { const m = document.createElement('p'); m.className = 'muted'; m.textContent = 'Only one price so far.'; chart.append(m); return; }
+  const min = Math.min(...pts), max = Math.max(...pts), span = (max - min) || 1;
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('viewBox', '0 0 100 40'); svg.setAttribute('preserveAspectRatio', 'none');
+  const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
+  line.setAttribute('points', pts.map((v, i) => (i * 100 / (pts.length - 1)) + ',' + (38 - (v - min) * 36 / span)).join(' '));
+  line.setAttribute('vector-effect', 'non-scaling-stroke');
+  svg.append(line); chart.append(svg);
+  const cap = document.createElement('p'); cap.className = 'muted'; cap.textContent = 'min ' + min + ' · max ' + max + ' · ' + pts.length + ' prices'; chart.append(cap);
+}
+$('source').onchange = () => loadPrices(true);
+$('more').onclick = () => loadPrices(false);
+loadSources().catch(() => {}).finally(() => loadPrices(true));
