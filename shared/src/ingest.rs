@@ -103,9 +103,14 @@ fn price_change(obs: &Observation, recorded: &Recorded) -> Option<PriceChanged> 
         return None;
     }
     let percent_change = match (&old_price, &obs.price) {
-        (Some(o), Some(n)) if o.currency == n.currency && !o.amount.is_zero() => {
-            Some(((n.amount - o.amount) / o.amount * Decimal::ONE_HUNDRED).round_dp(2))
-        }
+        // Checked: scraped amounts reach Decimal::MAX, and a change from
+        // 0.01 to that does not fit (rust_decimal panics on overflow).
+        (Some(o), Some(n)) if o.currency == n.currency && !o.amount.is_zero() => n
+            .amount
+            .checked_sub(o.amount)
+            .and_then(|d| d.checked_div(o.amount))
+            .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
+            .map(|p| p.round_dp(2)),
         _ => None,
     };
     Some(PriceChanged {
@@ -123,4 +128,61 @@ fn price_change(obs: &Observation, recorded: &Recorded) -> Option<PriceChanged> 
         observed_at: obs.observed_at,
         link: obs.link(TELEGRAM_LINK_BASE),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Currency, ItemId, Money, Provenance};
+    use chrono::{Duration, TimeZone, Utc};
+    use std::str::FromStr;
+
+    fn obs(amount: &str, minutes: i64) -> Observation {
+        let id = ItemId::new("olx-gpu:huge").unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::minutes(minutes);
+        Observation::new(
+            id.source_id(),
+            id,
+            "huge",
+            None,
+            Money::new(
+                Decimal::from_str(amount).unwrap(),
+                Currency::new("BGN").unwrap(),
+            ),
+            at,
+            Provenance::Page {
+                url: "https://shop.example/p".into(),
+                fetched_at: at,
+            },
+        )
+    }
+
+    /// Regression: the percent change of a move the size of Decimal's range
+    /// panicked ("Multiplication overflowed") inside ingest.
+    #[test]
+    fn a_change_too_big_for_a_percentage_has_none() {
+        let max = Decimal::MAX.to_string();
+        for (old, new) in [
+            ("0.01", max.as_str()),
+            ("0.0000000000000000000000000001", "1000"),
+            ("-79228162514264337593543950335", max.as_str()),
+        ] {
+            let first = obs(old, 0);
+            let second = obs(new, 1);
+            let recorded = Recorded {
+                inserted: true,
+                previous: Some(LatestPrice::from(&first)),
+                became_latest: true,
+            };
+            let change = price_change(&second, &recorded).expect("the price moved");
+            assert_eq!(change.percent_change, None, "{old} -> {new}");
+        }
+        let recorded = Recorded {
+            inserted: true,
+            previous: Some(LatestPrice::from(&obs("10", 0))),
+            became_latest: true,
+        };
+        let change = price_change(&obs("15", 1), &recorded).unwrap();
+        assert_eq!(change.percent_change, Some(Decimal::from(50)));
+    }
 }

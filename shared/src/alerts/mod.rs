@@ -12,14 +12,24 @@ use rules::AlertPolicy;
 /// The flood limits from `PRICEHOUND_ALERT_COOLDOWN_MINUTES` and
 /// `PRICEHOUND_ALERT_DAILY_CAP`, over the defaults.
 pub fn policy_from_env() -> Result<AlertPolicy, String> {
+    policy_from(|name| std::env::var(name).ok())
+}
+
+fn policy_from(var: impl Fn(&str) -> Option<String>) -> Result<AlertPolicy, String> {
     let mut p = AlertPolicy::default();
-    if let Ok(v) = std::env::var("PRICEHOUND_ALERT_COOLDOWN_MINUTES") {
-        let m: i64 = v.trim().parse().ok().filter(|m| *m >= 0).ok_or_else(|| {
-            format!("PRICEHOUND_ALERT_COOLDOWN_MINUTES: {v:?} is not a number of minutes")
-        })?;
-        p.cooldown = chrono::Duration::minutes(m);
+    if let Some(v) = var("PRICEHOUND_ALERT_COOLDOWN_MINUTES") {
+        // try_minutes: `Duration::minutes` panics past about 1.5e14.
+        p.cooldown = v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|m: &i64| *m >= 0)
+            .and_then(chrono::Duration::try_minutes)
+            .ok_or_else(|| {
+                format!("PRICEHOUND_ALERT_COOLDOWN_MINUTES: {v:?} is not a number of minutes")
+            })?;
     }
-    if let Ok(v) = std::env::var("PRICEHOUND_ALERT_DAILY_CAP") {
+    if let Some(v) = var("PRICEHOUND_ALERT_DAILY_CAP") {
         p.daily_cap =
             v.trim().parse().ok().filter(|c| *c > 0).ok_or_else(|| {
                 format!("PRICEHOUND_ALERT_DAILY_CAP: {v:?} is not a positive number")
@@ -27,4 +37,33 @@ pub fn policy_from_env() -> Result<AlertPolicy, String> {
     }
     Ok(p)
 }
+
 pub mod outbox;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(name: &'static str, value: &'static str) -> Result<AlertPolicy, String> {
+        policy_from(|n| (n == name).then(|| value.to_string()))
+    }
+
+    /// Regression: a cooldown too long for chrono panicked at start-up
+    /// instead of saying what is wrong.
+    #[test]
+    fn limits_out_of_range_are_errors_not_panics() {
+        assert_eq!(
+            with("PRICEHOUND_ALERT_COOLDOWN_MINUTES", "90")
+                .unwrap()
+                .cooldown,
+            chrono::Duration::minutes(90)
+        );
+        for bad in ["999999999999999999", "-1", "1e3", "", "∞"] {
+            let e = with("PRICEHOUND_ALERT_COOLDOWN_MINUTES", bad).unwrap_err();
+            assert!(e.contains("PRICEHOUND_ALERT_COOLDOWN_MINUTES"), "{e}");
+        }
+        for bad in ["0", "-5", "99999999999999999999999", "NaN"] {
+            assert!(with("PRICEHOUND_ALERT_DAILY_CAP", bad).is_err(), "{bad}");
+        }
+    }
+}

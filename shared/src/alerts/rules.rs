@@ -188,7 +188,10 @@ fn drop(
         return Evaluation::nothing();
     }
     // (reference - new) / reference * 100 >= percent, without dividing.
-    let fell = reference.amount - new.amount;
+    // Checked: amounts off the queue can be anywhere in Decimal's range.
+    let Some(fell) = reference.amount.checked_sub(new.amount) else {
+        return Evaluation::nothing();
+    };
     let dropped_enough = match (
         fell.checked_mul(Decimal::ONE_HUNDRED),
         percent.checked_mul(reference.amount),
@@ -885,5 +888,34 @@ mod tests {
             .filter(|&i| step(&mut a, &wiggle(i), t + Duration::minutes(i as i64)).fire)
             .count();
         assert_eq!(fires, 50);
+    }
+
+    /// Regression: a negative amount at the far end of Decimal's range (a
+    /// forged queue message) overflowed the subtraction and panicked.
+    #[test]
+    fn drops_at_the_ends_of_decimals_range_do_not_panic() {
+        let a = Alert {
+            reference_price: Some(eur("79228162514264337593543950335")),
+            ..alert(drop_rule("10"))
+        };
+        let e = evaluate(
+            &a,
+            &price("-79228162514264337593543950335"),
+            base(),
+            &no_cooldown(),
+        );
+        assert!(!e.fire);
+        let a = Alert {
+            reference_price: Some(eur("100")),
+            ..a
+        };
+        let e = evaluate(
+            &a,
+            &price("-79228162514264337593543950335"),
+            base(),
+            &no_cooldown(),
+        );
+        assert!(!e.fire);
+        assert!(evaluate(&a, &price("50"), base(), &no_cooldown()).fire);
     }
 }

@@ -32,6 +32,11 @@ const BACKOFF: [Duration; 2] = [Duration::from_millis(100), Duration::from_milli
 /// How much longer than the long-poll timeout a `getUpdates` request may take.
 const LONG_POLL_SLACK: Duration = Duration::from_secs(10);
 
+/// The longest `retry_after` believed: a day. The number comes off the
+/// network, and `Instant::now() + Duration::from_secs(u64::MAX)` (the
+/// sender's per-chat hold) panics, so a garbled answer must not reach it.
+pub const MAX_RETRY_AFTER_SECS: u64 = 24 * 60 * 60;
+
 /// A bot token, `<bot id>:<secret>`. Never printed: `Debug` and `Display`
 /// show `BotToken(***)`.
 #[derive(Clone, PartialEq, Eq)]
@@ -146,7 +151,7 @@ impl BotError {
     fn from_answer(code: i64, description: String, retry_after: Option<u64>) -> BotError {
         match code {
             429 => BotError::RetryAfter {
-                seconds: retry_after.unwrap_or(1),
+                seconds: retry_after.unwrap_or(1).min(MAX_RETRY_AFTER_SECS),
                 description,
             },
             403 => BotError::Blocked { description },
@@ -245,7 +250,7 @@ impl BotApi {
                 },
                 _ => return Err(err),
             };
-            if waited + wait > budget {
+            if waited.saturating_add(wait) > budget {
                 return Err(err);
             }
             tracing::warn!(
@@ -492,6 +497,11 @@ mod tests {
         let e = BotError::from_answer(429, "Too Many Requests: retry after 7".into(), Some(7));
         assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
         assert!(e.is_retryable());
+        // A garbled `retry_after` is capped: callers add it to an Instant.
+        let e = BotError::from_answer(429, "Too Many Requests".into(), Some(u64::MAX));
+        let wait = e.retry_after().unwrap();
+        assert_eq!(wait, Duration::from_secs(MAX_RETRY_AFTER_SECS));
+        let _ = tokio::time::Instant::now() + wait;
         let e = BotError::from_answer(403, "Forbidden: bot was blocked by the user".into(), None);
         assert!(e.is_blocked() && !e.is_retryable());
         assert!(matches!(
