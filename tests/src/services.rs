@@ -32,6 +32,8 @@ pub fn endpoint(var: &str) -> String {
 /// credentials, so nothing from the developer's ~/.aws leaks into a test.
 pub async fn sdk_config(endpoint: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        // The SDK is built without its default (aws-lc-rs) client: ring, as in the functions.
+        .http_client(pricehound::lambda::sdk_http_client())
         .endpoint_url(endpoint)
         .region(Region::new(REGION))
         .credentials_provider(Credentials::new(

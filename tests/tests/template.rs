@@ -416,3 +416,227 @@ fn every_function_has_a_log_group_with_retention() {
         ));
     }
 }
+
+/// The parameter a `!Ref` names, with its declaration.
+fn parameter<'t>(t: &'t Value, v: &Value, what: &str) -> (String, &'t Value) {
+    let (tag, name) = intrinsic(v).unwrap_or_else(|| panic!("{what} is not a !Ref: {v:?}"));
+    assert_eq!(tag, "Ref", "{what}");
+    let name = name.as_str().unwrap().to_string();
+    let declared = &t["Parameters"][name.as_str()];
+    assert!(
+        declared.is_mapping(),
+        "{what} refers to {name}, not a parameter"
+    );
+    (name, declared)
+}
+
+fn functions(t: &Value) -> Vec<(&str, &Value)> {
+    resources(t)
+        .iter()
+        .filter(|(_, res)| res["Type"] == "AWS::Serverless::Function")
+        .map(|(name, res)| (name.as_str().unwrap(), res))
+        .collect()
+}
+
+#[test]
+fn every_function_has_reserved_concurrency_from_a_parameter() {
+    let t = template();
+    let mut total = 0;
+    let fns = functions(&t);
+    assert_eq!(
+        fns.len(),
+        4,
+        "{:?}",
+        fns.iter().map(|f| f.0).collect::<Vec<_>>()
+    );
+    for (name, f) in fns {
+        let (param, declared) = parameter(
+            &t,
+            &f["Properties"]["ReservedConcurrentExecutions"],
+            &format!("{name}.ReservedConcurrentExecutions"),
+        );
+        assert_eq!(declared["Type"], "Number", "{param}");
+        let default = declared["Default"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{param} has no default"));
+        // 0 would throttle the function entirely.
+        let min = declared["MinValue"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{param} has no MinValue"));
+        assert!(
+            min >= 1 && default >= min,
+            "{param}: default {default}, MinValue {min}"
+        );
+        total += default;
+    }
+    // The account's default limit is 1000 concurrent executions, of which
+    // at least 100 must stay unreserved: the defaults must deploy there.
+    assert!(total <= 900, "the default reservations add up to {total}");
+    let api = &resources(&t)["ApiFunction"]["Properties"];
+    let (param, declared) = parameter(&t, &api["ReservedConcurrentExecutions"], "api");
+    assert_eq!(param, "ApiReservedConcurrency");
+    assert_eq!(declared["Default"].as_u64(), Some(20));
+}
+
+#[test]
+fn queue_pollers_never_exceed_the_reservation() {
+    let t = template();
+    let mut checked = 0;
+    for (name, f) in functions(&t) {
+        let Some(events) = f["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for ev in events.values().filter(|e| e["Type"] == "SQS") {
+            let max = ev["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{name}'s SQS event sets no MaximumConcurrency"));
+            assert!(max >= 2, "{name}: SQS allows no MaximumConcurrency below 2");
+            let (param, declared) =
+                parameter(&t, &f["Properties"]["ReservedConcurrentExecutions"], name);
+            // Any value the parameter accepts keeps the pollers within the
+            // reservation (more pollers than instances = throttled batches).
+            for bound in ["Default", "MinValue"] {
+                let v = declared[bound].as_u64().unwrap();
+                assert!(
+                    max <= v,
+                    "{name}: MaximumConcurrency {max} > {param} {bound} {v}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 2, "ingest and notify read queues");
+}
+
+/// The api function's inline statements.
+fn api_statements(t: &Value) -> Vec<&Value> {
+    let f = &resources(t)["ApiFunction"]["Properties"];
+    let mut out = Vec::new();
+    for policy in f["Policies"].as_sequence().unwrap() {
+        // A managed or SAM policy template (`DynamoDBCrudPolicy: {...}`,
+        // `AmazonDynamoDBFullAccess`) is not an inline statement list.
+        let statements = policy
+            .as_mapping()
+            .filter(|m| m.len() == 1)
+            .and_then(|m| m.get("Statement"))
+            .and_then(Value::as_sequence)
+            .unwrap_or_else(|| {
+                panic!("ApiFunction policies are inline statements only: {policy:?}")
+            });
+        out.extend(statements.iter());
+    }
+    out
+}
+
+fn leading_keys(s: &Value) -> Option<Vec<String>> {
+    let keys = s["Condition"]["ForAllValues:StringLike"].get("dynamodb:LeadingKeys")?;
+    Some(
+        strings(keys)
+            .iter()
+            .map(|k| k.as_str().unwrap().to_string())
+            .collect(),
+    )
+}
+
+#[test]
+fn api_policies_are_least_privilege() {
+    let t = template();
+    let statements = api_statements(&t);
+    let mut dynamo_actions = Vec::new();
+    let mut others = Vec::new();
+    for s in &statements {
+        assert_eq!(s["Effect"], "Allow", "{s:?}");
+        assert!(s.get("NotAction").is_none() && s.get("NotResource").is_none());
+        let actions: Vec<String> = strings(&s["Action"])
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect();
+        for a in &actions {
+            assert!(!a.contains('*'), "wildcard action {a}");
+        }
+        for res in strings(&s["Resource"]) {
+            assert_ne!(res, "*", "wildcard resource in {s:?}");
+        }
+        if !actions.iter().any(|a| a.starts_with("dynamodb:")) {
+            others.extend(actions);
+            continue;
+        }
+        dynamo_actions.extend(actions.iter().cloned());
+        let resources = strings(&s["Resource"]);
+        assert_eq!(
+            resources.len(),
+            1,
+            "one resource per DynamoDB statement: {s:?}"
+        );
+        if is_get_att(resources[0], "Table.Arn") {
+            // Every table statement names the partitions it may touch.
+            let keys = leading_keys(s)
+                .unwrap_or_else(|| panic!("no dynamodb:LeadingKeys condition on {s:?}"));
+            assert!(!keys.is_empty());
+            for k in &keys {
+                assert!(
+                    !k.is_empty()
+                        && k != "*"
+                        && k.find('*').is_none_or(|i| i + 1 == k.len() && i > 0),
+                    "{k:?}: exact partitions or `PREFIX*` only"
+                );
+            }
+            let writes = actions
+                .iter()
+                .any(|a| a != "dynamodb:GetItem" && a != "dynamodb:Query");
+            if writes {
+                // The public function never writes prices or operator
+                // data: no items, series, source health or checkpoints (a
+                // pasted page's first price is the notify function's track
+                // job), no alert quotas.
+                for k in &keys {
+                    assert!(
+                        !["ITEM#", "SERIES", "SOURCE#", "QUOTA#"]
+                            .iter()
+                            .any(|p| k.starts_with(p)),
+                        "{actions:?} on {k}"
+                    );
+                }
+            }
+        } else {
+            // The index: read-only.
+            let (tag, sub) = intrinsic(resources[0]).unwrap();
+            assert_eq!(tag, "Sub");
+            assert_eq!(sub.as_str(), Some("${Table.Arn}/index/gsi1"));
+            assert_eq!(actions, ["dynamodb:Query"], "{s:?}");
+        }
+    }
+    dynamo_actions.sort();
+    dynamo_actions.dedup();
+    // What shared/src/store/dynamo issues for the router and the bot
+    // (docs/dynamodb.md): no Scan, no batch or transaction, no DescribeTable.
+    assert_eq!(
+        dynamo_actions,
+        [
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+        ]
+    );
+    others.sort();
+    assert_eq!(others, ["sqs:SendMessage", "ssm:GetParameter"]);
+    let sqs = statements
+        .iter()
+        .find(|s| {
+            strings(&s["Action"])
+                .iter()
+                .any(|a| *a == "sqs:SendMessage")
+        })
+        .unwrap();
+    assert!(
+        is_get_att(&sqs["Resource"], "NotificationsQueue.Arn"),
+        "{sqs:?}"
+    );
+    let vars = &resources(&t)["ApiFunction"]["Properties"]["Environment"]["Variables"];
+    assert!(is_ref(
+        &vars["PRICEHOUND_NOTIFY_QUEUE_URL"],
+        "NotificationsQueue"
+    ));
+}
