@@ -138,7 +138,7 @@ pub async fn telegram_from_env(
     let mut bot = bot::Bot::new(store.clone(), users.clone(), sources.clone(), cfg);
     if let Some(group) = crate::sources::tracked::tracked_group(&sources) {
         bot = bot.with_tracker(Arc::new(crate::sources::tracked::Tracker {
-            fetcher: crate::sources::Fetcher::new(),
+            fetcher: crate::sources::Fetcher::for_user_links(),
             store,
             users,
             group,

@@ -90,6 +90,7 @@ pub async fn serve(
     let scraper = Arc::new(Scraper {
         sources: sources.clone(),
         fetcher: Fetcher::new(),
+        user_fetcher: Fetcher::for_user_links(),
         store: store.clone(),
         queue: Arc::new(queue),
         tracked: tracked.clone(),
@@ -121,7 +122,7 @@ pub async fn serve(
         let mut bot = Bot::new(store.clone(), users.clone(), sources.clone(), tg.config);
         if let Some(t) = tracked {
             bot = bot.with_tracker(Arc::new(Tracker {
-                fetcher: Fetcher::new(),
+                fetcher: Fetcher::for_user_links(),
                 store: store.clone(),
                 users: users.clone(),
                 group: t.group,

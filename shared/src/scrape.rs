@@ -47,7 +47,12 @@ pub enum RunError {
 /// Everything a scrape run needs, built once per process.
 pub struct Scraper {
     pub sources: Arc<SourcesConfig>,
+    /// Fetches the sources of the sources file (the operator's: may point
+    /// anywhere, loopback included).
     pub fetcher: Fetcher,
+    /// Fetches the tracked pages: their URLs come from users, so only the
+    /// public internet is reached (`Fetcher::for_user_links`).
+    pub user_fetcher: Fetcher,
     pub store: Arc<dyn Store>,
     pub queue: Arc<dyn Queue>,
     /// Pages users pasted into the bot, scraped with their group.
@@ -73,8 +78,9 @@ impl Scraper {
         let runs = self
             .sources
             .group_sources(group)
-            .chain(tracked.iter())
-            .map(|s| self.run_source(s));
+            .map(|s| (s, &self.fetcher))
+            .chain(tracked.iter().map(|s| (s, &self.user_fetcher)))
+            .map(|(s, fetcher)| self.run_source_with(s, fetcher));
         let sources = join_all(runs).await;
         Ok(GroupReport {
             group: group.to_string(),
@@ -100,10 +106,16 @@ impl Scraper {
         }
     }
 
-    /// Scrapes one source, queues its observations and advances its checkpoint.
+    /// Scrapes one source of the sources file, queues its observations and
+    /// advances its checkpoint.
     pub async fn run_source(&self, source: &SourceConfig) -> SourceReport {
+        self.run_source_with(source, &self.fetcher).await
+    }
+
+    /// [`Scraper::run_source`] with the fetcher the source's origin calls for.
+    async fn run_source_with(&self, source: &SourceConfig, fetcher: &Fetcher) -> SourceReport {
         let started = Instant::now();
-        let result = self.try_run_source(source).await;
+        let result = self.try_run_source(source, fetcher).await;
         let elapsed_ms = started.elapsed().as_millis();
         let run = SourceRun {
             source_id: source.id.clone(),
@@ -161,9 +173,13 @@ impl Scraper {
         }
     }
 
-    async fn try_run_source(&self, source: &SourceConfig) -> anyhow::Result<ScrapeOutput> {
+    async fn try_run_source(
+        &self,
+        source: &SourceConfig,
+        fetcher: &Fetcher,
+    ) -> anyhow::Result<ScrapeOutput> {
         let checkpoint = self.store.checkpoint(&source.id).await?;
-        let out = scrape_source(source, &self.fetcher, checkpoint.map(|c| c.last_post_id)).await?;
+        let out = scrape_source(source, fetcher, checkpoint.map(|c| c.last_post_id)).await?;
         let messages: Vec<QueueMessage> = out
             .observations
             .iter()

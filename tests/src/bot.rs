@@ -11,7 +11,7 @@ use pricehound::domain::{
 };
 use pricehound::http::{AppState, router};
 use pricehound::sources::tracked::Tracker;
-use pricehound::sources::{Fetcher, SourcesConfig};
+use pricehound::sources::SourcesConfig;
 use pricehound::store::sqlite::SqliteStore;
 use pricehound::store::{Store, UserStore};
 use pricehound::telegram::api::{BotApi, BotToken};
@@ -173,7 +173,7 @@ impl BotHarness {
         let mut bot = Bot::new(store.clone(), store.clone(), sources.clone(), config);
         if tracking {
             bot = bot.with_tracker(Arc::new(Tracker {
-                fetcher: Fetcher::new(),
+                fetcher: crate::user_links::fetcher(),
                 store: store.clone(),
                 users: store.clone(),
                 group: "products".into(),

@@ -6,3 +6,4 @@ pub mod conformance_users;
 pub mod pages;
 pub mod services;
 pub mod telegram_standin;
+pub mod user_links;

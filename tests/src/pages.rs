@@ -189,6 +189,7 @@ pub async fn seed(store: Arc<dyn Store>) -> usize {
     let scraper = Scraper {
         sources: sources.clone(),
         fetcher: Fetcher::new(),
+        user_fetcher: Fetcher::for_user_links(),
         store: store.clone(),
         queue: Arc::new(queue),
         tracked: None,

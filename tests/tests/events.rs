@@ -274,6 +274,7 @@ async fn every_sample_event_has_the_outcome_it_shows() {
                 let scraper = Scraper {
                     sources: sources.clone(),
                     fetcher: Fetcher::new(),
+                    user_fetcher: Fetcher::for_user_links(),
                     store: fresh.clone(),
                     queue: Arc::new(queue),
                     tracked: None,
@@ -302,6 +303,7 @@ async fn every_sample_event_has_the_outcome_it_shows() {
                 let scraper = Scraper {
                     sources: sources.clone(),
                     fetcher: Fetcher::new(),
+                    user_fetcher: Fetcher::for_user_links(),
                     store: store.clone(),
                     queue: Arc::new(queue),
                     tracked: None,

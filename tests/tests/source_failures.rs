@@ -209,6 +209,7 @@ async fn one_failing_source_never_stops_the_others_and_health_tracks_it() {
     let scraper = Scraper {
         sources: Arc::new(sources),
         fetcher: fast(),
+        user_fetcher: Fetcher::for_user_links(),
         store: store.clone(),
         queue: Arc::new(queue),
         tracked: None,

@@ -29,7 +29,7 @@ async fn shop() -> (Scripted, url::Url) {
         ),
     );
     site.set("/p/gone", Answer::status(404));
-    let base = site.start().await;
+    let base = pricehound_tests::user_links::on_shop_host(&site.start().await);
     (site, base)
 }
 
@@ -74,6 +74,7 @@ async fn a_pasted_product_link_is_offered_tracked_watched_and_scraped_with_the_p
     let scraper = Scraper {
         sources: Arc::new(demo_sources().await),
         fetcher: Fetcher::new(),
+        user_fetcher: pricehound_tests::user_links::fetcher(),
         store: h.store.clone(),
         queue: Arc::new(queue),
         tracked: Some(TrackedPages {

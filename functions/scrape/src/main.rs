@@ -29,6 +29,7 @@ async fn main() -> Result<(), Error> {
     let scraper = Scraper {
         sources,
         fetcher: Fetcher::new(),
+        user_fetcher: Fetcher::for_user_links(),
         store,
         queue: Arc::new(SqsQueue::new(
             aws_sdk_sqs::Client::new(&config),

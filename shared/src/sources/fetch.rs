@@ -21,15 +21,31 @@
 //! different server as far as load goes, and robots.txt is per origin
 //! (scheme, host, port) as RFC 9309 says.
 //!
+//! Two kinds of fetcher are built from it. The operator's ([`Fetcher::new`])
+//! fetches the sources of sources.toml, which may point anywhere, loopback
+//! included: that is how `--demo` and the tests work. The one for user links
+//! ([`Fetcher::for_user_links`]) fetches pages users paste into the bot and
+//! everything those pages lead to; it reaches the public internet only
+//! (http/https on ports 80 and 443, no loopback, private, link-local, CGNAT,
+//! metadata or other special address in any notation), checked on the URL,
+//! on every redirect hop and on the addresses a name resolves to at connect
+//! time ([`user_links`], rules in [`net_guard`]). A refusal is
+//! [`FetchError::Forbidden`], before any byte is sent to that address.
+//!
 //! Loopback hosts (127.0.0.0/8, ::1, `localhost`) are this machine: the
 //! `--demo` pages, test servers, a local proxy. Robots.txt and the per-host
-//! delay exist to spare someone else's server, so by default they are not
-//! applied there ([`FetchPolicy::polite_to_loopback`]); retries, timeouts, the
-//! concurrency limit and the size cap are.
+//! delay exist to spare someone else's server, so by default an operator's
+//! fetcher does not apply them there ([`FetchPolicy::polite_to_loopback`]);
+//! retries, timeouts, the concurrency limit and the size cap still apply. A
+//! fetcher for user links never makes that exemption (it refuses loopback
+//! anyway, and a test host it lets through is treated as someone else's).
 //!
 //! Redirects (up to 5) are followed by reqwest within one attempt: the hops
 //! are neither checked against robots.txt nor counted against their host's
 //! limits. Known gap; sources fetch their configured URLs, which rarely move.
+//! For user links every hop is checked against the guard before it is
+//! requested (scheme, port, literal address, local names), and its name's
+//! addresses are filtered at connect time like the first URL's.
 //!
 //! Errors carry the URL (without any user:password part) and never a header
 //! or body, so they are safe to log.
@@ -44,6 +60,15 @@ use reqwest::header::{ACCEPT, HeaderMap, RETRY_AFTER};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use url::{Host, Url};
+
+pub mod net_guard;
+pub mod user_links;
+
+pub use user_links::{LinkGuard, StaticResolver};
+
+/// The body cap for user links: a product page fits, and a stranger's link
+/// should cost less than an operator's source.
+pub const USER_LINK_MAX_BODY: usize = 1024 * 1024;
 
 /// Bodies larger than this are refused: a price page is never this big, and
 /// a hostile or broken server must not exhaust a 256 MB Lambda.
@@ -99,6 +124,12 @@ pub enum FetchError {
     /// The body is not what the caller asked for (invalid JSON).
     #[error("GET {url}: {message}")]
     Decode { url: String, message: String },
+    /// A user link (or a hop it redirects to, or an address its name
+    /// resolves to) is not on the public internet, or uses another scheme or
+    /// port: refused before connecting. Safe to log; never shown to the user
+    /// (which addresses answer is exactly what a port scan wants to learn).
+    #[error("GET {url}: refused for a user link: {reason}")]
+    Forbidden { url: String, reason: String },
 }
 
 /// A fetched page and where it ended up after redirects.
@@ -136,7 +167,12 @@ pub struct FetchPolicy {
     pub robots_ttl: Duration,
     /// Apply robots.txt and the per-host delay to loopback hosts too. Off by
     /// default (those servers are ours); tests of those rules turn it on.
+    /// Ignored when [`FetchPolicy::link_guard`] is set: a fetcher for user
+    /// links is polite to every host.
     pub polite_to_loopback: bool,
+    /// Set for URLs that come from users: only the public internet is
+    /// reached (see [`user_links`]). `None` for the operator's sources.
+    pub link_guard: Option<LinkGuard>,
 }
 
 impl Default for FetchPolicy {
@@ -156,6 +192,7 @@ impl Default for FetchPolicy {
             respect_robots: true,
             robots_ttl: Duration::from_secs(60 * 60),
             polite_to_loopback: false,
+            link_guard: None,
         }
     }
 }
@@ -172,6 +209,41 @@ impl FetchPolicy {
             backoff_cap: Duration::from_millis(100),
             polite_to_loopback: true,
             ..FetchPolicy::default()
+        }
+    }
+
+    /// Production settings for user links: the guard on, a smaller body cap
+    /// ([`USER_LINK_MAX_BODY`]), a shorter timeout and one retry (a pasted
+    /// link is read while the user waits, and a stranger's server gets less
+    /// of our time than a configured source), the usual per-host limits and
+    /// robots.txt.
+    pub fn user_links() -> Self {
+        FetchPolicy {
+            timeout: Duration::from_secs(15),
+            connect_timeout: Duration::from_secs(5),
+            max_retries: 1,
+            max_retry_after: Duration::from_secs(15),
+            max_body: USER_LINK_MAX_BODY,
+            link_guard: Some(LinkGuard::default()),
+            ..FetchPolicy::default()
+        }
+    }
+
+    /// TESTS ONLY: [`FetchPolicy::user_links`] with no per-host delay and
+    /// millisecond backoff, whose guard lets `test_host` (a `.test` name,
+    /// mapped to 127.0.0.1 by a [`StaticResolver`]) reach a local test server
+    /// on any port. Everything else stays refused, loopback literals
+    /// included; see [`LinkGuard::for_tests_allowing`] for why this cannot
+    /// open loopback in production.
+    pub fn user_links_for_tests(test_host: &str) -> Self {
+        FetchPolicy {
+            per_host_delay: Duration::ZERO,
+            timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(2),
+            backoff_base: Duration::from_millis(10),
+            backoff_cap: Duration::from_millis(100),
+            link_guard: Some(LinkGuard::for_tests_allowing(test_host)),
+            ..FetchPolicy::user_links()
         }
     }
 }
@@ -252,12 +324,53 @@ impl Fetcher {
         Self::with_policy(FetchPolicy::default())
     }
 
+    /// A fetcher with `policy`; guarded, with the system's resolver, if the
+    /// policy has a [`FetchPolicy::link_guard`].
     pub fn with_policy(policy: FetchPolicy) -> Self {
-        let client = reqwest::Client::builder()
+        Self::build(policy, Arc::new(user_links::SystemResolver))
+    }
+
+    /// The fetcher for user links ([`FetchPolicy::user_links`]): system DNS,
+    /// every answer filtered by the guard.
+    pub fn for_user_links() -> Self {
+        Self::with_policy(FetchPolicy::user_links())
+    }
+
+    /// A fetcher for user links resolving names with `resolver` (tests: a
+    /// [`StaticResolver`]); its answers are filtered by the same guard. A
+    /// `policy` without a guard gets the strict one: a fetcher built here is
+    /// never unguarded.
+    pub fn for_user_links_with(
+        mut policy: FetchPolicy,
+        resolver: Arc<dyn reqwest::dns::Resolve>,
+    ) -> Self {
+        if policy.link_guard.is_none() {
+            policy.link_guard = Some(LinkGuard::default());
+        }
+        Self::build(policy, resolver)
+    }
+
+    fn build(policy: FetchPolicy, resolver: Arc<dyn reqwest::dns::Resolve>) -> Self {
+        let builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(policy.connect_timeout)
-            .timeout(policy.timeout)
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .timeout(policy.timeout);
+        let builder = match &policy.link_guard {
+            None => builder.redirect(reqwest::redirect::Policy::limited(5)),
+            Some(guard) => {
+                let guard = Arc::new(guard.clone());
+                builder
+                    .dns_resolver(Arc::new(user_links::GuardedResolver::new(
+                        resolver,
+                        guard.clone(),
+                    )))
+                    .redirect(guard.redirect_policy())
+                    // Through a proxy, the address connected to would be the
+                    // proxy's and the target's would never be checked.
+                    .no_proxy()
+            }
+        };
+        let client = builder
             .build()
             .expect("reqwest client with static settings");
         Fetcher {
@@ -294,6 +407,7 @@ impl Fetcher {
         url: &Url,
         opts: &RequestOptions,
     ) -> Result<Fetched, FetchError> {
+        self.check_link(url)?;
         self.check_robots(url, opts).await?;
         let (final_url, body) = self
             .fetch_bytes(url, opts.accept, BodyCap::Refuse(self.policy.max_body))
@@ -311,6 +425,7 @@ impl Fetcher {
         url: &Url,
         opts: &RequestOptions,
     ) -> Result<serde_json::Value, FetchError> {
+        self.check_link(url)?;
         self.check_robots(url, opts).await?;
         let accept = opts.accept.or(Some("application/json"));
         let (_, body) = self
@@ -324,7 +439,23 @@ impl Fetcher {
     }
 
     fn polite_to(&self, url: &Url) -> bool {
-        self.policy.polite_to_loopback || !is_loopback(url)
+        self.policy.link_guard.is_some() || self.policy.polite_to_loopback || !is_loopback(url)
+    }
+
+    /// For a guarded fetcher, refuses `url` before anything is sent. reqwest
+    /// never asks the resolver about a literal address, so this is the only
+    /// place `http://127.0.0.1/` can be stopped.
+    fn check_link(&self, url: &Url) -> Result<(), FetchError> {
+        match &self.policy.link_guard {
+            Some(guard) => guard.check_url(url).map_err(|r| {
+                tracing::warn!(url = %safe_url(url), reason = %r, "user link refused");
+                FetchError::Forbidden {
+                    url: safe_url(url),
+                    reason: r.reason,
+                }
+            }),
+            None => Ok(()),
+        }
     }
 
     /// GET with retries. Returns the final URL and the (capped) body.
@@ -334,6 +465,7 @@ impl Fetcher {
         accept: Option<&str>,
         cap: BodyCap,
     ) -> Result<(Url, Vec<u8>), FetchError> {
+        self.check_link(url)?;
         let host = host_key(url);
         let mut retry = 0;
         loop {
@@ -457,6 +589,15 @@ impl Fetcher {
                 Retry::Backoff,
             );
         }
+        // The guard refused a redirect hop or every address of a name.
+        if let Some(refused) = user_links::refusal_in(&e) {
+            tracing::warn!(url = %safe_url(url), reason = %refused, "user link refused");
+            let error = FetchError::Forbidden {
+                url: safe_url(url),
+                reason: refused.reason.clone(),
+            };
+            return (error, Retry::No);
+        }
         // A corrupt gzip stream or a redirect loop will be the same next time.
         let retry = if e.is_decode() || e.is_redirect() || e.is_builder() {
             Retry::No
@@ -553,7 +694,17 @@ impl Fetcher {
         let mut entry = cell.lock().await;
         let now = Instant::now();
         if entry.as_ref().is_none_or(|e| e.expires <= now) {
-            *entry = Some(self.fetch_robots(&robots_url).await);
+            match self.fetch_robots(&robots_url).await {
+                Ok(fetched) => *entry = Some(fetched),
+                // Not cached: the refusal is about where the name pointed
+                // just now, and it is the page that is refused.
+                Err(reason) => {
+                    return Err(FetchError::Forbidden {
+                        url: safe_url(url),
+                        reason,
+                    });
+                }
+            }
         }
         let rules = &entry.as_ref().expect("just filled").rules;
         match rules {
@@ -570,8 +721,9 @@ impl Fetcher {
     /// RFC 9309 §2.3.1: 2xx → parse; 4xx ("unavailable") → everything
     /// allowed; 5xx or no answer ("unreachable") → everything disallowed until
     /// read again. 429 counts as unreachable too (as Google does): the site is
-    /// asking us to slow down, not telling us there are no rules.
-    async fn fetch_robots(&self, robots_url: &Url) -> RobotsEntry {
+    /// asking us to slow down, not telling us there are no rules. The one
+    /// error is the guard's refusal (its reason), for a fetcher for user links.
+    async fn fetch_robots(&self, robots_url: &Url) -> Result<RobotsEntry, String> {
         let now = Instant::now();
         let fetched = self
             .fetch_bytes(
@@ -587,6 +739,7 @@ impl Fetcher {
             {
                 (RobotsRules::AllowAll, self.policy.robots_ttl)
             }
+            Err(FetchError::Forbidden { reason, .. }) => return Err(reason),
             Err(e) => {
                 tracing::warn!(robots = %safe_url(robots_url), error = %e, "robots.txt unavailable, assuming disallowed");
                 let message = match e {
@@ -604,10 +757,10 @@ impl Fetcher {
                 )
             }
         };
-        RobotsEntry {
+        Ok(RobotsEntry {
             rules,
             expires: now + ttl,
-        }
+        })
     }
 }
 
