@@ -6,7 +6,8 @@
 //! so it is tested without a network and the webhook can put one answer in
 //! its response body.
 
-mod alert_args;
+/// Public for the property tests and the fuzz target that feed it hostile text.
+pub mod alert_args;
 mod catalog;
 mod handlers;
 pub mod views;
