@@ -8,6 +8,7 @@ pub mod fetch;
 pub mod html_catalog;
 pub mod html_guard;
 pub mod json_api;
+pub mod limits;
 pub mod listing;
 pub mod product_page;
 pub mod telegram_channel;
@@ -53,6 +54,30 @@ pub enum ScrapeError {
     Layout(String),
 }
 
+/// Runs a page's parse (guard, parse, extraction: CPU-bound and synchronous)
+/// on tokio's blocking pool, so a hostile page, even at the budget
+/// `html_guard` allows, never holds one of the few async workers that serve
+/// the API, the bot and the other sources. A panic in the parser (html5ever
+/// or our extractors) is caught by the blocking task and becomes this
+/// source's error instead of unwinding through the scrape; that relies on
+/// the release profile unwinding on panic (it does, on purpose: see the
+/// workspace Cargo.toml).
+pub(crate) async fn parse_blocking<T, F>(parse: F) -> Result<T, ScrapeError>
+where
+    F: FnOnce() -> Result<T, ScrapeError> + Send + 'static,
+    T: Send + 'static,
+{
+    match tokio::task::spawn_blocking(parse).await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => Err(ScrapeError::Layout(
+            "the page parser failed (it panicked on this page)".into(),
+        )),
+        Err(_) => Err(ScrapeError::Layout(
+            "the page parser was cancelled (the runtime is shutting down)".into(),
+        )),
+    }
+}
+
 fn not_found(e: FetchError) -> ScrapeError {
     match e {
         FetchError::Status { url, status: 404 } => ScrapeError::NotFound(url),
@@ -92,7 +117,11 @@ pub async fn scrape_source(
                         .await
                         .map_err(not_found)?;
                     out.pages_fetched += 1;
-                    let parsed = html_catalog::parse_page(&page.body, &page.final_url, cfg)?;
+                    let parsed = {
+                        let (cfg, url) = ((**cfg).clone(), page.final_url.clone());
+                        parse_blocking(move || html_catalog::parse_page(&page.body, &url, &cfg))
+                            .await?
+                    };
                     out.listings.extend(parsed.listings.iter().cloned());
                     let (obs, rejected) = listing::to_observations(
                         source,
@@ -116,7 +145,10 @@ pub async fn scrape_source(
                 .get_text_with(&cfg.url, &opts)
                 .await
                 .map_err(not_found)?;
-            let listing = product_page::extract(&page.body, &page.final_url, cfg)?;
+            let listing = {
+                let (cfg, url) = (cfg.clone(), page.final_url.clone());
+                parse_blocking(move || product_page::extract(&page.body, &url, &cfg)).await?
+            };
             let notes = listing.note.clone().into_iter().collect();
             let listings = vec![listing.clone()];
             let (observations, rejected) = listing::to_observations(
@@ -136,7 +168,13 @@ pub async fn scrape_source(
         }
         SourceKind::JsonApi(cfg) => {
             let doc = fetcher.get_json(&cfg.url, &opts).await.map_err(not_found)?;
-            let listings = json_api::extract(&doc, cfg)?;
+            // The JSON itself is parsed by `get_json` (serde_json: linear,
+            // nesting capped at 128); reading the listings out of it is
+            // CPU work like a page's, so it runs off the async workers too.
+            let listings = {
+                let cfg = cfg.clone();
+                parse_blocking(move || json_api::extract(&doc, &cfg)).await?
+            };
             let (observations, rejected) =
                 listing::to_observations(source, listings.clone(), cfg.url.as_str(), fetched_at);
             ScrapeOutput {

@@ -195,8 +195,13 @@ pub async fn scrape(
                 channel: cfg.channel.clone(),
             });
         }
-        super::html_guard::check(&fetched.body)?;
-        let page = parse_page(&fetched.body, &cfg.channel).ok_or_else(|| {
+        let channel = cfg.channel.clone();
+        let page = super::parse_blocking(move || {
+            super::html_guard::check(&fetched.body)?;
+            Ok(parse_page(&fetched.body, &channel))
+        })
+        .await?
+        .ok_or_else(|| {
             ScrapeError::Layout(format!(
                 "{url} is not a channel preview page (no message history found)"
             ))
