@@ -19,69 +19,16 @@ use pricehound::sources::tracked::source_id_for;
 use pricehound::sources::{FetchError, Fetcher, RequestOptions, SourcesConfig};
 use pricehound::store::sqlite::SqliteStore;
 use pricehound::store::{Store, UserStore};
-use pricehound_tests::pages::{Answer, Scripted};
-use pricehound_tests::user_links::{SHOP_HOST, fetcher, on_host, on_shop_host, resolver};
+use pricehound_tests::pages::Answer;
+use pricehound_tests::user_links::{
+    PAGE, SHOP_HOST, fetcher, hostile_loopback_urls, on_host, on_shop_host, port, resolver, server,
+};
 use proptest::prelude::*;
 use reqwest::dns::{Name, Resolve};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 use std::sync::Arc;
 use url::Url;
-
-const PAGE: &str = "<html><head><title>ok</title></head><body>ok</body></html>";
-
-/// A counting server on 127.0.0.1 that answers `/page` and 404 elsewhere.
-async fn server() -> (Scripted, Url) {
-    let site = Scripted::default();
-    site.set("/page", Answer::html(PAGE));
-    let base = site.start().await;
-    (site, base)
-}
-
-fn port(base: &Url) -> u16 {
-    base.port().expect("the test server's port")
-}
-
-/// Every loopback spelling of the test server (and names that lead there).
-fn hostile_loopback_urls(port: u16) -> Vec<String> {
-    [
-        "http://127.0.0.1:{P}/page",
-        "http://[::1]:{P}/page",
-        "http://2130706433:{P}/page",
-        "http://0x7f000001:{P}/page",
-        "http://0x7f.1:{P}/page",
-        "http://0177.0.0.1:{P}/page",
-        "http://127.1:{P}/page",
-        "http://127.0.0.1.:{P}/page",
-        "http://%31%32%37.0.0.1:{P}/page",
-        "http://[::ffff:127.0.0.1]:{P}/page",
-        "http://[::ffff:7f00:1]:{P}/page",
-        "http://[::127.0.0.1]:{P}/page",
-        "http://[64:ff9b::7f00:1]:{P}/page",
-        "http://[2002:7f00:1::1]:{P}/page",
-        "http://0.0.0.0:{P}/page",
-        "http://0:{P}/page",
-        "http://localhost:{P}/page",
-        "http://LocalHost.:{P}/page",
-        "http://www.localhost:{P}/page",
-        "http://user:pw@127.0.0.1:{P}/page",
-        // Names the test resolver maps to loopback: refused at connect time.
-        "http://evil.test:{P}/page",
-        "http://evil6.test:{P}/page",
-        "http://mapped.test:{P}/page",
-        "https://evil.test:{P}/page",
-        // Other schemes, and other ports under an otherwise fine name.
-        "ftp://127.0.0.1:{P}/page",
-        "ftp://shop.example/page",
-        "file:///etc/passwd",
-        "https://evil.test:8443/page",
-        "https://shop.example:8443/page",
-        "http://shop.example:8080/page",
-    ]
-    .iter()
-    .map(|u| u.replace("{P}", &port.to_string()))
-    .collect()
-}
 
 #[tokio::test]
 async fn an_allowed_host_reaches_the_server_and_every_loopback_spelling_of_it_does_not() {
