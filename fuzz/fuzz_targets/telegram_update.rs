@@ -1,8 +1,10 @@
 //! What a Telegram webhook hands the bot, on arbitrary bytes: the update's
 //! JSON (`telegram::types::Update` and its `kind()`), the text of a message
-//! (`telegram::commands::parse`) and a button's callback data
-//! (`telegram::callback::Callback::decode`). None may panic, and a callback
-//! that decodes survives a round trip through `encode`.
+//! (`telegram::commands::parse`), a button's callback data
+//! (`telegram::callback::Callback::decode`), the arguments of `/alert`
+//! (`telegram::bot::alert_args`) and `/chart` windows. None may panic, a
+//! callback that decodes survives a round trip through `encode`, and the
+//! parts `/alert` finds are words the user typed.
 //!
 //! The bytes go to all three: as an update, and (as lossy UTF-8) as message
 //! text and as callback data; an update that parses also has its own
@@ -10,7 +12,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pricehound::telegram::callback::Callback;
+use pricehound::telegram::bot::alert_args::{self, RuleArg};
+use pricehound::telegram::callback::{Callback, ChartWindow};
 use pricehound::telegram::commands::{self, Input};
 use pricehound::telegram::types::{Update, UpdateKind};
 
@@ -45,12 +48,41 @@ fn text_and_callback(text: &str) {
         ),
         Input::NotForUs | Input::Text(_) => {}
     }
+    alert_arguments(text);
+    let _ = ChartWindow::parse(text);
     if let Some(callback) = Callback::decode(text) {
         let encoded = callback.encode();
         assert_eq!(
             Callback::decode(&encoded),
             Some(callback),
             "{text:?} decoded, encoded as {encoded:?}, and did not decode back the same"
+        );
+    }
+}
+
+/// `/alert` arguments: the item is the leading words and the number the
+/// trailing ones, a percentage is strictly between 0 and 100.
+fn alert_arguments(args: &str) {
+    let typed = args.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some((item, rule)) = alert_args::parse(args) {
+        assert!(
+            typed.starts_with(&item),
+            "{item:?} is not how {args:?} starts"
+        );
+        if let RuleArg::Below(n) | RuleArg::Above(n) | RuleArg::Drop(n) = rule {
+            assert!(
+                !n.is_empty() && typed.ends_with(&n),
+                "{n:?} is not how {args:?} ends"
+            );
+        }
+    }
+    if let Some((series, price)) = alert_args::new_listing(args) {
+        assert!(!series.is_empty() && !price.is_empty(), "{args:?}");
+    }
+    if let Some(p) = alert_args::percent(args) {
+        assert!(
+            p > rust_decimal::Decimal::ZERO && p < rust_decimal::Decimal::ONE_HUNDRED,
+            "{args:?} gave {p}%"
         );
     }
 }
