@@ -161,6 +161,19 @@ pub async fn telegram_from_env(
             users,
             group,
         }));
+        // Pasted pages are read by the notify function, never while the
+        // webhook waits: the job goes on the notifications queue.
+        match std::env::var("PRICEHOUND_NOTIFY_QUEUE_URL") {
+            Ok(queue_url) => {
+                bot = bot.with_track_jobs(Arc::new(crate::alerts::outbox::SqsTrackJobs {
+                    client: aws_sdk_sqs::Client::new(config),
+                    queue_url,
+                }))
+            }
+            Err(_) => tracing::warn!(
+                "PRICEHOUND_NOTIFY_QUEUE_URL not set: the bot will not offer to track pasted links"
+            ),
+        }
     }
     let api = api::BotApi::new(http, &api_base, token);
     Ok(Some(webhook::WebhookState {
@@ -181,6 +194,21 @@ pub async fn notify(
     outbox: &dyn crate::alerts::outbox::Outbox,
     event: SqsEvent,
 ) -> SqsBatchResponse {
+    notify_with(notifier, sender, outbox, None, event).await
+}
+
+/// [`notify`], also running the track jobs of pasted pages with `tracks`
+/// (a bot with a tracker; without one a track job fails and is retried,
+/// then dead-lettered). Jobs run concurrently, each within the bot's
+/// deadline, so a batch of them fits the function's timeout; a job always
+/// ends in an answer to the user, so it is never retried.
+pub async fn notify_with(
+    notifier: &crate::alerts::notifier::Notifier,
+    sender: &crate::alerts::sender::Sender,
+    outbox: &dyn crate::alerts::outbox::Outbox,
+    tracks: Option<&crate::telegram::bot::Bot>,
+    event: SqsEvent,
+) -> SqsBatchResponse {
     use crate::alerts::outbox::NotifyMessage;
     use crate::alerts::sender::Delivery;
     let now = chrono::Utc::now();
@@ -188,6 +216,7 @@ pub async fn notify(
     let mut changes = Vec::new();
     let mut change_ids = Vec::new();
     let mut notifications = Vec::new();
+    let mut track_jobs = Vec::new();
     for record in &event.records {
         let id = record.message_id.clone().unwrap_or_default();
         match record.body.as_deref().map(NotifyMessage::from_body) {
@@ -196,6 +225,13 @@ pub async fn notify(
                 change_ids.push(id);
             }
             Some(Ok(NotifyMessage::Notification(n))) => notifications.push((id, n)),
+            Some(Ok(NotifyMessage::Track(job))) => match tracks {
+                Some(_) => track_jobs.push((id, job)),
+                None => {
+                    tracing::error!(message_id = %id, "track job, but this function cannot read pages");
+                    failed.push(id);
+                }
+            },
             Some(Err(e)) => {
                 tracing::warn!(message_id = %id, error = %e, "malformed notify record");
                 failed.push(id);
@@ -243,6 +279,19 @@ pub async fn notify(
             failed.push(id);
         }
     }
+    if let Some(bot) = tracks {
+        join_all(track_jobs.iter().map(|(id, job)| async move {
+            for method in bot.run_track_job(job).await {
+                // Within the function's timeout: a chat Telegram throttles
+                // longer than this loses this one answer.
+                if let Err(e) = sender.api.send(&method, std::time::Duration::from_secs(10)).await {
+                    tracing::warn!(message_id = %id, error = %e, "track answer not sent");
+                }
+            }
+            tracing::info!(message_id = %id, "track job done");
+        }))
+        .await;
+    }
     let mut response = SqsBatchResponse::default();
     for id in failed {
         let mut f = BatchItemFailure::default();
@@ -250,6 +299,32 @@ pub async fn notify(
         response.batch_item_failures.push(f);
     }
     response
+}
+
+/// The bot that runs track jobs in the notify function: reads pasted
+/// pages with the guarded fetcher for user links, under the caps and
+/// deadline of [`crate::telegram::bot::BotConfig::from_env`]. None when no
+/// group takes tracked pages (then track jobs are never queued).
+pub fn track_bot_from_env(
+    store: std::sync::Arc<dyn crate::store::Store>,
+    users: std::sync::Arc<dyn crate::store::UserStore>,
+    sources: std::sync::Arc<crate::sources::SourcesConfig>,
+) -> anyhow::Result<Option<crate::telegram::bot::Bot>> {
+    use crate::sources::tracked::{Tracker, tracked_group};
+    let Some(group) = tracked_group(&sources) else {
+        return Ok(None);
+    };
+    let cfg = crate::telegram::bot::BotConfig::from_env().map_err(|e| anyhow::anyhow!(e))?;
+    let tracker = Tracker {
+        fetcher: crate::sources::Fetcher::for_user_links(),
+        store: store.clone(),
+        users: users.clone(),
+        group,
+    };
+    Ok(Some(
+        crate::telegram::bot::Bot::new(store, users, sources, cfg)
+            .with_tracker(std::sync::Arc::new(tracker)),
+    ))
 }
 
 /// The Bot API client for the notify function: the token from the SSM

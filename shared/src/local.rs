@@ -27,6 +27,7 @@ use crate::sources::{Fetcher, SourcesConfig};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, UserStore};
 use crate::telegram::api::{BotApi, BotToken};
+use crate::telegram::bot::tracking::{self, LocalTrackJobs};
 use crate::telegram::bot::{Bot, BotConfig};
 use crate::telegram::dispatch::Dispatcher;
 use crate::telegram::polling;
@@ -104,6 +105,7 @@ pub async fn serve(
     let mut webhook = None;
     let mut poller = None;
     let mut notifier_task = None;
+    let mut track_worker = None;
     if let Some(tg) = opts.telegram {
         // getUpdates sets its own, longer timeout per request.
         let http = reqwest::Client::builder()
@@ -120,15 +122,31 @@ pub async fn serve(
             stop_rx.clone(),
         )));
         let mut bot = Bot::new(store.clone(), users.clone(), sources.clone(), tg.config);
+        let mut track_queue = None;
         if let Some(t) = tracked {
-            bot = bot.with_tracker(Arc::new(Tracker {
-                fetcher: Fetcher::for_user_links(),
-                store: store.clone(),
-                users: users.clone(),
-                group: t.group,
-            }));
+            // Pasted pages are read by a worker, a few at once, never while
+            // the update waits (see `telegram::bot::tracking`).
+            let (jobs, queue) = LocalTrackJobs::new(tracking::LOCAL_BACKLOG);
+            track_queue = Some(queue);
+            bot = bot
+                .with_tracker(Arc::new(Tracker {
+                    fetcher: Fetcher::for_user_links(),
+                    store: store.clone(),
+                    users: users.clone(),
+                    group: t.group,
+                }))
+                .with_track_jobs(Arc::new(jobs));
         }
         let dispatcher = Arc::new(Dispatcher::new(Arc::new(bot), api));
+        if let Some(queue) = track_queue {
+            let mut stop = stop_rx.clone();
+            track_worker = Some(tokio::spawn(tracking::run_local(
+                queue,
+                dispatcher.clone(),
+                tracking::LOCAL_CONCURRENCY,
+                async move { stopped(&mut stop).await },
+            )));
+        }
         match tg.webhook_secret {
             Some(secret) => {
                 tracing::info!("Telegram bot answers on POST {}", webhook::PATH);
@@ -199,6 +217,9 @@ pub async fn serve(
         let _ = poller.await;
     }
     if let Some(task) = notifier_task {
+        let _ = task.await;
+    }
+    if let Some(task) = track_worker {
         let _ = task.await;
     }
     // The scraper holds the queue's sender; dropping the last one closes the

@@ -15,6 +15,7 @@ use pricehound::sources::SourcesConfig;
 use pricehound::store::sqlite::SqliteStore;
 use pricehound::store::{Store, UserStore};
 use pricehound::telegram::api::{BotApi, BotToken};
+use pricehound::telegram::bot::tracking::{self, LocalTrackJobs};
 use pricehound::telegram::bot::{Bot, BotConfig};
 use pricehound::telegram::dispatch::Dispatcher;
 use pricehound::telegram::webhook::{SECRET_HEADER, WebhookSecret, WebhookState};
@@ -140,12 +141,20 @@ impl BotHarness {
     }
 
     /// A bot that offers to track pasted links (read with the real fetcher,
-    /// which goes to loopback servers only in tests).
+    /// which goes to loopback servers only in tests). Pressed "Track"
+    /// buttons go to the in-process track jobs and their worker, as in
+    /// `serve`; [`BotHarness::wait_for_message`] waits for the answer.
     pub async fn start_tracking() -> BotHarness {
+        Self::start_tracking_with(BotConfig::default()).await
+    }
+
+    /// [`BotHarness::start_tracking`] with other caps or deadline (the
+    /// throttle never trips).
+    pub async fn start_tracking_with(config: BotConfig) -> BotHarness {
         Self::build(
             BotConfig {
                 burst: 10_000,
-                ..BotConfig::default()
+                ..config
             },
             true,
         )
@@ -171,15 +180,29 @@ impl BotHarness {
         );
         let sources = Arc::new(SourcesConfig::default_sources());
         let mut bot = Bot::new(store.clone(), store.clone(), sources.clone(), config);
+        let mut track_queue = None;
         if tracking {
-            bot = bot.with_tracker(Arc::new(Tracker {
-                fetcher: crate::user_links::fetcher(),
-                store: store.clone(),
-                users: store.clone(),
-                group: "products".into(),
-            }));
+            let (jobs, queue) = LocalTrackJobs::new(tracking::LOCAL_BACKLOG);
+            track_queue = Some(queue);
+            bot = bot
+                .with_tracker(Arc::new(Tracker {
+                    fetcher: crate::user_links::fetcher(),
+                    store: store.clone(),
+                    users: store.clone(),
+                    group: "products".into(),
+                }))
+                .with_track_jobs(Arc::new(jobs));
         }
         let dispatcher = Arc::new(Dispatcher::new(Arc::new(bot), api));
+        if let Some(queue) = track_queue {
+            // The test's runtime ends the worker.
+            tokio::spawn(tracking::run_local(
+                queue,
+                dispatcher.clone(),
+                tracking::LOCAL_CONCURRENCY,
+                std::future::pending(),
+            ));
+        }
         let app = router(AppState {
             store: store.clone(),
             sources,
@@ -245,6 +268,24 @@ impl BotHarness {
             calls.push(serde_json::from_slice(&body).expect("a webhook body is JSON"));
         }
         calls
+    }
+
+    /// Waits for a `sendMessage` to `chat` whose text satisfies `pred`,
+    /// among the calls the stand-in received since the last update was
+    /// sent: the answer of a track job, which arrives after the webhook
+    /// answered. Panics (rather than hang) if none comes in a minute.
+    pub async fn wait_for_message(&self, chat: i64, pred: impl Fn(&str) -> bool) -> Value {
+        for _ in 0..6_000 {
+            let found = self.standin.calls_to("sendMessage").into_iter().find(|c| {
+                c.params["chat_id"].as_i64() == Some(chat)
+                    && c.params["text"].as_str().is_some_and(&pred)
+            });
+            if let Some(c) = found {
+                return c.params.clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("no such message to chat {chat}: {:?}", self.standin.calls());
     }
 
     /// A user types `text` in their private chat.

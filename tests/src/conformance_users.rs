@@ -19,7 +19,7 @@ use pricehound::domain::user::{
     UsageStats, User, UserId, UserProfile, Watch,
 };
 use pricehound::domain::{Currency, ItemId, Money, SeriesId, SourceId};
-use pricehound::store::UserStore;
+use pricehound::store::{Tracking, Untracking, UserStore};
 use rust_decimal::Decimal;
 
 /// Expands to one `#[tokio::test]` per user store case. `$make` is an
@@ -55,6 +55,12 @@ macro_rules! user_store_suite {
             tracked_page_add_same_source_again_keeps_first,
             tracked_pages_listed_by_source_id,
             tracked_page_unicode_names_round_trip,
+            tracked_pages_counted_per_user_and_in_all_once,
+            tracked_page_trackers_listed_per_user,
+            untrack_keeps_a_page_others_track_and_expires_the_last,
+            untrack_of_a_page_not_tracked_changes_nothing,
+            tracked_page_retracked_after_expiry,
+            tracked_page_concurrent_tracks_count_once,
             usage_stats_of_empty_store,
             usage_stats_windows_and_counts,
         );
@@ -916,7 +922,14 @@ pub async fn tracked_page_add_new(store: &dyn UserStore) {
         42,
         0,
     );
-    assert!(store.add_tracked_page(&page).await.unwrap(), "a new page");
+    assert_eq!(
+        store.track_page(&page).await.unwrap(),
+        Tracking {
+            page_added: true,
+            user_added: true
+        },
+        "a new page"
+    );
     assert_eq!(store.tracked_pages().await.unwrap(), vec![page.clone()]);
     // Another page is another source; a Telegram id beyond 32 bits round-trips.
     let other = tracked_page(
@@ -926,7 +939,7 @@ pub async fn tracked_page_add_new(store: &dyn UserStore) {
         7_000_000_001,
         5,
     );
-    assert!(store.add_tracked_page(&other).await.unwrap());
+    assert!(store.track_page(&other).await.unwrap().page_added);
     assert_eq!(store.tracked_pages().await.unwrap(), vec![other, page]);
 }
 
@@ -938,8 +951,9 @@ pub async fn tracked_page_add_same_source_again_keeps_first(store: &dyn UserStor
         1,
         0,
     );
-    assert!(store.add_tracked_page(&first).await.unwrap());
-    // The same source again, whatever else differs: nothing changes.
+    assert!(store.track_page(&first).await.unwrap().page_added);
+    // The same source again, whatever else differs: the page stays as first
+    // added; the second user joins its trackers.
     let again = tracked_page(
         "page-3f9a0c1d2e4b",
         "https://shop.example/gpu/rtx-4070?utm=x",
@@ -947,12 +961,20 @@ pub async fn tracked_page_add_same_source_again_keeps_first(store: &dyn UserStor
         2,
         30,
     );
-    assert!(
-        !store.add_tracked_page(&again).await.unwrap(),
-        "already tracked"
+    assert_eq!(
+        store.track_page(&again).await.unwrap(),
+        Tracking {
+            page_added: false,
+            user_added: true
+        },
+        "already tracked, by another user"
     );
-    assert!(
-        !store.add_tracked_page(&first).await.unwrap(),
+    assert_eq!(
+        store.track_page(&first).await.unwrap(),
+        Tracking {
+            page_added: false,
+            user_added: false
+        },
         "an identical add is no news either"
     );
     assert_eq!(
@@ -982,7 +1004,7 @@ pub async fn tracked_pages_listed_by_source_id(store: &dyn UserStore) {
             n as i64 % 3,
             n as i64,
         );
-        assert!(store.add_tracked_page(&page).await.unwrap());
+        assert!(store.track_page(&page).await.unwrap().page_added);
     }
     let listed = store.tracked_pages().await.unwrap();
     let order: Vec<&str> = listed.iter().map(|p| p.source_id.as_str()).collect();
@@ -1024,12 +1046,204 @@ pub async fn tracked_page_unicode_names_round_trip(store: &dyn UserStore) {
             9,
             n as i64,
         );
-        assert!(store.add_tracked_page(&page).await.unwrap());
+        assert!(store.track_page(&page).await.unwrap().page_added);
         expected.push(page);
     }
     let listed = store.tracked_pages().await.unwrap();
     assert_eq!(listed, expected);
     assert_eq!(listed[4].name.chars().count(), 10, "combining mark kept");
+}
+
+pub async fn tracked_pages_counted_per_user_and_in_all_once(store: &dyn UserStore) {
+    assert_eq!(store.tracked_page_count().await.unwrap(), 0);
+    assert!(store.tracked_pages_of(UserId(1)).await.unwrap().is_empty());
+    let a = tracked_page("page-aaaaaaaaaaaa", "https://shop.example/a", "A", 1, 0);
+    let b = tracked_page("page-bbbbbbbbbbbb", "https://shop.example/b", "B", 1, 1);
+    for _ in 0..3 {
+        // Re-pasting the same pages never counts them twice.
+        store.track_page(&a).await.unwrap();
+        store.track_page(&b).await.unwrap();
+    }
+    let mut a2 = a.clone();
+    a2.added_by = UserId(2);
+    a2.added_at = t(9);
+    store.track_page(&a2).await.unwrap();
+    store.track_page(&a2).await.unwrap();
+    assert_eq!(
+        store.tracked_page_count().await.unwrap(),
+        2,
+        "pages, not trackers"
+    );
+    assert_eq!(store.tracked_pages_of(UserId(1)).await.unwrap().len(), 2);
+    assert_eq!(store.tracked_pages_of(UserId(2)).await.unwrap().len(), 1);
+    assert!(store.tracked_pages_of(UserId(3)).await.unwrap().is_empty());
+}
+
+pub async fn tracked_page_trackers_listed_per_user(store: &dyn UserStore) {
+    let first = tracked_page(
+        "page-cccccccccccc",
+        "https://shop.example/c",
+        "Kettle",
+        1,
+        0,
+    );
+    store.track_page(&first).await.unwrap();
+    let mut later = tracked_page(
+        "page-cccccccccccc",
+        "https://shop.example/c-other",
+        "Kettle (renamed)",
+        2,
+        30,
+    );
+    store.track_page(&later).await.unwrap();
+    // The page is the first add's; the time is when each user started.
+    later.url = first.url.clone();
+    later.name = first.name.clone();
+    assert_eq!(
+        store.tracked_pages_of(UserId(1)).await.unwrap(),
+        vec![first.clone()]
+    );
+    assert_eq!(
+        store.tracked_pages_of(UserId(2)).await.unwrap(),
+        vec![later]
+    );
+    // The shared list still shows the first add.
+    assert_eq!(store.tracked_pages().await.unwrap(), vec![first]);
+    // A user's list is by source id.
+    store
+        .track_page(&tracked_page(
+            "page-0000",
+            "https://shop.example/0",
+            "Zero",
+            1,
+            5,
+        ))
+        .await
+        .unwrap();
+    let mine: Vec<String> = store
+        .tracked_pages_of(UserId(1))
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.source_id.to_string())
+        .collect();
+    assert_eq!(mine, ["page-0000", "page-cccccccccccc"]);
+}
+
+pub async fn untrack_keeps_a_page_others_track_and_expires_the_last(store: &dyn UserStore) {
+    let page = tracked_page("page-dddddddddddd", "https://shop.example/d", "D", 1, 0);
+    let source = page.source_id.clone();
+    store.track_page(&page).await.unwrap();
+    let mut theirs = page.clone();
+    theirs.added_by = UserId(2);
+    store.track_page(&theirs).await.unwrap();
+    let other = tracked_page("page-eeeeeeeeeeee", "https://shop.example/e", "E", 1, 1);
+    store.track_page(&other).await.unwrap();
+
+    assert_eq!(
+        store.untrack_page(UserId(1), &source).await.unwrap(),
+        Untracking {
+            was_tracking: true,
+            page_removed: false
+        },
+        "user 2 still tracks it"
+    );
+    assert_eq!(
+        store.tracked_pages_of(UserId(1)).await.unwrap(),
+        vec![other.clone()]
+    );
+    assert_eq!(store.tracked_page_count().await.unwrap(), 2);
+
+    assert_eq!(
+        store.untrack_page(UserId(2), &source).await.unwrap(),
+        Untracking {
+            was_tracking: true,
+            page_removed: true
+        },
+        "nobody tracks it any more: it expires"
+    );
+    assert_eq!(store.tracked_pages().await.unwrap(), vec![other]);
+    assert_eq!(store.tracked_page_count().await.unwrap(), 1);
+    assert!(store.tracked_pages_of(UserId(2)).await.unwrap().is_empty());
+    // Again: nothing left to do.
+    assert_eq!(
+        store.untrack_page(UserId(2), &source).await.unwrap(),
+        Untracking {
+            was_tracking: false,
+            page_removed: false
+        }
+    );
+}
+
+pub async fn untrack_of_a_page_not_tracked_changes_nothing(store: &dyn UserStore) {
+    let page = tracked_page("page-ffffffffffff", "https://shop.example/f", "F", 1, 0);
+    store.track_page(&page).await.unwrap();
+    // Another user's (forged) untrack neither removes the page nor counts.
+    assert_eq!(
+        store
+            .untrack_page(UserId(99), &page.source_id)
+            .await
+            .unwrap(),
+        Untracking {
+            was_tracking: false,
+            page_removed: false
+        }
+    );
+    let unknown = SourceId::new("page-000000000000").unwrap();
+    assert_eq!(
+        store.untrack_page(UserId(1), &unknown).await.unwrap(),
+        Untracking {
+            was_tracking: false,
+            page_removed: false
+        }
+    );
+    assert_eq!(store.tracked_pages().await.unwrap(), vec![page.clone()]);
+    assert_eq!(store.tracked_pages_of(UserId(1)).await.unwrap(), vec![page]);
+}
+
+pub async fn tracked_page_retracked_after_expiry(store: &dyn UserStore) {
+    let page = tracked_page("page-121212121212", "https://shop.example/g", "G", 1, 0);
+    store.track_page(&page).await.unwrap();
+    assert!(
+        store
+            .untrack_page(UserId(1), &page.source_id)
+            .await
+            .unwrap()
+            .page_removed
+    );
+    // Pasted again later: a new page, with the new add's details.
+    let again = tracked_page("page-121212121212", "https://shop.example/g2", "G2", 3, 50);
+    assert_eq!(
+        store.track_page(&again).await.unwrap(),
+        Tracking {
+            page_added: true,
+            user_added: true
+        }
+    );
+    assert_eq!(store.tracked_pages().await.unwrap(), vec![again.clone()]);
+    assert_eq!(
+        store.tracked_pages_of(UserId(3)).await.unwrap(),
+        vec![again]
+    );
+    assert!(store.tracked_pages_of(UserId(1)).await.unwrap().is_empty());
+}
+
+pub async fn tracked_page_concurrent_tracks_count_once(store: &dyn UserStore) {
+    let page = tracked_page("page-343434343434", "https://shop.example/h", "H", 5, 0);
+    let (a, b, c, d) = tokio::join!(
+        store.track_page(&page),
+        store.track_page(&page),
+        store.track_page(&page),
+        store.track_page(&page),
+    );
+    let added = [a, b, c, d]
+        .into_iter()
+        .map(|r| r.unwrap())
+        .filter(|t| t.page_added)
+        .count();
+    assert_eq!(added, 1, "one of the racing adds created the page");
+    assert_eq!(store.tracked_page_count().await.unwrap(), 1);
+    assert_eq!(store.tracked_pages_of(UserId(5)).await.unwrap().len(), 1);
 }
 
 pub async fn usage_stats_of_empty_store(store: &dyn UserStore) {

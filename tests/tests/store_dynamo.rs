@@ -514,7 +514,7 @@ async fn user_records_follow_the_documented_layout() {
         added_by: UserId(42),
         added_at: t(4),
     };
-    assert!(store.add_tracked_page(&page).await.unwrap());
+    assert!(store.track_page(&page).await.unwrap().page_added);
     let tracked = raw_item(&store, "TRACKED", "PAGE#page-3f9a").await;
     assert_eq!(s_attr(&tracked, "source_id"), Some("page-3f9a"));
     assert_eq!(s_attr(&tracked, "url"), Some("https://shop.example/gpu"));
@@ -527,9 +527,17 @@ async fn user_records_follow_the_documented_layout() {
         s_attr(&tracked, "added_at"),
         Some("2024-06-15T12:04:00.000Z")
     );
+    assert_eq!(
+        tracked.get("trackers"),
+        Some(&AttributeValue::Ns(vec!["42".into()])),
+        "its trackers, a number set"
+    );
     for absent in ["gsi1pk", "gsi1sk", "expires_at"] {
         assert!(!tracked.contains_key(absent), "a tracked page has {absent}");
     }
+    let mine = raw_item(&store, "USER#42", "TRACK#page-3f9a").await;
+    assert_eq!(s_attr(&mine, "source_id"), Some("page-3f9a"));
+    assert_eq!(s_attr(&mine, "added_at"), Some("2024-06-15T12:04:00.000Z"));
 }
 
 /// TTL deletion is lazy (and dynalite never deletes): an expired claim still
@@ -585,7 +593,7 @@ async fn user_operations_name_the_table_in_errors() {
         (store.tracked_pages().await.unwrap_err(), "Query"),
         (
             store
-                .add_tracked_page(&TrackedPage {
+                .track_page(&TrackedPage {
                     source_id: SourceId::new("page-1").unwrap(),
                     url: "https://shop.example/1".into(),
                     name: "One".into(),
@@ -594,8 +602,17 @@ async fn user_operations_name_the_table_in_errors() {
                 })
                 .await
                 .unwrap_err(),
-            "PutItem",
+            "UpdateItem",
         ),
+        (
+            store
+                .untrack_page(UserId(1), &SourceId::new("page-1").unwrap())
+                .await
+                .unwrap_err(),
+            "UpdateItem",
+        ),
+        (store.tracked_page_count().await.unwrap_err(), "Query"),
+        (store.tracked_pages_of(UserId(1)).await.unwrap_err(), "Query"),
         (
             store
                 .remove_watch(UserId(1), &"a:b".parse().unwrap())

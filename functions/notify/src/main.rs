@@ -1,6 +1,8 @@
 //! The notify Lambda: SQS batches from the notifications queue (PriceChanged
 //! events routed by the EventBridge rule, and notifications put back after
-//! a 429) in; alerts planned, notifications sent within Telegram's limits.
+//! a 429, and pages users pasted into the bot) in; alerts planned,
+//! notifications sent within Telegram's limits, pasted pages read and
+//! answered.
 //! Failed records are reported one by one (ReportBatchItemFailures).
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -9,7 +11,9 @@ use pricehound::alerts::notifier::Notifier;
 use pricehound::alerts::outbox::SqsOutbox;
 use pricehound::alerts::policy_from_env;
 use pricehound::alerts::sender::Sender;
-use pricehound::lambda::{self, bot_api_from_ssm, env, sdk_config};
+use pricehound::lambda::{
+    self, bot_api_from_ssm, env, sdk_config, sources_from_env, track_bot_from_env,
+};
 use pricehound::store::UserStore;
 use pricehound::store::dynamo::DynamoStore;
 use pricehound::telemetry::{self, LogFormat};
@@ -19,10 +23,13 @@ use std::sync::Arc;
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     let config = sdk_config().await;
-    let users: Arc<dyn UserStore> = Arc::new(DynamoStore::new(
+    let dynamo = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&config),
         env("PRICEHOUND_TABLE")?,
     ));
+    let users: Arc<dyn UserStore> = dynamo.clone();
+    // Pasted pages the bot queued: read here, off the webhook's path.
+    let tracks = track_bot_from_env(dynamo.clone(), dynamo, Arc::new(sources_from_env()?))?;
     let policy = policy_from_env()?;
     let notifier = Notifier::new(users.clone(), policy);
     let sender = Sender::new(bot_api_from_ssm(&config).await?, users);
@@ -30,9 +37,11 @@ async fn main() -> Result<(), Error> {
         client: aws_sdk_sqs::Client::new(&config),
         queue_url: env("PRICEHOUND_NOTIFY_QUEUE_URL")?,
     };
-    let (notifier, sender, outbox) = (&notifier, &sender, &outbox);
+    let (notifier, sender, outbox, tracks) = (&notifier, &sender, &outbox, tracks.as_ref());
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<SqsBatchResponse, Error>(lambda::notify(notifier, sender, outbox, event.payload).await)
+        Ok::<SqsBatchResponse, Error>(
+            lambda::notify_with(notifier, sender, outbox, tracks, event.payload).await,
+        )
     }))
     .await
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::notifier::Notification;
 use crate::bus::PriceChanged;
+use crate::telegram::bot::TrackJob;
 
 #[async_trait]
 pub trait Outbox: Send + Sync {
@@ -17,16 +18,24 @@ pub trait Outbox: Send + Sync {
 }
 
 /// A message on the notifications queue: a `PriceChanged` event as the
-/// EventBridge rule delivers it, or a notification put back.
+/// EventBridge rule delivers it, a notification put back, or a pasted page
+/// to read for a user (the api function cannot wait for it: see
+/// `telegram::bot::tracking`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum NotifyMessage {
     Change(PriceChanged),
     Notification(Notification),
+    Track(TrackJob),
 }
 
 #[derive(Serialize, Deserialize)]
 struct Envelope {
     notification: Notification,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TrackEnvelope {
+    track: TrackJob,
 }
 
 #[derive(Deserialize)]
@@ -46,6 +55,11 @@ impl NotifyMessage {
                 serde_json::from_value(value).map_err(|e| format!("bad notification: {e}"))?;
             return Ok(NotifyMessage::Notification(e.notification));
         }
+        if value.get("track").is_some() {
+            let e: TrackEnvelope =
+                serde_json::from_value(value).map_err(|e| format!("bad track job: {e}"))?;
+            return Ok(NotifyMessage::Track(e.track));
+        }
         let e: EventBridgeEnvelope = serde_json::from_value(value)
             .map_err(|e| format!("neither a notification nor an EventBridge event: {e}"))?;
         if e.detail_type != "PriceChanged" {
@@ -63,10 +77,15 @@ impl NotifyMessage {
         })
         .expect("notifications serialise")
     }
+
+    /// The SQS body of a track job.
+    pub fn track_body(job: &TrackJob) -> String {
+        serde_json::to_string(&TrackEnvelope { track: job.clone() }).expect("track jobs serialise")
+    }
 }
 
 #[cfg(feature = "aws")]
-pub use sqs::SqsOutbox;
+pub use sqs::{SqsOutbox, SqsTrackJobs};
 
 #[cfg(feature = "aws")]
 mod sqs {
@@ -121,5 +140,56 @@ mod sqs {
             }
             Ok(())
         }
+    }
+
+    /// Track jobs on the notifications queue, for the notify function.
+    pub struct SqsTrackJobs {
+        pub client: Client,
+        pub queue_url: String,
+    }
+
+    #[async_trait]
+    impl crate::telegram::bot::TrackJobs for SqsTrackJobs {
+        async fn submit(&self, job: TrackJob) -> Result<(), crate::telegram::bot::TrackJobError> {
+            self.client
+                .send_message()
+                .queue_url(&self.queue_url)
+                .message_body(NotifyMessage::track_body(&job))
+                .send()
+                .await
+                .map_err(|e| {
+                    crate::telegram::bot::TrackJobError::Unavailable(format!(
+                        "SendMessage to the notifications queue: {}",
+                        aws_sdk_sqs::error::DisplayErrorContext(e)
+                    ))
+                })?;
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::user::{Lang, UserId};
+
+    #[test]
+    fn track_jobs_round_trip_through_the_queue_body() {
+        let job = TrackJob {
+            url: "https://shop.example/p/1".into(),
+            user: UserId(7_000_000_001),
+            chat_id: 7_000_000_001,
+            lang: Lang::Ar,
+        };
+        let body = NotifyMessage::track_body(&job);
+        assert_eq!(
+            NotifyMessage::from_body(&body),
+            Ok(NotifyMessage::Track(job))
+        );
+        assert!(
+            NotifyMessage::from_body(r#"{"track":{"url":1}}"#)
+                .unwrap_err()
+                .starts_with("bad track job")
+        );
     }
 }

@@ -137,6 +137,8 @@ pub fn to_observations(
     let mut rejected = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for l in listings {
+        // Page strings are bounded before they can reach SQS or DynamoDB.
+        let l = super::limits::capped(l);
         if let Some(reason) = source.filters.reject_reason(&l.name, l.price.as_ref()) {
             rejected.push(Rejected {
                 name: l.name,
@@ -168,11 +170,9 @@ pub fn to_observations(
             continue; // the same item twice on a page (a "featured" copy)
         }
         let provenance = Provenance::Page {
-            url: l
-                .details
-                .url
-                .clone()
-                .unwrap_or_else(|| page_url.to_string()),
+            url: l.details.url.clone().unwrap_or_else(|| {
+                super::limits::cap_chars(page_url, super::limits::MAX_URL_CHARS)
+            }),
             fetched_at,
         };
         let observation = Observation {

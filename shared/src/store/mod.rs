@@ -37,6 +37,24 @@ pub enum StoreError {
     BadCursor,
 }
 
+/// What [`UserStore::track_page`] changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tracking {
+    /// The page was not tracked by anyone before.
+    pub page_added: bool,
+    /// The user was not among the page's trackers before.
+    pub user_added: bool,
+}
+
+/// What [`UserStore::untrack_page`] changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Untracking {
+    /// The user was tracking the page.
+    pub was_tracking: bool,
+    /// Nobody tracks the page any more: it left the tracked set.
+    pub page_removed: bool,
+}
+
 /// What recording an observation did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {
@@ -235,9 +253,22 @@ pub trait UserStore: Send + Sync + 'static {
     /// The payload under `key`, if it has not expired by `now`.
     async fn payload(&self, key: &str, now: DateTime<Utc>) -> Result<Option<String>, StoreError>;
 
-    /// Starts tracking a pasted page; false (and nothing changed) when its
-    /// source id is already tracked.
-    async fn add_tracked_page(&self, page: &TrackedPage) -> Result<bool, StoreError>;
+    /// `page.added_by` starts tracking a pasted page (at `page.added_at`).
+    /// The page is added when new (the first add keeps its URL, name, adder
+    /// and time); the user joins its trackers once. Idempotent: a second
+    /// call for the same user and page changes nothing, so a re-pasted link
+    /// is never counted twice.
+    async fn track_page(&self, page: &TrackedPage) -> Result<Tracking, StoreError>;
+    /// `user` stops tracking the page. A page nobody tracks any more is
+    /// removed from the tracked set (it expires: the scraper stops reading
+    /// it); its items and history stay.
+    async fn untrack_page(&self, user: UserId, source: &SourceId)
+    -> Result<Untracking, StoreError>;
+    /// The pages `user` tracks, by source id: `added_by` is the user and
+    /// `added_at` when they started tracking; URL and name are the page's.
+    async fn tracked_pages_of(&self, user: UserId) -> Result<Vec<TrackedPage>, StoreError>;
+    /// How many pages are tracked, by anyone (each page once).
+    async fn tracked_page_count(&self) -> Result<u64, StoreError>;
     /// Every tracked page, by source id.
     async fn tracked_pages(&self) -> Result<Vec<TrackedPage>, StoreError>;
 

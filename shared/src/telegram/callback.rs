@@ -70,6 +70,8 @@ pub enum Callback {
     Track(String),
     /// Mute (deactivate) an alert from its notification.
     Mute(AlertId),
+    /// Stop tracking a pasted page (only `page-…` sources).
+    Untrack(SourceId),
 }
 
 /// The prefix of stashed callback data.
@@ -95,6 +97,7 @@ impl Callback {
             },
             Callback::Track(url) => format!("t|{url}"),
             Callback::Mute(id) => format!("m|{id}"),
+            Callback::Untrack(source) => format!("v|{source}"),
         }
     }
 
@@ -155,6 +158,13 @@ impl Callback {
                 }
                 Callback::Track(url.to_string())
             }
+            "v" => {
+                let source = SourceId::new(rest).ok()?;
+                if !crate::sources::tracked::is_user_source(&source) {
+                    return None;
+                }
+                Callback::Untrack(source)
+            }
             _ => return None,
         })
     }
@@ -193,6 +203,7 @@ mod tests {
                 source: None,
             },
             Callback::Track("https://shop.example/p?id=1|2".into()),
+            Callback::Untrack(SourceId::new("page-0123456789ab").unwrap()),
         ];
         for c in all {
             assert_eq!(Callback::decode(&c.encode()), Some(c.clone()), "{c:?}");
@@ -227,6 +238,8 @@ mod tests {
             "t|javascript:alert(1)",
             "t|not a url",
             "z|a:b",
+            "v|olx-gpu",
+            "v|",
             "i|a:b\u{0}",
         ] {
             assert_eq!(Callback::decode(bad), None, "{bad:?}");

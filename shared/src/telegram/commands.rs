@@ -34,6 +34,8 @@ pub enum Command {
     Chart(String),
     Lang(Option<String>),
     Stats,
+    /// `/untrack [name]`: stop tracking a pasted page.
+    Untrack(String),
     Unknown(String),
 }
 
@@ -55,6 +57,7 @@ impl Command {
             Command::Chart(_) => "chart",
             Command::Lang(_) => "lang",
             Command::Stats => "stats",
+            Command::Untrack(_) => "untrack",
             Command::Unknown(_) => "unknown",
         }
     }
@@ -103,6 +106,7 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
         "chart" => Command::Chart(args),
         "lang" | "language" => Command::Lang(opt(args)),
         "stats" => Command::Stats,
+        "untrack" => Command::Untrack(args),
         _ => Command::Unknown(name.chars().take(32).collect()),
     };
     Input::Command(cmd)
@@ -151,6 +155,8 @@ mod tests {
             Command::Watch("al fakher  mint".into())
         );
         assert_eq!(cmd("/remove x"), Command::Unwatch("x".into()));
+        assert_eq!(cmd("/untrack lego"), Command::Untrack("lego".into()));
+        assert_eq!(cmd("/untrack"), Command::Untrack(String::new()));
         assert_eq!(
             cmd("/PRICES olx-gpu"),
             Command::Prices(Some("olx-gpu".into()))

@@ -12,6 +12,7 @@
 //! | payload         | `PAYLOAD#<key>`                  | `PAYLOAD`                     |                                 |                             | its expiry |
 //! | usage event     | `USAGE#<yyyy-mm-dd>`             | `<sortable at>#<user>#<random>` |                               |                             |     |
 //! | tracked page    | `TRACKED`                        | `PAGE#<source id>`            |                                 |                             |     |
+//! | page a user tracks | `USER#<user>`                 | `TRACK#<source id>`           |                                 |                             |     |
 //!
 //! Conditions, not transactions, make the writes safe to race: a user is
 //! created by a `PutItem` if `attribute_not_exists(pk)`, so is a tracked
@@ -19,6 +20,14 @@
 //! by one conditional `PutItem` that also accepts an expired claim (TTL
 //! deletes lazily), throttle and alert quota counts are `ADD`s, and an alert is deactivated
 //! by an update conditioned on `active = true`, so each is counted once.
+//!
+//! A tracked page keeps its trackers in a number set (`trackers`): one
+//! `UpdateItem` creates the page if new (`if_not_exists` on every field) and
+//! `ADD`s the user, so tracking is atomic and idempotent. Each tracker also
+//! has a `TRACK#` record under the user, for the per-user count and list.
+//! Untracking `DELETE`s the user from the set, then deletes the page only if
+//! the set is gone (`attribute_not_exists(trackers)`: DynamoDB drops an empty
+//! set), so a concurrent track either keeps the page or re-creates it whole.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use futures::future::try_join_all;
@@ -37,7 +46,8 @@ use crate::domain::user::{
 };
 use crate::domain::{Currency, ItemId, Money, SeriesId, SourceId};
 use crate::store::{
-    StoreError, UPDATE_DEDUPE_TTL_HOURS, UserStore, parse_sortable_time, sortable_time,
+    StoreError, Tracking, UPDATE_DEDUPE_TTL_HOURS, Untracking, UserStore, parse_sortable_time,
+    sortable_time,
 };
 
 const PROFILE_SK: &str = "PROFILE";
@@ -50,6 +60,8 @@ const ALERT_PREFIX: &str = "ALERT#";
 /// The partition holding every tracked page, sorted by source id.
 const TRACKED_PK: &str = "TRACKED";
 const PAGE_PREFIX: &str = "PAGE#";
+/// A user's tracked pages, under the user.
+const TRACK_PREFIX: &str = "TRACK#";
 /// The index partition holding every user profile, sorted by last seen.
 const USERS_GSI1PK: &str = "USERS";
 
@@ -93,6 +105,8 @@ const A_AT: &str = "at";
 const A_URL: &str = "url";
 const A_ADDED_BY: &str = "added_by";
 const A_ADDED_AT: &str = "added_at";
+/// The users tracking a page (a number set of user ids).
+const A_TRACKERS: &str = "trackers";
 const A_KIND: &str = "kind";
 
 const KIND_COMMAND: &str = "command";
@@ -131,6 +145,16 @@ fn alert_gsi1pk(target: &AlertTarget) -> String {
 
 fn page_sk(source: &SourceId) -> String {
     format!("{PAGE_PREFIX}{source}")
+}
+
+fn track_sk(source: &SourceId) -> String {
+    format!("{TRACK_PREFIX}{source}")
+}
+
+/// True when `item` has a number set `trackers` holding `user`.
+fn tracked_by(item: Option<&Item>, user: UserId) -> bool {
+    let want = user.0.to_string();
+    matches!(item.and_then(|i| i.get(A_TRACKERS)), Some(AttributeValue::Ns(ids)) if ids.contains(&want))
 }
 
 fn update_pk(update_id: i64) -> String {
@@ -896,28 +920,196 @@ impl UserStore for DynamoStore {
         Ok(Some(get_s(item, A_PAYLOAD)?.to_string()))
     }
 
-    async fn add_tracked_page(&self, page: &TrackedPage) -> Result<bool, StoreError> {
-        let result = self
+    async fn track_page(&self, page: &TrackedPage) -> Result<Tracking, StoreError> {
+        let user = page.added_by;
+        // One atomic update: the first add sets URL, name, adder and time
+        // (later adds keep them), and the user joins the set once.
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(A_PK, s(TRACKED_PK))
+            .key(A_SK, s(page_sk(&page.source_id)))
+            .update_expression(
+                "SET #source = if_not_exists(#source, :source), #url = if_not_exists(#url, :url), \
+                 #name = if_not_exists(#name, :name), #by = if_not_exists(#by, :by), \
+                 #at = if_not_exists(#at, :at) ADD #trackers :user",
+            )
+            .expression_attribute_names("#source", A_SOURCE)
+            .expression_attribute_names("#url", A_URL)
+            .expression_attribute_names("#name", A_NAME)
+            .expression_attribute_names("#by", A_ADDED_BY)
+            .expression_attribute_names("#at", A_ADDED_AT)
+            .expression_attribute_names("#trackers", A_TRACKERS)
+            .expression_attribute_values(":source", s(page.source_id.as_str()))
+            .expression_attribute_values(":url", s(&page.url))
+            .expression_attribute_values(":name", s(&page.name))
+            .expression_attribute_values(":by", n(user.0))
+            .expression_attribute_values(":at", s(sortable_time(page.added_at)))
+            .expression_attribute_values(":user", AttributeValue::Ns(vec![user.0.to_string()]))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| self.err("UpdateItem (tracked page)", e))?;
+        let old = out.attributes().filter(|a| !a.is_empty());
+        let page_added = old.is_none_or(|a| !a.contains_key(A_URL));
+        let user_added = !tracked_by(old, user);
+        // The user's own record, for their count and list; a second track
+        // keeps the first one's time.
+        let put = self
             .client
             .put_item()
             .table_name(&self.table)
-            .item(A_PK, s(TRACKED_PK))
-            .item(A_SK, s(page_sk(&page.source_id)))
+            .item(A_PK, s(user_pk(user)))
+            .item(A_SK, s(track_sk(&page.source_id)))
             .item(A_SOURCE, s(page.source_id.as_str()))
-            .item(A_URL, s(&page.url))
-            .item(A_NAME, s(&page.name))
-            .item(A_ADDED_BY, n(page.added_by.0))
             .item(A_ADDED_AT, s(sortable_time(page.added_at)))
-            // A second add keeps the first one's URL, name and time.
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", A_PK)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(self.err("PutItem (tracked page)", e)),
+        match put {
+            Ok(_) => {}
+            Err(e) if condition_failed(&e) => {}
+            Err(e) => return Err(self.err("PutItem (tracked page of user)", e)),
         }
+        Ok(Tracking {
+            page_added,
+            user_added,
+        })
+    }
+
+    async fn untrack_page(
+        &self,
+        user: UserId,
+        source: &SourceId,
+    ) -> Result<Untracking, StoreError> {
+        // Out of the page's set first: a crash before the user's record is
+        // deleted leaves a record a retry removes, never a page kept alive
+        // by nobody.
+        let removed = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(A_PK, s(TRACKED_PK))
+            .key(A_SK, s(page_sk(source)))
+            .update_expression("DELETE #trackers :user")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", A_PK)
+            .expression_attribute_names("#trackers", A_TRACKERS)
+            .expression_attribute_values(":user", AttributeValue::Ns(vec![user.0.to_string()]))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await;
+        let (in_set, now_empty) = match removed {
+            Ok(out) => {
+                let old = out.attributes().filter(|a| !a.is_empty());
+                let want = user.0.to_string();
+                let empty = match old.and_then(|a| a.get(A_TRACKERS)) {
+                    Some(AttributeValue::Ns(ids)) => ids.iter().all(|id| *id == want),
+                    _ => true,
+                };
+                (tracked_by(old, user), empty)
+            }
+            Err(e) if condition_failed(&e) => (false, false),
+            Err(e) => return Err(self.err("UpdateItem (untrack page)", e)),
+        };
+        let record = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(A_PK, s(user_pk(user)))
+            .key(A_SK, s(track_sk(source)))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| self.err("DeleteItem (tracked page of user)", e))?;
+        let had_record = record.attributes().is_some_and(|a| !a.is_empty());
+        let was_tracking = in_set || had_record;
+        let mut page_removed = false;
+        // Only someone who tracked the page may make it expire (a forged
+        // untrack of another's page must not delete it).
+        if was_tracking && now_empty {
+            let deleted = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .key(A_PK, s(TRACKED_PK))
+                .key(A_SK, s(page_sk(source)))
+                .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#trackers)")
+                .expression_attribute_names("#pk", A_PK)
+                .expression_attribute_names("#trackers", A_TRACKERS)
+                .send()
+                .await;
+            page_removed = match deleted {
+                Ok(_) => true,
+                // Someone started tracking it in between: it stays.
+                Err(e) if condition_failed(&e) => false,
+                Err(e) => return Err(self.err("DeleteItem (expired tracked page)", e)),
+            };
+        }
+        Ok(Untracking {
+            was_tracking,
+            page_removed,
+        })
+    }
+
+    async fn tracked_pages_of(&self, user: UserId) -> Result<Vec<TrackedPage>, StoreError> {
+        let rows = self.user_records(user, TRACK_PREFIX).await?;
+        let mut pages = Vec::with_capacity(rows.len());
+        // A user tracks at most a few dozen pages: one read each is cheap,
+        // and keeps URL and name in one place (the page record).
+        for row in rows {
+            let source = SourceId::new(get_s(&row, A_SOURCE)?).map_err(|e| corrupt(A_SOURCE, e))?;
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key(A_PK, s(TRACKED_PK))
+                .key(A_SK, s(page_sk(&source)))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| self.err("GetItem (tracked page)", e))?;
+            // A record whose page is gone (an interrupted untrack) is not
+            // tracking anything.
+            let Some(page) = out.item().filter(|i| i.contains_key(A_URL)) else {
+                continue;
+            };
+            let mut page = tracked_page_from_item(page)?;
+            page.added_by = user;
+            page.added_at = parse_sortable_time(get_s(&row, A_ADDED_AT)?)?;
+            pages.push(page);
+        }
+        Ok(pages)
+    }
+
+    async fn tracked_page_count(&self) -> Result<u64, StoreError> {
+        let mut count = 0u64;
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", A_PK)
+                .expression_attribute_names("#sk", A_SK)
+                .expression_attribute_values(":pk", s(TRACKED_PK))
+                .expression_attribute_values(":prefix", s(PAGE_PREFIX))
+                .select(Select::Count)
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.err("Query (tracked page count)", e))?;
+            count += u64::try_from(out.count()).unwrap_or(0);
+            match out.last_evaluated_key() {
+                Some(key) => start = Some(key.clone()),
+                None => break,
+            }
+        }
+        Ok(count)
     }
 
     async fn tracked_pages(&self) -> Result<Vec<TrackedPage>, StoreError> {

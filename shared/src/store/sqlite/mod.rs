@@ -200,6 +200,23 @@ CREATE TABLE alert_quota (
 CREATE INDEX alert_quota_by_day ON alert_quota (day_start);
 "#,
     ),
+    M::up(
+        r#"
+-- Who tracks each tracked page (`UserStore::track_page`, see users.rs): a
+-- page can be tracked by several users, each counted once against the
+-- per-user cap; a page whose last tracker leaves is deleted (it expires).
+CREATE TABLE tracked_page_users (
+    source_id    TEXT NOT NULL REFERENCES tracked_pages (source_id) ON DELETE CASCADE,
+    user_id      INTEGER NOT NULL,    -- Telegram user id
+    added_at     INTEGER NOT NULL,    -- Unix milliseconds
+    PRIMARY KEY (source_id, user_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX tracked_page_users_by_user ON tracked_page_users (user_id, source_id);
+-- Pages tracked before this table existed are tracked by whoever added them.
+INSERT INTO tracked_page_users (source_id, user_id, added_at)
+    SELECT source_id, added_by, added_at FROM tracked_pages;
+"#,
+    ),
 ];
 
 #[derive(Clone)]

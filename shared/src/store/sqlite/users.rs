@@ -17,7 +17,7 @@ use crate::domain::user::{
     UsageStats, User, UserId, UserProfile, Watch,
 };
 use crate::domain::{Currency, ItemId, Money, SeriesId, SourceId};
-use crate::store::{StoreError, UPDATE_DEDUPE_TTL_HOURS, UserStore};
+use crate::store::{StoreError, Tracking, UPDATE_DEDUPE_TTL_HOURS, Untracking, UserStore};
 
 /// How long a throttle window's counter is kept after the window started.
 /// Windows are much shorter; this only bounds the table.
@@ -496,11 +496,12 @@ impl UserStore for SqliteStore {
         .await
     }
 
-    async fn add_tracked_page(&self, page: &TrackedPage) -> Result<bool, StoreError> {
+    async fn track_page(&self, page: &TrackedPage) -> Result<Tracking, StoreError> {
         let page = page.clone();
         self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
             // A second add keeps the first one's URL, name and time.
-            let added = conn
+            let page_added = tx
                 .execute(
                     &format!(
                         "INSERT INTO tracked_pages ({TRACKED_PAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -514,8 +515,85 @@ impl UserStore for SqliteStore {
                         millis(page.added_at)
                     ],
                 )
+                .map_err(backend)?
+                == 1;
+            let user_added = tx
+                .execute(
+                    "INSERT INTO tracked_page_users (source_id, user_id, added_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (source_id, user_id) DO NOTHING",
+                    params![
+                        page.source_id.as_str(),
+                        page.added_by.0,
+                        millis(page.added_at)
+                    ],
+                )
+                .map_err(backend)?
+                == 1;
+            tx.commit().map_err(backend)?;
+            Ok(Tracking {
+                page_added,
+                user_added,
+            })
+        })
+        .await
+    }
+
+    async fn untrack_page(
+        &self,
+        user: UserId,
+        source: &SourceId,
+    ) -> Result<Untracking, StoreError> {
+        let source = source.clone();
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            let was_tracking = tx
+                .execute(
+                    "DELETE FROM tracked_page_users WHERE source_id = ?1 AND user_id = ?2",
+                    params![source.as_str(), user.0],
+                )
+                .map_err(backend)?
+                == 1;
+            // Expiry: a page without trackers leaves the tracked set, in
+            // the same transaction, so a concurrent track either lands
+            // before (and keeps it) or after (and adds it again).
+            let page_removed = tx
+                .execute(
+                    "DELETE FROM tracked_pages WHERE source_id = ?1 AND NOT EXISTS
+                     (SELECT 1 FROM tracked_page_users WHERE source_id = ?1)",
+                    params![source.as_str()],
+                )
+                .map_err(backend)?
+                == 1;
+            tx.commit().map_err(backend)?;
+            Ok(Untracking {
+                was_tracking,
+                page_removed,
+            })
+        })
+        .await
+    }
+
+    async fn tracked_pages_of(&self, user: UserId) -> Result<Vec<TrackedPage>, StoreError> {
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT p.source_id, p.url, p.name, u.user_id, u.added_at
+                     FROM tracked_page_users u JOIN tracked_pages p ON p.source_id = u.source_id
+                     WHERE u.user_id = ?1 ORDER BY u.source_id",
+                )
                 .map_err(backend)?;
-            Ok(added == 1)
+            let rows = stmt.query(params![user.0]).map_err(backend)?;
+            collect(rows, tracked_page_from_row)
+        })
+        .await
+    }
+
+    async fn tracked_page_count(&self) -> Result<u64, StoreError> {
+        self.with(|conn| {
+            let n: i64 = conn
+                .query_row("SELECT COUNT(*) FROM tracked_pages", [], |r| r.get(0))
+                .map_err(backend)?;
+            Ok(n.max(0) as u64)
         })
         .await
     }

@@ -145,6 +145,7 @@ impl Bot {
                 Ok(ctx.send_all(&ctx.t(&Text::LangChoose), keyboard(vec![row])))
             }
             Command::Stats => self.stats(ctx).await,
+            Command::Untrack(q) => self.untrack_command(ctx, &q).await,
             Command::Unknown(name) => Ok(vec![
                 ctx.send(ctx.t(&Text::UnknownCommand { command: &name })),
             ]),
@@ -274,7 +275,14 @@ impl Bot {
                         .await?,
                 ],
             )),
-            Callback::Track(url) => Ok((None, self.track(ctx, &url).await?)),
+            Callback::Track(url) => Ok((None, self.request_tracking(ctx, &url).await)),
+            Callback::Untrack(source) => {
+                let text = self.untrack(ctx, &source).await?;
+                Ok((
+                    Some(plain(&text)),
+                    vec![ctx.edit_or_send(message_id, text, InlineKeyboardMarkup::default())],
+                ))
+            }
             Callback::Mute(id) => {
                 let mine = self
                     .users
@@ -345,8 +353,10 @@ impl Bot {
             self.callback_data(&Callback::Chart(id, ChartWindow::Month), ctx.now)
                 .await?,
         );
+        let mut row = vec![watch, alert, chart];
+        row.extend(self.untrack_button_for(ctx, &item.source_id).await?);
         let text = views::item_text(ctx.lang, item, &self.source_name(&item.source_id));
-        Ok(ctx.edit_or_send(message_id, text, keyboard(vec![vec![watch, alert, chart]])))
+        Ok(ctx.edit_or_send(message_id, text, keyboard(vec![row])))
     }
 
     /// Buttons for a list of items, each doing `action`.
@@ -869,39 +879,20 @@ impl Bot {
     }
 
     pub(super) async fn offer_tracking(&self, ctx: &Ctx, url: url::Url) -> Reply {
-        if self.tracker.is_none() || !self.config.track_links {
+        // Offered as stored: without query string or fragment.
+        let canonical = crate::sources::tracked::canonical_url(&url);
+        let (Some(_), Some(_), true, Some(url)) = (
+            self.tracker.as_ref(),
+            self.track_jobs.as_ref(),
+            self.config.track_links,
+            canonical,
+        ) else {
             return Ok(vec![ctx.send(ctx.t(&Text::TrackUnavailable))]);
-        }
+        };
         let data = self
             .callback_data(&Callback::Track(url.to_string()), ctx.now)
             .await?;
         let kb = keyboard(vec![vec![Button::callback(ctx.t(&Text::BtnTrack), data)]]);
         Ok(ctx.send_all(&ctx.t(&Text::TrackOffer { url: url.as_str() }), kb))
-    }
-
-    async fn track(&self, ctx: &Ctx, url: &str) -> Reply {
-        let (Some(tracker), Ok(url)) = (self.tracker.as_ref(), url::Url::parse(url)) else {
-            return Ok(vec![ctx.send(ctx.t(&Text::TrackUnavailable))]);
-        };
-        match tracker.track(&url, ctx.user.profile.id).await {
-            Ok(item) => {
-                self.catalog.invalidate().await;
-                self.users
-                    .add_watch(&Watch {
-                        user: ctx.user.profile.id,
-                        item: item.item_id.clone(),
-                        created_at: ctx.now,
-                    })
-                    .await?;
-                let price = views::price(ctx.lang, &item);
-                Ok(vec![ctx.send(ctx.t(&Text::TrackStarted {
-                    item: &item.name,
-                    price: &price,
-                }))])
-            }
-            Err(reason) => Ok(vec![
-                ctx.send(ctx.t(&Text::TrackFailed { reason: &reason })),
-            ]),
-        }
     }
 }

@@ -10,10 +10,12 @@
 pub mod alert_args;
 mod catalog;
 mod handlers;
+pub mod tracking;
 pub mod views;
 
 pub use catalog::{Catalog, Resolved};
 pub use handlers::item_deep_link;
+pub use tracking::{TrackJob, TrackJobError, TrackJobs};
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use std::collections::HashSet;
@@ -45,6 +47,43 @@ pub struct BotConfig {
     pub track_links: bool,
     /// Items per page of `/prices`.
     pub page_size: usize,
+    /// Caps on pages users make us track.
+    pub track_limits: TrackLimits,
+    /// The most time reading a pasted page may take, fetch and all; then
+    /// the user is told it could not be read.
+    pub track_deadline: std::time::Duration,
+}
+
+/// Caps on the pages users make us fetch again and again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrackLimits {
+    /// Pages one user may track (`PRICEHOUND_TRACK_PER_USER`).
+    pub per_user: u32,
+    /// Pages tracked by all users together (`PRICEHOUND_TRACK_GLOBAL`).
+    pub global: u32,
+}
+
+impl Default for TrackLimits {
+    fn default() -> Self {
+        TrackLimits {
+            per_user: 20,
+            global: 2_000,
+        }
+    }
+}
+
+/// Why a pasted page is not tracked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrackRefused {
+    /// The user tracks `limit` pages already.
+    UserCap { limit: u32 },
+    /// As many pages are tracked as the operator allows.
+    GlobalCap,
+    /// The page could not be read, or has no price. Deliberately one case
+    /// for every reason: the user must not learn what the fetch met.
+    Unreadable,
+    /// Our store failed (logged); the user may try again.
+    StoreFailed,
 }
 
 impl Default for BotConfig {
@@ -56,13 +95,16 @@ impl Default for BotConfig {
             window: Duration::seconds(10),
             track_links: true,
             page_size: 15,
+            track_limits: TrackLimits::default(),
+            track_deadline: std::time::Duration::from_secs(20),
         }
     }
 }
 
 impl BotConfig {
-    /// Reads `PRICEHOUND_BOT_USERNAME` and `PRICEHOUND_ADMINS` (comma-separated
-    /// Telegram user ids) over the defaults.
+    /// Reads `PRICEHOUND_BOT_USERNAME`, `PRICEHOUND_ADMINS` (comma-separated
+    /// Telegram user ids), `PRICEHOUND_TRACK_PER_USER` and
+    /// `PRICEHOUND_TRACK_GLOBAL` (caps on tracked pages) over the defaults.
     pub fn from_env() -> Result<Self, String> {
         let mut cfg = BotConfig::default();
         if let Ok(name) = std::env::var("PRICEHOUND_BOT_USERNAME") {
@@ -79,18 +121,40 @@ impl BotConfig {
                 cfg.admins.insert(id);
             }
         }
+        for (name, field) in [
+            ("PRICEHOUND_TRACK_PER_USER", &mut cfg.track_limits.per_user),
+            ("PRICEHOUND_TRACK_GLOBAL", &mut cfg.track_limits.global),
+        ] {
+            if let Ok(v) = std::env::var(name) {
+                *field = v.trim().parse::<u32>().map_err(|_| {
+                    format!("{name}: {v:?} is not a number of pages (0 turns tracking off for new pages)")
+                })?;
+            }
+        }
         Ok(cfg)
     }
 }
 
-/// Reads a product page a user pasted, so the bot can offer and start
-/// tracking it. Implemented over the fetcher (see `sources::tracked`).
+/// Reads a product page a user pasted and starts tracking it, within the
+/// caps. Implemented over the fetcher (see `sources::tracked`).
 #[async_trait::async_trait]
 pub trait PageTracker: Send + Sync {
-    /// Reads the page now, starts tracking it, and returns the item it
-    /// became (already recorded in the store) or a reason a person can read.
-    async fn track(&self, url: &url::Url, by: UserId)
-    -> Result<crate::domain::LatestPrice, String>;
+    /// Whether `by` may start tracking `url` now (caps; already tracking
+    /// it is fine). Cheap: store reads only, no fetch.
+    async fn admit(
+        &self,
+        url: &url::Url,
+        by: UserId,
+        limits: TrackLimits,
+    ) -> Result<(), TrackRefused>;
+    /// Checks [`PageTracker::admit`] again, reads the page, records its
+    /// price and makes `by` one of its trackers; returns the item it became.
+    async fn track(
+        &self,
+        url: &url::Url,
+        by: UserId,
+        limits: TrackLimits,
+    ) -> Result<crate::domain::LatestPrice, TrackRefused>;
 }
 
 pub struct Bot {
@@ -99,7 +163,11 @@ pub struct Bot {
     pub sources: Arc<SourcesConfig>,
     pub config: BotConfig,
     pub catalog: Catalog,
+    /// Reads pasted pages (where track jobs run).
     pub tracker: Option<Arc<dyn PageTracker>>,
+    /// Where a pressed "Track" goes: the page is read off the webhook's
+    /// path, and the result follows as a message.
+    pub track_jobs: Option<Arc<dyn TrackJobs>>,
 }
 
 /// Who is talking and where to answer.
@@ -130,11 +198,20 @@ impl Bot {
             sources,
             config,
             tracker: None,
+            track_jobs: None,
         }
     }
 
+    /// Reads pasted pages with `tracker` (the bot that runs track jobs).
     pub fn with_tracker(mut self, tracker: Arc<dyn PageTracker>) -> Self {
         self.tracker = Some(tracker);
+        self
+    }
+
+    /// Hands pressed "Track" buttons to `jobs` (the bot behind the webhook
+    /// or long polling). Without it, tracking is not offered.
+    pub fn with_track_jobs(mut self, jobs: Arc<dyn TrackJobs>) -> Self {
+        self.track_jobs = Some(jobs);
         self
     }
 

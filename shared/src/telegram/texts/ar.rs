@@ -22,6 +22,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("alerts", "تنبيهاتك"),
     ("chart", "رسم بياني للسعر: 7d أو 30d أو 1y"),
     ("lang", "غيّر اللغة"),
+    ("untrack", "أوقف متابعة صفحة أرسلتها"),
 ];
 
 pub fn render(text: &Text) -> String {
@@ -49,6 +50,7 @@ pub fn render(text: &Text) -> String {
             /alert <i>المنتج</i> انخفاض <i>10</i>%\n\
             /alerts — تنبيهاتك، ويُحذف كل منها بزر\n\
             /chart <i>المنتج</i> [7d|30d|1y] — رسم بياني للسعر\n\
+            /untrack — أوقف متابعة صفحة\n\
             /lang — اللغة\n\n\
             الصق رابط صفحة منتج وسأعرض عليك متابعة سعره."
             .to_string(),
@@ -205,7 +207,15 @@ pub fn render(text: &Text) -> String {
             esc(item),
             esc(price)
         ),
-        Text::TrackFailed { reason } => format!("تعذّرت قراءة السعر من تلك الصفحة: {}", esc(reason)),
+        Text::TrackFailed => "عذرًا، لا يمكنني متابعة هذه الصفحة: لم أتمكن من قراءة سعر منتج فيها. صفحات المنتجات في المتاجر الإلكترونية هي الأنسب.".to_string(),
+        Text::TrackReading => "⏳ أقرأ الصفحة… سأرسل لك سعرها بعد قليل.".to_string(),
+        Text::TrackBusy => "أقرأ صفحات كثيرة الآن؛ اضغط الزر مرة أخرى بعد دقيقة.".to_string(),
+        Text::TrackLimitUser { limit } => format!("أنت تتابع {limit} صفحة بالفعل، وهو الحد الأقصى للشخص الواحد. أزل واحدة عبر /untrack لإفساح المجال."),
+        Text::TrackLimitGlobal => "أتابع الآن أكبر عدد ممكن من الصفحات ولا يمكنني إضافة المزيد. حاول لاحقًا.".to_string(),
+        Text::Untracked { item } => format!("توقفت عن متابعة <b>{}</b> وأزلته من قائمتك.", esc(item)),
+        Text::NotTracking { item } => format!("أنت لا تتابع <b>{}</b>. يعرض /untrack الصفحات التي تتابعها.", esc(item)),
+        Text::UntrackChoose => "أي صفحة أتوقف عن متابعتها؟".to_string(),
+        Text::UntrackNone => "أنت لا تتابع أي صفحة. الصق رابط منتج لتبدأ.".to_string(),
         Text::TrackUnavailable => "متابعة صفحات جديدة غير مفعّلة في هذا البوت.".to_string(),
 
         Text::BtnWatch => "➕ متابعة".to_string(),
@@ -222,5 +232,6 @@ pub fn render(text: &Text) -> String {
         Text::BtnBackInStock => "عند عودة التوفر".to_string(),
         Text::BtnMute => "🔕 إيقاف".to_string(),
         Text::BtnTrack => "✅ تابِع السعر".to_string(),
+        Text::BtnUntrack => "✖ إلغاء المتابعة".to_string(),
     }
 }

@@ -18,6 +18,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("alerts", "Your alerts"),
     ("chart", "Price chart: 7d, 30d or 1y"),
     ("lang", "Change the language"),
+    ("untrack", "Stop tracking a page you pasted"),
 ];
 
 pub fn render(text: &Text) -> String {
@@ -44,6 +45,7 @@ pub fn render(text: &Text) -> String {
             /alert <i>item</i> drop <i>10</i>%\n\
             /alerts — your alerts, delete with a button\n\
             /chart <i>item</i> [7d|30d|1y] — price chart\n\
+            /untrack — stop tracking a pasted page\n\
             /lang — language\n\n\
             Paste a product page link and I will offer to track it."
             .to_string(),
@@ -194,9 +196,15 @@ pub fn render(text: &Text) -> String {
             esc(item),
             esc(price)
         ),
-        Text::TrackFailed { reason } => {
-            format!("I couldn't read a price from that page: {}", esc(reason))
-        }
+        Text::TrackFailed => "Sorry, I can't track this page: I couldn't read a product price from it. Product pages of online shops work best.".to_string(),
+        Text::TrackReading => "⏳ Reading the page… I'll send you its price in a moment.".to_string(),
+        Text::TrackBusy => "I'm reading many pages right now; please press the button again in a minute.".to_string(),
+        Text::TrackLimitUser { limit } => format!("You already track {limit} pages, the most I allow per person. /untrack one to make room."),
+        Text::TrackLimitGlobal => "I'm tracking as many pages as I can for now, so I can't add new ones. Please try again later.".to_string(),
+        Text::Untracked { item } => format!("Stopped tracking <b>{}</b>; it is off your list.", esc(item)),
+        Text::NotTracking { item } => format!("You are not tracking <b>{}</b>. /untrack lists the pages you track.", esc(item)),
+        Text::UntrackChoose => "Which page should I stop tracking?".to_string(),
+        Text::UntrackNone => "You are not tracking any pages. Paste a product link to track one.".to_string(),
         Text::TrackUnavailable => "Tracking new pages is not enabled on this bot.".to_string(),
 
         Text::BtnWatch => "➕ Watch".to_string(),
@@ -213,5 +221,6 @@ pub fn render(text: &Text) -> String {
         Text::BtnBackInStock => "Back in stock".to_string(),
         Text::BtnMute => "🔕 Mute".to_string(),
         Text::BtnTrack => "✅ Track it".to_string(),
+        Text::BtnUntrack => "✖ Untrack".to_string(),
     }
 }

@@ -24,6 +24,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("alerts", "Vos alertes"),
     ("chart", "Graphique des prix : 7d, 30d ou 1y"),
     ("lang", "Changer de langue"),
+    ("untrack", "Arrêter le suivi d’une page envoyée"),
 ];
 
 /// "1 article", "0 article", "3 articles": French counts 0 and 1 as singular.
@@ -56,6 +57,7 @@ pub fn render(text: &Text) -> String {
             /alert <i>article</i> baisse <i>10</i>%\n\
             /alerts — vos alertes, à supprimer d’un bouton\n\
             /chart <i>article</i> [7d|30d|1y] — graphique des prix\n\
+            /untrack — arrêter le suivi d’une page\n\
             /lang — langue\n\n\
             Collez le lien d’une page produit et je vous proposerai d’en suivre le prix."
             .to_string(),
@@ -218,10 +220,15 @@ pub fn render(text: &Text) -> String {
             esc(item),
             esc(price)
         ),
-        Text::TrackFailed { reason } => format!(
-            "Je n’ai pas pu lire de prix sur cette page : {}",
-            esc(reason)
-        ),
+        Text::TrackFailed => "Désolé, je ne peux pas suivre cette page : je n’y ai pas trouvé de prix de produit. Les pages produit des boutiques en ligne conviennent le mieux.".to_string(),
+        Text::TrackReading => "⏳ Je lis la page… Je vous envoie son prix dans un instant.".to_string(),
+        Text::TrackBusy => "Je lis beaucoup de pages en ce moment ; appuyez de nouveau sur le bouton dans une minute.".to_string(),
+        Text::TrackLimitUser { limit } => format!("Vous suivez déjà {limit} pages, le maximum par personne. Retirez-en une avec /untrack pour faire de la place."),
+        Text::TrackLimitGlobal => "Je suis déjà autant de pages que possible et ne peux pas en ajouter. Réessayez plus tard.".to_string(),
+        Text::Untracked { item } => format!("Je ne suis plus <b>{}</b> ; l’article a quitté votre liste.", esc(item)),
+        Text::NotTracking { item } => format!("Vous ne suivez pas <b>{}</b>. /untrack liste les pages que vous suivez.", esc(item)),
+        Text::UntrackChoose => "Quelle page dois-je cesser de suivre ?".to_string(),
+        Text::UntrackNone => "Vous ne suivez aucune page. Collez le lien d’un produit pour en suivre une.".to_string(),
         Text::TrackUnavailable => {
             "Le suivi de nouvelles pages n’est pas activé sur ce bot.".to_string()
         }
@@ -240,5 +247,6 @@ pub fn render(text: &Text) -> String {
         Text::BtnBackInStock => "De retour en stock".to_string(),
         Text::BtnMute => "🔕 Désactiver".to_string(),
         Text::BtnTrack => "✅ Suivre le prix".to_string(),
+        Text::BtnUntrack => "✖ Arrêter le suivi".to_string(),
     }
 }

@@ -185,10 +185,26 @@ pub enum Text<'a> {
         item: &'a str,
         price: &'a str,
     },
-    TrackFailed {
-        reason: &'a str,
-    },
+    /// Any failure to read a pasted page, whatever it was: the user must
+    /// not learn what the fetch met (no port-scanner oracle).
+    TrackFailed,
     TrackUnavailable,
+    /// "Track" was pressed: the page is being read, the answer follows.
+    TrackReading,
+    /// Too many pages are being read right now.
+    TrackBusy,
+    TrackLimitUser {
+        limit: u32,
+    },
+    TrackLimitGlobal,
+    Untracked {
+        item: &'a str,
+    },
+    NotTracking {
+        item: &'a str,
+    },
+    UntrackChoose,
+    UntrackNone,
 
     // Buttons (plain text: Telegram does not parse HTML in button labels).
     BtnWatch,
@@ -207,6 +223,7 @@ pub enum Text<'a> {
     BtnBackInStock,
     BtnTrack,
     BtnMute,
+    BtnUntrack,
 }
 
 /// Renders `text` in `lang`.

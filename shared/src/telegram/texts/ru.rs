@@ -18,6 +18,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("alerts", "Ваши оповещения"),
     ("chart", "График цены: 7d, 30d или 1y"),
     ("lang", "Сменить язык"),
+    ("untrack", "Перестать отслеживать присланную страницу"),
 ];
 
 /// The Russian form for `n`: `one` (1, 21, 101…), `few` (2–4, 22–24…)
@@ -64,6 +65,7 @@ pub fn render(text: &Text) -> String {
             /alert <i>товар</i> упадёт <i>10</i>%\n\
             /alerts — ваши оповещения, удаляются кнопкой\n\
             /chart <i>товар</i> [7d|30d|1y] — график цены\n\
+            /untrack — перестать отслеживать страницу\n\
             /lang — язык\n\n\
             Пришлите ссылку на страницу товара, и я предложу следить за его ценой."
             .to_string(),
@@ -216,10 +218,15 @@ pub fn render(text: &Text) -> String {
             esc(item),
             esc(price)
         ),
-        Text::TrackFailed { reason } => format!(
-            "Не удалось прочитать цену на этой странице: {}",
-            esc(reason)
-        ),
+        Text::TrackFailed => "Извините, эту страницу отслеживать не получится: мне не удалось прочитать на ней цену товара. Лучше всего подходят страницы товаров интернет-магазинов.".to_string(),
+        Text::TrackReading => "⏳ Читаю страницу… Цену пришлю через минуту.".to_string(),
+        Text::TrackBusy => "Сейчас я читаю много страниц; нажмите кнопку ещё раз через минуту.".to_string(),
+        Text::TrackLimitUser { limit } => format!("Вы уже отслеживаете {limit} страниц — это максимум на человека. Удалите одну через /untrack, чтобы освободить место."),
+        Text::TrackLimitGlobal => "Сейчас я отслеживаю столько страниц, сколько могу, и новые добавить не получится. Попробуйте позже.".to_string(),
+        Text::Untracked { item } => format!("Больше не отслеживаю <b>{}</b>; товар убран из вашего списка.", esc(item)),
+        Text::NotTracking { item } => format!("Вы не отслеживаете <b>{}</b>. /untrack покажет ваши страницы.", esc(item)),
+        Text::UntrackChoose => "Какую страницу перестать отслеживать?".to_string(),
+        Text::UntrackNone => "Вы не отслеживаете ни одной страницы. Пришлите ссылку на товар, чтобы начать.".to_string(),
         Text::TrackUnavailable => {
             "В этом боте отслеживание новых страниц не включено.".to_string()
         }
@@ -238,6 +245,7 @@ pub fn render(text: &Text) -> String {
         Text::BtnBackInStock => "Снова в наличии".to_string(),
         Text::BtnMute => "🔕 Выключить".to_string(),
         Text::BtnTrack => "✅ Следить".to_string(),
+        Text::BtnUntrack => "✖ Не отслеживать".to_string(),
     }
 }
 

@@ -86,8 +86,16 @@ pub(crate) fn every_text(p: &str) -> Vec<Text<'_>> {
         Text::StatsAlertsSent { count: 5 },
         Text::TrackOffer { url: p },
         Text::TrackStarted { item: p, price: p },
-        Text::TrackFailed { reason: p },
+        Text::TrackFailed,
         Text::TrackUnavailable,
+        Text::TrackReading,
+        Text::TrackBusy,
+        Text::TrackLimitUser { limit: 20 },
+        Text::TrackLimitGlobal,
+        Text::Untracked { item: p },
+        Text::NotTracking { item: p },
+        Text::UntrackChoose,
+        Text::UntrackNone,
         Text::BtnWatch,
         Text::BtnUnwatch,
         Text::BtnAlert,
@@ -102,6 +110,7 @@ pub(crate) fn every_text(p: &str) -> Vec<Text<'_>> {
         Text::BtnBackInStock,
         Text::BtnTrack,
         Text::BtnMute,
+        Text::BtnUntrack,
     ]
 }
 
