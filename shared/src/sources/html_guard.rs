@@ -1770,6 +1770,22 @@ mod tests {
             .into_iter()
             .flat_map(hostile::shapes)
             .chain([("sloppy", sloppy.repeat(20))]);
+        // The fuzz seeds, with the constructs the scan must follow exactly
+        // (comment and raw text ends, quoted `>`, SVG, forms, selects).
+        let seeds =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/html_guard");
+        let seeds = std::fs::read_dir(seeds)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                std::fs::read_to_string(e.path())
+                    .ok()
+                    .map(|html| ("seed", html))
+            })
+            .collect::<Vec<_>>();
+        assert!(seeds.len() >= 20, "fuzz/seeds/html_guard not found");
+        let pages = pages.chain(seeds);
         for (what, html) in pages {
             let Ok(usage) = measure(&html, &LIMITS) else {
                 continue;
