@@ -10,13 +10,13 @@ use pricehound::domain::{
     Availability, Currency, ItemDetails, ItemId, Money, Observation, Provenance, SeriesId,
 };
 use pricehound::http::{AppState, router};
-use pricehound::sources::tracked::Tracker;
 use pricehound::sources::SourcesConfig;
+use pricehound::sources::tracked::Tracker;
 use pricehound::store::sqlite::SqliteStore;
 use pricehound::store::{Store, UserStore};
 use pricehound::telegram::api::{BotApi, BotToken};
 use pricehound::telegram::bot::tracking::{self, LocalTrackJobs};
-use pricehound::telegram::bot::{Bot, BotConfig};
+use pricehound::telegram::bot::{Bot, BotConfig, TrackJobs};
 use pricehound::telegram::dispatch::Dispatcher;
 use pricehound::telegram::webhook::{SECRET_HEADER, WebhookSecret, WebhookState};
 use rust_decimal::Decimal;
@@ -156,16 +156,29 @@ impl BotHarness {
                 burst: 10_000,
                 ..config
             },
-            true,
+            Tracking::Local,
+        )
+        .await
+    }
+
+    /// A tracking bot whose pressed "Track" buttons go to `jobs` (e.g. the
+    /// notifications queue, as in Lambda); nothing runs them here.
+    pub async fn start_tracking_via(jobs: Arc<dyn TrackJobs>) -> BotHarness {
+        Self::build(
+            BotConfig {
+                burst: 10_000,
+                ..BotConfig::default()
+            },
+            Tracking::Via(jobs),
         )
         .await
     }
 
     pub async fn start_with(config: BotConfig) -> BotHarness {
-        Self::build(config, false).await
+        Self::build(config, Tracking::Off).await
     }
 
-    async fn build(mut config: BotConfig, tracking: bool) -> BotHarness {
+    async fn build(mut config: BotConfig, tracking: Tracking) -> BotHarness {
         config.admins.insert(ADMIN);
         config.username = Some("pricehound_test_bot".into());
         let store = Arc::new(SqliteStore::in_memory().unwrap());
@@ -181,17 +194,19 @@ impl BotHarness {
         let sources = Arc::new(SourcesConfig::default_sources());
         let mut bot = Bot::new(store.clone(), store.clone(), sources.clone(), config);
         let mut track_queue = None;
-        if tracking {
-            let (jobs, queue) = LocalTrackJobs::new(tracking::LOCAL_BACKLOG);
-            track_queue = Some(queue);
+        let jobs: Option<Arc<dyn TrackJobs>> = match tracking {
+            Tracking::Off => None,
+            Tracking::Local => {
+                let (jobs, queue) = LocalTrackJobs::new(tracking::LOCAL_BACKLOG);
+                track_queue = Some(queue);
+                Some(Arc::new(jobs))
+            }
+            Tracking::Via(jobs) => Some(jobs),
+        };
+        if let Some(jobs) = jobs {
             bot = bot
-                .with_tracker(Arc::new(Tracker {
-                    fetcher: crate::user_links::fetcher(),
-                    store: store.clone(),
-                    users: store.clone(),
-                    group: "products".into(),
-                }))
-                .with_track_jobs(Arc::new(jobs));
+                .with_tracker(Arc::new(tracker(store.clone())))
+                .with_track_jobs(jobs);
         }
         let dispatcher = Arc::new(Dispatcher::new(Arc::new(bot), api));
         if let Some(queue) = track_queue {
@@ -296,6 +311,26 @@ impl BotHarness {
     /// A user presses a button with `data` on message `message_id`.
     pub async fn press(&self, user: i64, lang: &str, data: &str) -> Vec<Value> {
         self.send(callback(user, lang, data, 500)).await
+    }
+}
+
+/// How a harness bot tracks pasted pages.
+enum Tracking {
+    Off,
+    /// In-process jobs and worker, as in `serve`.
+    Local,
+    /// Jobs handed to this port; nothing runs them.
+    Via(Arc<dyn TrackJobs>),
+}
+
+/// The tracker the harness bots read pasted pages with: the guarded
+/// fetcher for user links over the test resolver, into the products group.
+pub fn tracker(store: Arc<SqliteStore>) -> Tracker {
+    Tracker {
+        fetcher: crate::user_links::fetcher(),
+        store: store.clone(),
+        users: store,
+        group: "products".into(),
     }
 }
 
