@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::Duration;
 use pricehound::domain::user::{AlertId, Lang, UserId};
 use pricehound::domain::{Currency, ItemId, Money, Observation, Provenance, SourceId};
-use pricehound::store::{Store, UserStore};
+use pricehound::store::Store;
 use pricehound::telegram::bot::button_data;
 use pricehound::telegram::callback::{Callback, ChartWindow};
 use pricehound::telegram::commands::{self, Input};
@@ -1143,4 +1143,44 @@ fn the_generators_reach_every_command_and_long_texts() {
         assert!(seen.contains(c), "/{c} never generated");
     }
     assert!(longest >= 4000, "longest text {longest}");
+}
+
+/// Regression: a 429 whose `retry_after` is absurd (here u64::MAX seconds)
+/// made the alert sender add it to an `Instant`, which panics. It is capped
+/// when the answer is read, and the notification is put back.
+#[tokio::test]
+async fn an_absurd_retry_after_puts_the_notification_back() {
+    use pricehound::alerts::notifier::Notification;
+    use pricehound::alerts::sender::{Delivery, Sender};
+    use pricehound::telegram::api::{BotApi, BotToken, MAX_RETRY_AFTER_SECS};
+    use pricehound_tests::bot::TOKEN;
+    use pricehound_tests::telegram_standin::Failure;
+
+    let h = BotHarness::start().await;
+    let api = BotApi::new(
+        reqwest::Client::new(),
+        &h.standin.base_url(),
+        BotToken::new(TOKEN).unwrap(),
+    );
+    let sender = Sender::new(api, h.store.clone());
+    h.standin.fail_next(
+        "sendMessage",
+        Failure::TooManyRequests {
+            retry_after: u64::MAX,
+        },
+        1,
+    );
+    let n = Notification {
+        id: "n-absurd".into(),
+        user: UserId(VICTIM),
+        alert_id: AlertId::random(),
+        chat_id: VICTIM,
+        text: "price alert".into(),
+        keyboard: Default::default(),
+    };
+    let got = sender.deliver(&n, now()).await.unwrap();
+    assert_eq!(
+        got,
+        Delivery::RetryAfter(std::time::Duration::from_secs(MAX_RETRY_AFTER_SECS))
+    );
 }

@@ -220,10 +220,10 @@ proptest! {
     fn truncated_callbacks_never_panic(c in valid_callback(), cut in any::<proptest::sample::Index>()) {
         let data = c.encode();
         let at = cut.index(data.len() + 1);
-        if data.is_char_boundary(at) {
-            if let Some(d) = Callback::decode(&data[..at]) {
-                prop_assert_eq!(Callback::decode(&d.encode()), Some(d));
-            }
+        if data.is_char_boundary(at)
+            && let Some(d) = Callback::decode(&data[..at])
+        {
+            prop_assert_eq!(Callback::decode(&d.encode()), Some(d));
         }
     }
 }

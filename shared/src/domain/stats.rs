@@ -94,13 +94,26 @@ pub fn compute(
 
     let amounts: Vec<Decimal> = priced.iter().map(|(_, a)| *a).collect();
     let median = median(&amounts);
-    let mut deviations: Vec<Decimal> = amounts.iter().map(|a| (*a - median).abs()).collect();
+    // Checked arithmetic from here on: scraped prices reach Decimal::MAX,
+    // and rust_decimal panics on overflow. A distance too large to hold is
+    // the largest there is.
+    let distance = |a: &Decimal| {
+        a.checked_sub(median)
+            .map(|d| d.abs())
+            .unwrap_or(Decimal::MAX)
+    };
+    let mut deviations: Vec<Decimal> = amounts.iter().map(distance).collect();
     deviations.sort();
-    let sigma = self::median(&deviations) * MAD_TO_SIGMA;
-    let limit = (sigma * OUTLIER_SIGMAS).max(median.abs() * MIN_OUTLIER_DISTANCE);
+    let sigma = self::median(&deviations)
+        .checked_mul(MAD_TO_SIGMA)
+        .unwrap_or(Decimal::MAX);
+    let limit = sigma
+        .checked_mul(OUTLIER_SIGMAS)
+        .unwrap_or(Decimal::MAX)
+        .max(median.abs() * MIN_OUTLIER_DISTANCE);
     let outlier_ids: HashSet<&ItemId> = priced
         .iter()
-        .filter(|(_, a)| (*a - median).abs() > limit)
+        .filter(|(_, a)| distance(a) > limit)
         .map(|(id, _)| *id)
         .collect();
     let outliers: Vec<Outlier> = priced
@@ -119,7 +132,14 @@ pub fn compute(
     // Dropping can only remove the extremes, never everything: the median
     // itself is always within the limit.
     let n = Decimal::from(kept.len());
-    let sum: Decimal = kept.iter().sum();
+    let mean = match kept
+        .iter()
+        .try_fold(Decimal::ZERO, |s, a| s.checked_add(*a))
+    {
+        Some(sum) => sum / n,
+        // Too large to add up: the sum of the shares, each within range.
+        None => kept.iter().map(|a| *a / n).sum(),
+    };
     Some(SeriesStats {
         series: series.clone(),
         from,
@@ -128,7 +148,7 @@ pub fn compute(
         count: kept.len(),
         min: *kept.first()?,
         max: *kept.last()?,
-        mean: (sum / n).round_dp(currency.minor_units()).normalize(),
+        mean: mean.round_dp(currency.minor_units()).normalize(),
         median: self::median(&kept).normalize(),
         p25: percentile(&kept, 25),
         outliers,
@@ -142,8 +162,17 @@ fn median(sorted: &[Decimal]) -> Decimal {
     match n {
         0 => Decimal::ZERO,
         _ if n % 2 == 1 => sorted[n / 2],
-        _ => (sorted[n / 2 - 1] + sorted[n / 2]) / Decimal::TWO,
+        _ => midpoint(sorted[n / 2 - 1], sorted[n / 2]),
     }
+}
+
+/// Halfway from `a` to `b` (`a <= b`) without leaving Decimal's range:
+/// `(a + b) / 2` overflows for two prices near Decimal::MAX.
+fn midpoint(a: Decimal, b: Decimal) -> Decimal {
+    b.checked_sub(a)
+        .and_then(|d| a.checked_add(d / Decimal::TWO))
+        // Only for a < 0 < b (a forged message), where halves cannot overflow.
+        .unwrap_or_else(|| a / Decimal::TWO + b / Decimal::TWO)
 }
 
 /// Nearest-rank percentile of sorted values: always a price someone asked.
@@ -213,6 +242,36 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
+    }
+
+    /// Regression: prices near Decimal::MAX (a page can show one; the price
+    /// parser reads up to it) made the median, spread and mean overflow,
+    /// which panics in rust_decimal: a 500 from GET /api/series/{id}/stats.
+    #[test]
+    fn prices_at_the_end_of_decimals_range_do_not_panic() {
+        let max = Decimal::MAX.to_string();
+        let huge = "79228162514264337593543950000";
+        let data = vec![
+            obs("a", &max, "BGN", 10),
+            obs("b", &max, "BGN", 10),
+            obs("c", huge, "BGN", 11),
+            obs("d", &max, "BGN", 11),
+        ];
+        let s = compute(&series(), &data, t(1), t(20)).unwrap();
+        assert_eq!((s.max, s.median), (Decimal::MAX, Decimal::MAX));
+        assert!(s.mean > d(huge) && s.mean <= Decimal::MAX, "{}", s.mean);
+        let data = vec![
+            obs("a", "0.01", "BGN", 10),
+            obs("b", &max, "BGN", 10),
+            obs("c", "-79228162514264337593543950335", "BGN", 11),
+            obs("d", "5", "BGN", 11),
+        ];
+        let s = compute(&series(), &data, t(1), t(20)).unwrap();
+        assert_eq!(s.count + s.outliers.len(), 4);
+        // Ordinary prices keep their exact mean and median.
+        let data = vec![obs("a", "1000", "BGN", 10), obs("b", "1101", "BGN", 10)];
+        let s = compute(&series(), &data, t(1), t(20)).unwrap();
+        assert_eq!((s.median, s.mean), (d("1050.5"), d("1050.5")));
     }
 
     #[test]
