@@ -2,7 +2,8 @@
 //! types (`telegram::commands::parse`), the arguments of `/alert`
 //! (`telegram::bot::alert_args`), chart windows, and callback data
 //! (`telegram::callback::Callback::decode`, and encode/decode round trips
-//! of every valid button). None may panic; each keeps its promises about
+//! of every valid button), and the chart drawn from prices anywhere in
+//! Decimal's range. None may panic; each keeps its promises about
 //! what it returns. The same parsers run through the real bot in
 //! `bot_hostile.rs`.
 
@@ -224,6 +225,56 @@ proptest! {
             && let Some(d) = Callback::decode(&data[..at])
         {
             prop_assert_eq!(Callback::decode(&d.encode()), Some(d));
+        }
+    }
+}
+
+/// Prices anywhere in Decimal's range, from a scraped page, reach the chart
+/// (`/chart`, the chart button): it draws them or says it cannot, never
+/// panics. Each case draws a PNG, so there are fewer of them.
+mod charts {
+    use chrono::{Duration, TimeZone, Utc};
+    use pricehound::telegram::chart::{ChartPoint, ChartRequest, render_png};
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    fn price() -> impl Strategy<Value = Decimal> {
+        prop_oneof![
+            Just(Decimal::MAX),
+            Just(Decimal::MIN),
+            Just(Decimal::ZERO),
+            Just(Decimal::new(1, 28)),
+            (any::<i64>(), 0u32..=28).prop_map(|(m, s)| Decimal::new(m, s)),
+            (
+                any::<u32>(),
+                any::<u32>(),
+                any::<u32>(),
+                any::<bool>(),
+                0u32..=28
+            )
+                .prop_map(|(lo, mid, hi, neg, s)| Decimal::from_parts(lo, mid, hi, neg, s)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn charts_of_extreme_prices_never_panic(
+            points in proptest::collection::vec((-40i64..10, price()), 0..40),
+            title in "\\PC{0,300}",
+            days in prop_oneof![Just(7i64), Just(30), Just(365), Just(0), Just(-1)],
+        ) {
+            let to = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+            let from = to - Duration::days(days);
+            let points: Vec<ChartPoint> = points
+                .into_iter()
+                .map(|(d, price)| ChartPoint { at: to + Duration::hours(d * 12), price })
+                .collect();
+            let req = ChartRequest { title: &title, currency: "BGN", points: &points, from, to };
+            if let Ok(png) = render_png(&req) {
+                prop_assert!(png.starts_with(b"\x89PNG"));
+            }
         }
     }
 }
