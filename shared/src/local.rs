@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 
 use crate::alerts::{self, notifier::Notifier, rules::AlertPolicy, sender::Sender};
 use crate::bus::memory::MemoryBus;
-use crate::http::{AppState, router};
+use crate::http::{AppState, ClientLimiter, HttpConfig, router_with_limiter};
 use crate::ingest::{IngestError, Ingestor};
 use crate::queue::QueueMessage;
 use crate::queue::memory::MemoryQueue;
@@ -42,6 +42,8 @@ pub struct ServeOptions {
     pub run_at_start: bool,
     /// The Telegram bot, when a token is set.
     pub telegram: Option<TelegramOptions>,
+    /// CORS, the per-client rate limit on `/api/*`, tracked-page visibility.
+    pub http: HttpConfig,
 }
 
 /// The bot in `serve`: by long polling, or behind the webhook route when a
@@ -155,13 +157,31 @@ pub async fn serve(
             None => poller = Some(tokio::spawn(polling::run(dispatcher, stop_rx.clone()))),
         }
     }
-    let app = router(AppState {
-        store: store.clone(),
-        sources: sources.clone(),
-        telegram: webhook,
-    });
-
     let mut timers = JoinSet::new();
+    let limiter = opts.http.rate_limit.map(ClientLimiter::new);
+    let app = router_with_limiter(
+        AppState {
+            store: store.clone(),
+            sources: sources.clone(),
+            telegram: webhook,
+        },
+        opts.http,
+        limiter.clone(),
+    );
+    if let Some(limiter) = limiter {
+        // The limiter remembers every client it saw; forget the ones whose
+        // bucket is full again, so a scan from many addresses cannot grow it.
+        let mut stop = stop_rx.clone();
+        timers.spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => limiter.forget_idle(),
+                    _ = stopped(&mut stop) => break,
+                }
+            }
+        });
+    }
+
     for (name, group) in &sources.groups {
         let scraper = scraper.clone();
         let name = name.clone();
@@ -203,6 +223,8 @@ pub async fn serve(
     tracing::info!(%addr, store = store.backend(), groups = sources.groups.len(), "pricehound is serving");
 
     let mut server_stop = stop_rx.clone();
+    // With the peer's address, for the per-client rate limit.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         stopped(&mut server_stop).await;
     });

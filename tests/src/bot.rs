@@ -29,7 +29,7 @@ use tower::ServiceExt;
 use crate::telegram_standin::TelegramStandin;
 
 pub const TOKEN: &str = "123456789:AAE_test-token-for-the-standin-0123456";
-pub const SECRET: &str = "test-secret_0123456789";
+pub const SECRET: &str = "test-secret_0123456789-abcdefghijklmnop";
 pub const ADMIN: i64 = 9000;
 
 pub struct BotHarness {
