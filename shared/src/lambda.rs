@@ -284,7 +284,11 @@ pub async fn notify_with(
             for method in bot.run_track_job(job).await {
                 // Within the function's timeout: a chat Telegram throttles
                 // longer than this loses this one answer.
-                if let Err(e) = sender.api.send(&method, std::time::Duration::from_secs(10)).await {
+                if let Err(e) = sender
+                    .api
+                    .send(&method, std::time::Duration::from_secs(10))
+                    .await
+                {
                     tracing::warn!(message_id = %id, error = %e, "track answer not sent");
                 }
             }

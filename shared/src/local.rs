@@ -90,10 +90,13 @@ pub async fn serve(
         users: users.clone(),
         group,
     });
+    // One guarded fetcher for every user link (the tracker's first read and
+    // the scheduled runs), so they share per-host limits and robots.txt.
+    let user_fetcher = Fetcher::for_user_links();
     let scraper = Arc::new(Scraper {
         sources: sources.clone(),
         fetcher: Fetcher::new(),
-        user_fetcher: Fetcher::for_user_links(),
+        user_fetcher: user_fetcher.clone(),
         store: store.clone(),
         queue: Arc::new(queue),
         tracked: tracked.clone(),
@@ -132,7 +135,7 @@ pub async fn serve(
             track_queue = Some(queue);
             bot = bot
                 .with_tracker(Arc::new(Tracker {
-                    fetcher: Fetcher::for_user_links(),
+                    fetcher: user_fetcher.clone(),
                     store: store.clone(),
                     users: users.clone(),
                     group: t.group,

@@ -5,6 +5,7 @@
 //! than losing them.
 
 use chrono::Utc;
+use futures::StreamExt;
 use futures::future::join_all;
 use serde::Serialize;
 use std::sync::Arc;
@@ -44,6 +45,9 @@ pub enum RunError {
     UnknownGroup(String, String),
 }
 
+/// Tracked pages (users' links) read at once in a group run.
+pub const TRACKED_CONCURRENCY: usize = 8;
+
 /// Everything a scrape run needs, built once per process.
 pub struct Scraper {
     pub sources: Arc<SourcesConfig>,
@@ -75,13 +79,25 @@ impl Scraper {
             return Err(RunError::UnknownGroup(group.to_string(), known.join(", ")));
         }
         let tracked = self.tracked_sources(group).await;
-        let runs = self
-            .sources
-            .group_sources(group)
-            .map(|s| (s, &self.fetcher))
-            .chain(tracked.iter().map(|s| (s, &self.user_fetcher)))
-            .map(|(s, fetcher)| self.run_source_with(s, fetcher));
-        let sources = join_all(runs).await;
+        let operator = join_all(
+            self.sources
+                .group_sources(group)
+                .map(|s| self.run_source_with(s, &self.fetcher)),
+        );
+        // Users can add up to the global cap of pages (thousands): read a
+        // few at a time, not all at once, so one run cannot open thousands
+        // of connections or hold thousands of page bodies in memory.
+        // (The futures are built first: a closure inside the stream would
+        // make the whole run future not provably Send.)
+        let tracked_runs: Vec<_> = tracked
+            .iter()
+            .map(|s| self.run_source_with(s, &self.user_fetcher))
+            .collect();
+        let users = futures::stream::iter(tracked_runs)
+            .buffered(TRACKED_CONCURRENCY)
+            .collect::<Vec<_>>();
+        let (mut sources, tracked_reports) = futures::join!(operator, users);
+        sources.extend(tracked_reports);
         Ok(GroupReport {
             group: group.to_string(),
             sources,

@@ -316,7 +316,10 @@ async fn pasted_pages_are_private_unless_the_operator_opts_in() {
         id.clone(),
         "Someone's wishlist item",
         None,
-        Money::new(rust_decimal::Decimal::from(42), Currency::new("EUR").unwrap()),
+        Money::new(
+            rust_decimal::Decimal::from(42),
+            Currency::new("EUR").unwrap(),
+        ),
         now,
         Provenance::Page {
             url: "https://shop.example/p/1".into(),

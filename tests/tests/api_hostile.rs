@@ -82,8 +82,19 @@ fn value() -> impl Strategy<Value = String> {
         "[A-Za-z0-9+/=_-]{1,80}",
         // Known-good values, so valid paths are exercised too.
         prop::sample::select(vec![
-            "7d", "24h", "4w", "1y", "400d", "asc", "desc", "50", "1", "2026-11-01",
-            "2026-11-01T12:00:00Z", "tg-bijouterie-dz", "tg-zoloto-lombard",
+            "7d",
+            "24h",
+            "4w",
+            "1y",
+            "400d",
+            "asc",
+            "desc",
+            "50",
+            "1",
+            "2026-11-01",
+            "2026-11-01T12:00:00Z",
+            "tg-bijouterie-dz",
+            "tg-zoloto-lombard",
         ])
         .prop_map(str::to_string),
     ]
@@ -226,7 +237,14 @@ fn prices_take_any_query() {
     run_property(
         "GET /api/prices",
         query(&["source", "limit", "cursor", "sort", "limit[]"]),
-        |q| rt.block_on(check(&app, Method::GET, &format!("/api/prices?{q}"), Body::empty())),
+        |q| {
+            rt.block_on(check(
+                &app,
+                Method::GET,
+                &format!("/api/prices?{q}"),
+                Body::empty(),
+            ))
+        },
     );
 }
 
@@ -365,7 +383,10 @@ async fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
             serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
         assert_eq!(v["error"]["code"], "internal");
         assert!(
-            !v["error"]["message"].as_str().unwrap().contains("byte index"),
+            !v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("byte index"),
             "the panic message stays in the log: {v}"
         );
         let ok = app
@@ -428,15 +449,25 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(h["x-content-type-options"], "nosniff", "{uri}");
         assert_eq!(h["referrer-policy"], "no-referrer", "{uri}");
         assert_eq!(h["x-frame-options"], "DENY", "{uri}");
-        assert_eq!(h["content-security-policy"], CONTENT_SECURITY_POLICY, "{uri}");
+        assert_eq!(
+            h["content-security-policy"], CONTENT_SECURITY_POLICY,
+            "{uri}"
+        );
     }
     // The page keeps working under its policy: no inline script or style.
     let resp = app
         .oneshot(Request::get("/").body(Body::empty()).unwrap())
         .await
         .unwrap();
-    let html = String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec())
-        .unwrap();
+    let html = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
     assert!(!html.contains("<script>") && !html.contains("<style>"));
     assert!(html.contains(r#"<script src="/assets/page.js">"#));
     assert!(!CONTENT_SECURITY_POLICY.contains("unsafe-inline"));
@@ -527,12 +558,20 @@ async fn cors_origins_are_configurable_and_get_only() {
             .body(Body::empty())
             .unwrap()
     };
-    let resp = app.clone().oneshot(get_from("https://app.example")).await.unwrap();
+    let resp = app
+        .clone()
+        .oneshot(get_from("https://app.example"))
+        .await
+        .unwrap();
     assert_eq!(
         resp.headers()["access-control-allow-origin"],
         "https://app.example"
     );
-    let resp = app.clone().oneshot(get_from("https://evil.example")).await.unwrap();
+    let resp = app
+        .clone()
+        .oneshot(get_from("https://evil.example"))
+        .await
+        .unwrap();
     assert!(resp.headers().get("access-control-allow-origin").is_none());
     let preflight = Request::builder()
         .method(Method::OPTIONS)

@@ -903,6 +903,7 @@ fn is_delete(w: &World, data: &str) -> bool {
                 | Callback::Clear(true)
                 | Callback::DeleteAlert(_)
                 | Callback::Mute(_)
+                | Callback::Untrack(_)
         )
     )
 }

@@ -612,7 +612,10 @@ async fn user_operations_name_the_table_in_errors() {
             "UpdateItem",
         ),
         (store.tracked_page_count().await.unwrap_err(), "Query"),
-        (store.tracked_pages_of(UserId(1)).await.unwrap_err(), "Query"),
+        (
+            store.tracked_pages_of(UserId(1)).await.unwrap_err(),
+            "Query",
+        ),
         (
             store
                 .remove_watch(UserId(1), &"a:b".parse().unwrap())

@@ -77,7 +77,10 @@ async fn forged_and_missing_secrets_are_rejected_and_nothing_is_processed() {
     ] {
         let (status, reply) = h.post_raw(body.clone(), secret).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{secret:?}");
-        assert!(reply.is_empty());
+        // Our JSON error shape, and nothing about the secret.
+        let reply = String::from_utf8_lossy(&reply);
+        assert!(reply.contains(r#""code":"unauthorized""#), "{reply}");
+        assert!(!reply.contains("test-secret"), "{reply}");
     }
     assert!(
         h.users().user(UserId(1)).await.unwrap().is_none(),

@@ -49,6 +49,8 @@ impl ApiError {
         let text = text.into();
         let (code, fallback) = match status.as_u16() {
             400 => ("bad_request", "the request is malformed"),
+            401 => ("unauthorized", "missing or wrong credentials"),
+            403 => ("forbidden", "not allowed"),
             404 => ("not_found", "no such route; GET /api/health lists the API"),
             405 => ("method_not_allowed", "this route answers GET only"),
             408 => ("timeout", "the request took too long to arrive"),
@@ -57,7 +59,10 @@ impl ApiError {
             415 => ("unsupported_media_type", "unsupported content type"),
             422 => ("bad_request", "the request could not be understood"),
             429 => ("rate_limited", "too many requests; slow down"),
-            500..=599 => ("internal", "something went wrong on our side; try again later"),
+            500..=599 => (
+                "internal",
+                "something went wrong on our side; try again later",
+            ),
             _ => ("error", "the request failed"),
         };
         let message = if text.is_empty() || status.is_server_error() {

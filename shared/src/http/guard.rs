@@ -236,11 +236,8 @@ pub(super) async fn json_errors(req: Request, next: Next) -> Response {
     out
 }
 
-type KeyedLimiter = RateLimiter<
-    IpAddr,
-    governor::state::keyed::DefaultKeyedStateStore<IpAddr>,
-    DefaultClock,
->;
+type KeyedLimiter =
+    RateLimiter<IpAddr, governor::state::keyed::DefaultKeyedStateStore<IpAddr>, DefaultClock>;
 
 /// The per-client limiter for `/api/*`. Clients are keyed by IP address,
 /// IPv6 ones by their /64 (one host usually owns a whole /64, so keying by

@@ -92,7 +92,7 @@ pub async fn run(dispatcher: Arc<Dispatcher>, mut stop: watch::Receiver<bool>) {
                     }
                     // Confirmed on the next call whatever happened: an update
                     // that fails to be handled must not come back forever.
-                    offset = Some(update.update_id + 1);
+                    offset = Some(update.update_id.saturating_add(1));
                 }
             }
             Err(e) => {
