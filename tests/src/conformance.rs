@@ -29,6 +29,7 @@ macro_rules! conformance_suite {
             equal_time_tie_broken_by_id,
             latest_prices_pages_filter_and_order,
             latest_prices_order_by_source_then_item,
+            latest_prices_can_hide_user_pages,
             history_range_order_and_pages,
             bad_cursor_is_rejected,
             checkpoint_moves_forward_only,
@@ -300,6 +301,7 @@ pub async fn latest_prices_pages_filter_and_order(store: &dyn Store) {
             source: Some(beta.clone()),
             limit: 1,
             cursor: None,
+            hide_user_pages: false,
         },
     )
     .await;
@@ -316,10 +318,67 @@ pub async fn latest_prices_pages_filter_and_order(store: &dyn Store) {
             source: Some(SourceId::new("nobody").unwrap()),
             limit: 10,
             cursor: None,
+            hide_user_pages: false,
         })
         .await
         .unwrap();
     assert!(none.items.is_empty() && none.next_cursor.is_none());
+}
+
+/// Items of pages users pasted (`page-…` sources) can be left out by the
+/// store, so that no page's cursor names one: sources just before and after
+/// the `page-` range ("page", "page0", "pagex") stay visible, and paging
+/// one item at a time walks straight past the hidden ones.
+pub async fn latest_prices_can_hide_user_pages(store: &dyn Store) {
+    let ids = [
+        "page:a",
+        "page-0123456789ab:lamp",
+        "page-0123456789ab:lamp-2",
+        "page-ffffffffffff:chair",
+        "page0:b",
+        "page_x:c",
+        "pagex:d",
+        "alpha:e",
+    ];
+    for (n, id) in ids.iter().enumerate() {
+        store
+            .record(&obs(id, id, at(n as i64), "1", 1))
+            .await
+            .unwrap();
+    }
+    let pages = all_latest_pages(
+        store,
+        LatestQuery {
+            limit: 1,
+            hide_user_pages: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let got: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.items.iter().map(|l| l.item_id.to_string()))
+        .collect();
+    assert_eq!(got, ["alpha:e", "page:a", "page0:b", "page_x:c", "pagex:d"]);
+    for page in &pages {
+        if let Some(c) = &page.next_cursor {
+            let raw = c.decode().unwrap();
+            assert!(
+                !raw.contains("page-"),
+                "a cursor names a hidden item: {raw}"
+            );
+        }
+    }
+    // Without the flag, everything (the bot shows a user their own pages).
+    let all = all_latest_pages(
+        store,
+        LatestQuery {
+            limit: 3,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(all.iter().map(|p| p.items.len()).sum::<usize>(), ids.len());
 }
 
 /// Source ids where one is a prefix of another ("ab", "ab-c", "ab1"): the

@@ -372,3 +372,90 @@ async fn links_in_groups_are_ignored_and_forged_track_buttons_are_refused() {
         render(Lang::En, &Text::ButtonExpired)
     );
 }
+
+/// One user's pasted page is theirs: it is not in another user's /search,
+/// /item or /prices (nor in the REST API, see tests/api.rs), but its
+/// tracker finds it.
+#[tokio::test]
+async fn a_pasted_page_is_not_in_other_users_search_or_prices() {
+    use pricehound::domain::user::TrackedPage;
+    use pricehound::domain::{Currency, ItemId, Money, Observation, Provenance};
+    use pricehound::store::Store;
+    let h = BotHarness::start().await;
+    let url = url::Url::parse("https://shop.example/p/zephyr-lamp").unwrap();
+    let source = source_id_for(&url);
+    let item = ItemId::new(format!("{source}:product")).unwrap();
+    let now = chrono::Utc::now();
+    h.store
+        .record(&Observation::new(
+            source.clone(),
+            item.clone(),
+            "Zephyr reading lamp",
+            None,
+            Money::new(
+                rust_decimal::Decimal::from(39),
+                Currency::new("EUR").unwrap(),
+            ),
+            now,
+            Provenance::Page {
+                url: url.to_string(),
+                fetched_at: now,
+            },
+        ))
+        .await
+        .unwrap();
+    let owner = 4242;
+    let stranger = 4343;
+    h.users()
+        .track_page(&TrackedPage {
+            source_id: source.clone(),
+            url: url.to_string(),
+            name: "Zephyr reading lamp".into(),
+            added_by: UserId(owner),
+            added_at: now,
+        })
+        .await
+        .unwrap();
+
+    let everything = |calls: &[Value]| {
+        let mut text = pricehound_tests::bot::texts(calls);
+        for (label, _) in buttons(calls) {
+            text.push('\n');
+            text.push_str(&label);
+        }
+        text
+    };
+    for cmd in ["/search zephyr", "/item zephyr", "/prices"] {
+        let seen = everything(&h.say(stranger, "en", cmd).await);
+        assert!(
+            !seen.contains("Zephyr"),
+            "{cmd} shows a stranger's page: {seen}"
+        );
+    }
+    let by_id = everything(&h.say(stranger, "en", &format!("/item {item}")).await);
+    assert!(!by_id.contains("Zephyr"), "by id too: {by_id}");
+    // Nor through a deep link or a forged button naming the item.
+    let link = pricehound::telegram::bot::item_deep_link(&item).unwrap();
+    let deep = everything(&h.say(stranger, "en", &format!("/start {link}")).await);
+    assert!(!deep.contains("Zephyr"), "deep link: {deep}");
+    for data in [
+        Callback::Item(item.clone()).encode(),
+        Callback::Watch(item.clone()).encode(),
+        Callback::AlertMenu(item.clone()).encode(),
+    ] {
+        let pressed = everything(&h.press(stranger, "en", &data).await);
+        assert!(!pressed.contains("Zephyr"), "{data}: {pressed}");
+    }
+    assert!(
+        h.users()
+            .watches(UserId(stranger))
+            .await
+            .unwrap()
+            .is_empty(),
+        "a forged watch button did nothing"
+    );
+    let deep = everything(&h.say(owner, "en", &format!("/start {link}")).await);
+    assert!(deep.contains("Zephyr"), "the tracker opens it: {deep}");
+    let mine = everything(&h.say(owner, "en", "/search zephyr").await);
+    assert!(mine.contains("Zephyr"), "the tracker finds it: {mine}");
+}

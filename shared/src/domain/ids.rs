@@ -115,6 +115,19 @@ string_id!(
     ObservationId, "observation id", 64, |c| c.is_ascii_hexdigit(), "hex digits"
 );
 
+/// The source ids of pages users pasted into the bot start with this
+/// (`page-` and a hash of the URL, see `sources::tracked`). They are one
+/// user's links, not the operator's catalogue: the public API hides them,
+/// and `sources.toml` may not use the prefix.
+pub const USER_PAGE_PREFIX: &str = "page-";
+
+impl SourceId {
+    /// Whether this is a page a user pasted (see [`USER_PAGE_PREFIX`]).
+    pub fn is_user_page(&self) -> bool {
+        self.0.starts_with(USER_PAGE_PREFIX)
+    }
+}
+
 impl ItemId {
     /// The item id for `key` at `source`: the key is slugged, so any label a
     /// source shows ("18K Gold", "Al Fakher — Mint") gives a valid id.

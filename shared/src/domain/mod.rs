@@ -7,7 +7,7 @@
 mod ids;
 mod money;
 
-pub use ids::{IdError, ItemId, ObservationId, SeriesId, SourceId, slug};
+pub use ids::{IdError, ItemId, ObservationId, SeriesId, SourceId, USER_PAGE_PREFIX, slug};
 pub use money::{Currency, CurrencyError, Money};
 
 pub mod stats;

@@ -307,38 +307,21 @@ async fn list_prices(
             format!("no source {s}; GET /api/sources lists them"),
         ));
     }
-    let mut query = LatestQuery {
+    let query = LatestQuery {
         source,
         limit: params::limit(p.limit.as_deref(), 100)?,
         cursor: params::cursor(p.cursor.as_deref())?,
+        // Hidden by the store, not dropped here: a cursor made from the
+        // last item of a page would otherwise name a hidden item.
+        hide_user_pages: !config.public_tracked_pages,
     };
-    // Hidden items (users' pasted pages) are dropped from each page; a page
-    // that held only hidden items is skipped, a bounded number of times, so
-    // a client never sees an empty page with a cursor while more follows.
-    let mut prices: Vec<PriceView> = Vec::new();
-    let mut next_cursor = None;
-    for _ in 0..MAX_SKIPPED_PAGES {
-        let page = state.store.latest_prices(&query).await?;
-        prices.extend(
-            page.items
-                .into_iter()
-                .filter(|l| visible(&config, &l.source_id))
-                .map(PriceView::from),
-        );
-        next_cursor = page.next_cursor;
-        match &next_cursor {
-            Some(c) if prices.is_empty() => query.cursor = Some(c.clone()),
-            _ => break,
-        }
-    }
+    let page = state.store.latest_prices(&query).await?;
+    let prices: Vec<PriceView> = page.items.into_iter().map(PriceView::from).collect();
     Ok(Json(json!({
         "prices": prices,
-        "next_cursor": next_cursor.map(|c| c.as_str().to_string()),
+        "next_cursor": page.next_cursor.map(|c| c.as_str().to_string()),
     })))
 }
-
-/// Pages of only hidden items skipped in one request before answering.
-const MAX_SKIPPED_PAGES: usize = 5;
 
 fn item_id(raw: &str) -> Result<ItemId, ApiError> {
     ItemId::new(raw).map_err(|e| ApiError::bad_request(format!("item id: {e}")))

@@ -61,12 +61,12 @@ pub fn source_id_for(url: &Url) -> SourceId {
 }
 
 /// The prefix of every tracked page's source id (see [`source_id_for`]).
-pub const USER_SOURCE_PREFIX: &str = "page-";
+pub const USER_SOURCE_PREFIX: &str = crate::domain::USER_PAGE_PREFIX;
 
 /// Whether `id` is a page a user pasted (not an operator's source): the
 /// public API hides those unless the operator opts in.
 pub fn is_user_source(id: &SourceId) -> bool {
-    id.as_str().starts_with(USER_SOURCE_PREFIX)
+    id.is_user_page()
 }
 
 /// The source config a tracked page is scraped with.

@@ -101,11 +101,25 @@ pub const SERIES_SCAN_LIMIT: u32 = 20_000;
 /// The most a single page may hold.
 pub const MAX_PAGE: u32 = 1000;
 
+/// The first source id after every user page's (see
+/// [`LatestQuery::hide_user_pages`]): the prefix with its last character,
+/// '-', replaced by the next one, '.'.
+pub(crate) const USER_PAGES_END: &str = "page.";
+const _: () = assert!(
+    crate::domain::USER_PAGE_PREFIX.len() == USER_PAGES_END.len()
+        && crate::domain::USER_PAGE_PREFIX.as_bytes()[4] == b'-'
+        && USER_PAGES_END.as_bytes()[4] == b'.'
+);
+
 #[derive(Debug, Clone, Default)]
 pub struct LatestQuery {
     pub source: Option<SourceId>,
     pub limit: u32,
     pub cursor: Option<Cursor>,
+    /// Leave out items of pages users pasted (source ids starting with
+    /// [`crate::domain::USER_PAGE_PREFIX`]). Done by the store, so a page's
+    /// cursor never names a hidden item.
+    pub hide_user_pages: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -631,6 +631,16 @@ impl Store for DynamoStore {
             .index_name(GSI1)
             .expression_attribute_names("#pk", A_GSI1PK)
             .expression_attribute_values(":pk", s(LATEST_SK));
+        if query.hide_user_pages {
+            // Not a key condition: user pages sit in the middle of the
+            // index's order. Filtered items still count against each
+            // request's Limit, and query_upto pages on until it has enough,
+            // so the cursor below is always a visible item's.
+            base = base
+                .filter_expression("NOT begins_with(#src, :userpages)")
+                .expression_attribute_names("#src", A_SOURCE)
+                .expression_attribute_values(":userpages", s(crate::domain::USER_PAGE_PREFIX));
+        }
         base = match &query.source {
             None => base.key_condition_expression("#pk = :pk"),
             Some(source) => base

@@ -17,11 +17,11 @@ use std::sync::{Arc, Mutex};
 
 use super::{
     Cursor, HistoryQuery, LatestQuery, Order, Page, Recorded, SERIES_SCAN_LIMIT, Store, StoreError,
-    page_size,
+    USER_PAGES_END, page_size,
 };
 use crate::domain::{
     Availability, Checkpoint, Currency, ItemDetails, ItemId, LatestPrice, Money, Observation,
-    ObservationId, SeriesId, SeriesSummary, SourceHealth, SourceId, SourceRun,
+    ObservationId, SeriesId, SeriesSummary, SourceHealth, SourceId, SourceRun, USER_PAGE_PREFIX,
 };
 
 /// Append only: never edit a migration that has shipped.
@@ -429,17 +429,30 @@ impl Store for SqliteStore {
         };
         let (after_source, after_item) = after.unzip();
         let source = query.source.as_ref().map(|s| s.to_string());
+        let hide = query.hide_user_pages;
         self.with(move |conn| {
+            // User pages' source ids all sort in [`page-`, `page.`): '.'
+            // is the character after '-'. A range, not LIKE: it uses the
+            // (source_id, id) order the query already walks.
             let mut stmt = conn
                 .prepare_cached(&format!(
                     "{LATEST_SELECT}
                      WHERE (?1 IS NULL OR i.source_id = ?1)
                        AND (?2 IS NULL OR (i.source_id, i.id) > (?2, ?3))
+                       AND (NOT ?5 OR i.source_id < ?6 OR i.source_id >= ?7)
                      ORDER BY i.source_id, i.id LIMIT ?4"
                 ))
                 .map_err(backend)?;
             let mut rows = stmt
-                .query(params![source, after_source, after_item, limit + 1])
+                .query(params![
+                    source,
+                    after_source,
+                    after_item,
+                    limit + 1,
+                    hide,
+                    USER_PAGE_PREFIX,
+                    USER_PAGES_END
+                ])
                 .map_err(backend)?;
             let mut items = Vec::new();
             while let Some(row) = rows.next().map_err(backend)? {

@@ -6,11 +6,13 @@
 //! latest-price index is one query per 1000 items. The list is cached for a
 //! short time, so a burst of searches (or a warm Lambda) reads it once.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
-use crate::domain::{ItemId, LatestPrice};
+use crate::domain::{ItemId, LatestPrice, SourceId};
+use crate::sources::tracked::is_user_source;
 use crate::store::{LatestQuery, MAX_PAGE, Store, StoreError};
 
 /// The most items read for search and `/prices`.
@@ -87,6 +89,7 @@ impl Catalog {
             source: None,
             limit: MAX_PAGE,
             cursor: None,
+            hide_user_pages: false,
         };
         loop {
             let page = self.store.latest_prices(&query).await?;
@@ -109,24 +112,31 @@ impl Catalog {
 
     /// Items whose name, brand, series or id contain every word of `query`
     /// (case-insensitive), best first: an exact name, then names starting
-    /// with the query, then shorter names.
-    pub async fn search(&self, query: &str, limit: usize) -> Result<Vec<LatestPrice>, StoreError> {
+    /// with the query, then shorter names. Only items `viewer` may see.
+    pub async fn search(
+        &self,
+        query: &str,
+        limit: usize,
+        viewer: &Viewer,
+    ) -> Result<Vec<LatestPrice>, StoreError> {
         let (items, keys) = self.indexed().await?;
-        Ok(search_keyed(&items, &keys, query, limit))
+        Ok(search_keyed(&items, &keys, query, limit, viewer))
     }
 
-    /// An item id, or the one item a name points at, or the candidates.
-    pub async fn resolve(&self, query: &str) -> Result<Resolved, StoreError> {
+    /// An item id, or the one item a name points at, or the candidates;
+    /// only items `viewer` may see.
+    pub async fn resolve(&self, query: &str, viewer: &Viewer) -> Result<Resolved, StoreError> {
         let query = query.trim();
         if query.is_empty() {
             return Ok(Resolved::None);
         }
         if let Ok(id) = ItemId::new(query)
             && let Some(item) = self.store.latest_price(&id).await?
+            && viewer.sees(&item)
         {
             return Ok(Resolved::One(Box::new(item)));
         }
-        let mut found = self.search(query, 8).await?;
+        let mut found = self.search(query, 8, viewer).await?;
         let exact = normalize(query);
         if found.len() == 1
             || found.first().is_some_and(|f| {
@@ -144,6 +154,33 @@ impl Catalog {
     }
 }
 
+/// Who is looking, for what the catalogue shows them: everything from the
+/// operator's sources, but of the pages users pasted into the bot only the
+/// ones this user tracks or watches (the REST API hides them all; see
+/// `http::visible`). One person's links are not everyone's catalogue.
+#[derive(Debug, Clone, Default)]
+pub struct Viewer {
+    /// The pasted pages (source ids) this user tracks or watches.
+    pub own_pages: HashSet<SourceId>,
+    /// Sees every item (the operator's own tools, tests).
+    pub everything: bool,
+}
+
+impl Viewer {
+    pub fn everything() -> Self {
+        Viewer {
+            own_pages: HashSet::new(),
+            everything: true,
+        }
+    }
+
+    pub fn sees(&self, item: &LatestPrice) -> bool {
+        self.everything
+            || !is_user_source(&item.source_id)
+            || self.own_pages.contains(&item.source_id)
+    }
+}
+
 pub fn normalize(s: &str) -> String {
     s.split_whitespace()
         .collect::<Vec<_>>()
@@ -154,7 +191,7 @@ pub fn normalize(s: &str) -> String {
 /// Search over any list (e.g. a user's own watches).
 pub fn search_in(items: &[LatestPrice], query: &str, limit: usize) -> Vec<LatestPrice> {
     let keys: Vec<SearchKey> = items.iter().map(SearchKey::of).collect();
-    search_keyed(items, &keys, query, limit)
+    search_keyed(items, &keys, query, limit, &Viewer::everything())
 }
 
 /// Items whose key contains every word of `query`, best first: an exact
@@ -165,6 +202,7 @@ fn search_keyed(
     keys: &[SearchKey],
     query: &str,
     limit: usize,
+    viewer: &Viewer,
 ) -> Vec<LatestPrice> {
     let q = normalize(query);
     let words: Vec<&str> = q.split(' ').filter(|w| !w.is_empty()).collect();
@@ -174,7 +212,7 @@ fn search_keyed(
     let mut hits: Vec<(u8, usize, &LatestPrice)> = items
         .iter()
         .zip(keys)
-        .filter(|(_, key)| words.iter().all(|w| key.haystack.contains(w)))
+        .filter(|(item, key)| words.iter().all(|w| key.haystack.contains(w)) && viewer.sees(item))
         .map(|(item, key)| {
             let rank = if key.name == q {
                 0

@@ -17,7 +17,7 @@ use super::super::methods::{MAX_CAPTION, Method, SendPhoto};
 use super::super::texts::{Text, lang_name, render};
 use super::super::types::{InlineKeyboardButton as Button, InlineKeyboardMarkup};
 use super::alert_args::{self, RuleArg};
-use super::catalog::Resolved;
+use super::catalog::{Resolved, Viewer};
 use super::views::{self, NAME_IN_BUTTON, keyboard, plain};
 use super::{Bot, Ctx};
 
@@ -49,7 +49,7 @@ impl Bot {
         match cmd {
             Command::Start(payload) => {
                 if let Some(item) = payload.as_deref().and_then(item_from_deep_link)
-                    && let Some(latest) = self.store.latest_price(&item).await?
+                    && let Some(latest) = self.visible_item(ctx, &item).await?
                 {
                     return self.item_view(ctx, &latest, None).await.map(|m| vec![m]);
                 }
@@ -160,11 +160,11 @@ impl Bot {
     ) -> ButtonReply {
         let user = ctx.user.profile.id;
         match callback {
-            Callback::Item(id) => match self.store.latest_price(&id).await? {
+            Callback::Item(id) => match self.visible_item(ctx, &id).await? {
                 Some(item) => Ok((None, vec![self.item_view(ctx, &item, None).await?])),
                 None => Ok((Some(ctx.t(&Text::ButtonExpired)), Vec::new())),
             },
-            Callback::Watch(id) => match self.store.latest_price(&id).await? {
+            Callback::Watch(id) => match self.visible_item(ctx, &id).await? {
                 Some(item) => {
                     let toast = plain(&self.watch(ctx, &item).await?);
                     let view = self.item_view(ctx, &item, message_id).await?;
@@ -191,7 +191,7 @@ impl Bot {
                 Ok((Some(plain(&toast)), methods))
             }
             Callback::AlertMenu(id) => {
-                let Some(item) = self.store.latest_price(&id).await? else {
+                let Some(item) = self.visible_item(ctx, &id).await? else {
                     return Ok((Some(ctx.t(&Text::ButtonExpired)), Vec::new()));
                 };
                 let mut row = Vec::new();
@@ -216,7 +216,7 @@ impl Bot {
                 Ok((None, ctx.send_all(&text, kb)))
             }
             Callback::AlertDrop(id, percent) => {
-                let Some(item) = self.store.latest_price(&id).await? else {
+                let Some(item) = self.visible_item(ctx, &id).await? else {
                     return Ok((Some(ctx.t(&Text::ButtonExpired)), Vec::new()));
                 };
                 let rule = AlertRule::Drop {
@@ -226,7 +226,7 @@ impl Bot {
                 Ok((Some(plain(&text)), vec![ctx.send(text)]))
             }
             Callback::AlertBackInStock(id) => {
-                let Some(item) = self.store.latest_price(&id).await? else {
+                let Some(item) = self.visible_item(ctx, &id).await? else {
                     return Ok((Some(ctx.t(&Text::ButtonExpired)), Vec::new()));
                 };
                 let text = self
@@ -234,7 +234,7 @@ impl Bot {
                     .await?;
                 Ok((Some(plain(&text)), vec![ctx.send(text)]))
             }
-            Callback::Chart(id, window) => match self.store.latest_price(&id).await? {
+            Callback::Chart(id, window) => match self.visible_item(ctx, &id).await? {
                 Some(item) => Ok((None, self.chart(ctx, &item, window).await?)),
                 None => Ok((Some(ctx.t(&Text::ButtonExpired)), Vec::new())),
             },
@@ -298,6 +298,48 @@ impl Bot {
                 Ok((Some(plain(&ctx.t(&Text::AlertMuted))), Vec::new()))
             }
         }
+    }
+
+    /// An item's latest price, if this user may see it: a pasted page's
+    /// item only for those who track or watch it, so a deep link or a
+    /// forged button cannot open another user's page.
+    async fn visible_item(
+        &self,
+        ctx: &Ctx,
+        id: &ItemId,
+    ) -> Result<Option<LatestPrice>, StoreError> {
+        let Some(item) = self.store.latest_price(id).await? else {
+            return Ok(None);
+        };
+        if !item.source_id.is_user_page() {
+            return Ok(Some(item));
+        }
+        Ok(self.viewer(ctx).await?.sees(&item).then_some(item))
+    }
+
+    /// What this user may see of the catalogue: pasted pages only if they
+    /// track or watch them (see [`Viewer`]).
+    async fn viewer(&self, ctx: &Ctx) -> Result<Viewer, StoreError> {
+        let user = ctx.user.profile.id;
+        let mut own_pages: std::collections::HashSet<SourceId> = self
+            .users
+            .tracked_pages_of(user)
+            .await?
+            .into_iter()
+            .map(|p| p.source_id)
+            .collect();
+        own_pages.extend(
+            self.users
+                .watches(user)
+                .await?
+                .iter()
+                .map(|w| w.item.source_id())
+                .filter(crate::sources::tracked::is_user_source),
+        );
+        Ok(Viewer {
+            own_pages,
+            everything: false,
+        })
     }
 
     fn find_source(&self, text: &str) -> Option<SourceId> {
@@ -394,7 +436,11 @@ impl Bot {
         )
             -> std::pin::Pin<Box<dyn std::future::Future<Output = Reply> + Send + 'a>>,
     ) -> Reply {
-        match self.catalog.resolve(query).await? {
+        match self
+            .catalog
+            .resolve(query, &self.viewer(ctx).await?)
+            .await?
+        {
             Resolved::One(item) => then(self, *item).await,
             Resolved::Many(items) => {
                 let kb = self.item_buttons(ctx, &items, choose).await?;
@@ -408,7 +454,10 @@ impl Bot {
         if query.trim().is_empty() {
             return Ok(vec![ctx.send(ctx.t(&Text::SearchUsage))]);
         }
-        let found = self.catalog.search(query, MAX_CHOICES).await?;
+        let found = self
+            .catalog
+            .search(query, MAX_CHOICES, &self.viewer(ctx).await?)
+            .await?;
         if found.is_empty() {
             return Ok(vec![ctx.send(ctx.t(&Text::SearchNothing { query }))]);
         }
@@ -508,9 +557,10 @@ impl Bot {
         message_id: Option<i64>,
     ) -> Result<Method, StoreError> {
         let all = self.catalog.all().await?;
+        let viewer = self.viewer(ctx).await?;
         let items: Vec<&LatestPrice> = all
             .iter()
-            .filter(|i| source.as_ref().is_none_or(|s| &i.source_id == s))
+            .filter(|i| source.as_ref().is_none_or(|s| &i.source_id == s) && viewer.sees(i))
             .collect();
         if items.is_empty() {
             return Ok(ctx.edit_or_send(
@@ -599,7 +649,11 @@ impl Bot {
                 )
                 .await;
         };
-        let item = match self.catalog.resolve(&query).await? {
+        let item = match self
+            .catalog
+            .resolve(&query, &self.viewer(ctx).await?)
+            .await?
+        {
             Resolved::One(item) => *item,
             Resolved::Many(items) => {
                 let kb = self

@@ -13,7 +13,7 @@ mod handlers;
 pub mod tracking;
 pub mod views;
 
-pub use catalog::{Catalog, Resolved};
+pub use catalog::{Catalog, Resolved, Viewer};
 pub use handlers::item_deep_link;
 pub use tracking::{TrackJob, TrackJobError, TrackJobs};
 
