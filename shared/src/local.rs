@@ -8,6 +8,7 @@
 //! let the ingest worker drain every queued observation before returning.
 
 use chrono::Utc;
+use futures::FutureExt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -262,14 +263,20 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 }
 
 async fn run_group(scraper: &Scraper, name: &str, stop: &mut watch::Receiver<bool>) {
+    // A panic in a run (a bug, on some page nobody foresaw) must not end
+    // this group's timer for the life of the process: it is caught, logged,
+    // and the next tick runs the group again. (The release profile unwinds
+    // for this; see Cargo.toml.)
+    let run = std::panic::AssertUnwindSafe(scraper.run_group(name)).catch_unwind();
     tokio::select! {
-        report = scraper.run_group(name) => match report {
-            Ok(r) => {
+        report = run => match report {
+            Ok(Ok(r)) => {
                 let ok = r.sources.iter().filter(|s| s.ok).count();
                 let found: usize = r.sources.iter().map(|s| s.observations).sum();
                 tracing::info!(group = %name, sources_ok = ok, sources = r.sources.len(), observations = found, "group scraped");
             }
-            Err(e) => tracing::error!(group = %name, error = %e, "group run failed"),
+            Ok(Err(e)) => tracing::error!(group = %name, error = %e, "group run failed"),
+            Err(_) => tracing::error!(group = %name, "group run panicked; the next tick runs it again"),
         },
         _ = stopped(stop) => tracing::info!(group = %name, "scrape interrupted by shutdown; its checkpoint did not move"),
     }
@@ -282,7 +289,17 @@ async fn ingest_worker(ingestor: Ingestor, mut rx: mpsc::UnboundedReceiver<Queue
         handled += 1;
         // A transient store error is retried a few times, like an SQS redelivery.
         for attempt in 1..=5u32 {
-            match ingestor.ingest(&message).await {
+            // A panic on one message drops that message, not the worker and
+            // everything queued behind it.
+            let ingested = std::panic::AssertUnwindSafe(ingestor.ingest(&message))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| {
+                    Err(IngestError::Malformed(
+                        "ingesting this message panicked".into(),
+                    ))
+                });
+            match ingested {
                 Ok(_) => break,
                 Err(IngestError::Malformed(e)) => {
                     tracing::error!(message_id = message.id(), error = %e, "malformed message dropped");
