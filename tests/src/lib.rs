@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests in `tests/tests/`.
 
 pub mod bot;
+pub mod cli;
 pub mod conformance;
 pub mod conformance_users;
 pub mod pages;
