@@ -458,4 +458,25 @@ async fn a_pasted_page_is_not_in_other_users_search_or_prices() {
     assert!(deep.contains("Zephyr"), "the tracker opens it: {deep}");
     let mine = everything(&h.say(owner, "en", "/search zephyr").await);
     assert!(mine.contains("Zephyr"), "the tracker finds it: {mine}");
+
+    // Unwatching the page's only item ends the tracking: a page nobody
+    // watches expires and is no longer read.
+    h.users()
+        .add_watch(&pricehound::domain::user::Watch {
+            user: UserId(owner),
+            item: item.clone(),
+            created_at: now,
+        })
+        .await
+        .unwrap();
+    h.press(owner, "en", &Callback::Unwatch(item.clone()).encode())
+        .await;
+    assert!(
+        h.users()
+            .tracked_pages_of(UserId(owner))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(h.users().tracked_page_count().await.unwrap(), 0);
 }

@@ -174,6 +174,7 @@ impl Bot {
             },
             Callback::Unwatch(id) => {
                 let removed = self.users.remove_watch(user, &id).await?;
+                self.release_page_if_unwatched(user, &id).await?;
                 let latest = self.store.latest_price(&id).await?;
                 let name = latest
                     .as_ref()
@@ -251,6 +252,8 @@ impl Bot {
             Callback::Clear(yes) => {
                 let text = if yes {
                     let count = self.users.clear_watches(user).await? as usize;
+                    // Nothing on the list any more: no pasted page to read either.
+                    self.forget_tracked_pages(user).await?;
                     ctx.t(&Text::Cleared { count })
                 } else {
                     ctx.t(&Text::ClearCancelled)
@@ -298,6 +301,30 @@ impl Bot {
                 Ok((Some(plain(&ctx.t(&Text::AlertMuted))), Vec::new()))
             }
         }
+    }
+
+    /// After `user` stopped watching `item`: if it is a pasted page's and
+    /// they watch nothing else of that page, they stop tracking it too, so a
+    /// page nobody watches expires (the scraper stops reading it).
+    async fn release_page_if_unwatched(
+        &self,
+        user: crate::domain::user::UserId,
+        item: &ItemId,
+    ) -> Result<(), StoreError> {
+        let source = item.source_id();
+        if !source.is_user_page() {
+            return Ok(());
+        }
+        let still = self
+            .users
+            .watches(user)
+            .await?
+            .iter()
+            .any(|w| w.item.source_id() == source);
+        if !still {
+            self.users.untrack_page(user, &source).await?;
+        }
+        Ok(())
     }
 
     /// An item's latest price, if this user may see it: a pasted page's
@@ -513,6 +540,7 @@ impl Bot {
             [] => Ok(vec![ctx.send(ctx.t(&Text::NotWatching { item: query }))]),
             [one] => {
                 self.users.remove_watch(user, &one.item_id).await?;
+                self.release_page_if_unwatched(user, &one.item_id).await?;
                 Ok(vec![ctx.send(ctx.t(&Text::Unwatched { item: &one.name }))])
             }
             many => {
