@@ -162,8 +162,9 @@ pub async fn telegram_from_env(
             group,
         }));
         // Pasted pages are read by the notify function, never while the
-        // webhook waits: the job goes on the notifications queue.
-        match std::env::var("PRICEHOUND_NOTIFY_QUEUE_URL") {
+        // webhook waits: the job goes on the track jobs queue, apart from
+        // the notifications so that slow pages never hold up price alerts.
+        match std::env::var("PRICEHOUND_TRACK_QUEUE_URL") {
             Ok(queue_url) => {
                 bot = bot.with_track_jobs(Arc::new(crate::alerts::outbox::SqsTrackJobs {
                     client: aws_sdk_sqs::Client::new(config),
@@ -171,7 +172,7 @@ pub async fn telegram_from_env(
                 }))
             }
             Err(_) => tracing::warn!(
-                "PRICEHOUND_NOTIFY_QUEUE_URL not set: the bot will not offer to track pasted links"
+                "PRICEHOUND_TRACK_QUEUE_URL not set: the bot will not offer to track pasted links"
             ),
         }
     }
@@ -199,9 +200,16 @@ pub async fn notify(
 
 /// [`notify`], also running the track jobs of pasted pages with `tracks`
 /// (a bot with a tracker; without one a track job fails and is retried,
-/// then dead-lettered). Jobs run concurrently, each within the bot's
-/// deadline, so a batch of them fits the function's timeout; a job always
-/// ends in an answer to the user, so it is never retried.
+/// then dead-lettered). The function reads two queues: notifications
+/// (PriceChanged events and put-back notifications) and track jobs, each
+/// through its own event source, so an invocation holds one kind; records
+/// are told apart by their body ([`NotifyMessage`]), and track jobs still
+/// on the notifications queue from before it had a twin are run as well.
+/// Jobs run concurrently, each within the bot's deadline, so a batch of
+/// them fits the function's timeout; a job always ends in an answer to the
+/// user (and frees the user's track slot), so it is never retried.
+///
+/// [`NotifyMessage`]: crate::alerts::outbox::NotifyMessage
 pub async fn notify_with(
     notifier: &crate::alerts::notifier::Notifier,
     sender: &crate::alerts::sender::Sender,

@@ -1,6 +1,6 @@
 //! The [`UserStore`] conformance suite: what every adapter must do for the
 //! bot (users, watches, alerts, update dedupe, throttle, alert quota,
-//! payloads, tracked pages, usage), so
+//! track job claims and quota, payloads, tracked pages, usage), so
 //! that `serve` on SQLite and the Lambda functions on DynamoDB behave the
 //! same. Each case is a plain async function over `&dyn UserStore`;
 //! [`user_store_suite!`](crate::user_store_suite) turns them into one
@@ -42,6 +42,10 @@ macro_rules! user_store_suite {
             alert_quota_counts_per_user_and_day,
             alert_quota_is_apart_from_throttle,
             alert_quota_hits_race_without_losing_counts,
+            track_job_claim_is_one_per_user_until_released_or_lapsed,
+            track_job_claims_race_with_one_winner,
+            track_quota_counts_per_user_and_day_apart_from_the_others,
+            track_quota_hits_race_without_losing_counts,
             watches_add_list_remove_clear,
             watches_are_per_user,
             alerts_put_replace_list_delete,
@@ -1345,4 +1349,93 @@ pub async fn usage_stats_windows_and_counts(store: &dyn UserStore) {
         ]
     );
     assert_eq!(stats.alerts_sent, 2);
+}
+
+pub async fn track_job_claim_is_one_per_user_until_released_or_lapsed(store: &dyn UserStore) {
+    let (a, b) = (UserId(1), UserId(2));
+    assert!(store.claim_track_job(a, t(0), t(1)).await.unwrap());
+    assert!(
+        !store.claim_track_job(a, t(0), t(1)).await.unwrap(),
+        "one job in flight per user"
+    );
+    assert!(
+        store.claim_track_job(b, t(0), t(1)).await.unwrap(),
+        "another user claims apart"
+    );
+    // Released when the job ends: the user may press again at once.
+    store.release_track_job(a).await.unwrap();
+    assert!(store.claim_track_job(a, t(0), t(2)).await.unwrap());
+    // A claim nobody released lapses by itself at its end, not before.
+    assert!(!store.claim_track_job(a, t(1), t(3)).await.unwrap());
+    assert!(store.claim_track_job(a, t(2), t(4)).await.unwrap());
+    assert!(!store.claim_track_job(a, t(3), t(5)).await.unwrap());
+    // Releasing with no claim (twice, or for a stranger) is harmless.
+    store.release_track_job(a).await.unwrap();
+    store.release_track_job(a).await.unwrap();
+    store.release_track_job(UserId(404)).await.unwrap();
+    assert!(store.claim_track_job(a, t(3), t(5)).await.unwrap());
+    // Claims are not payloads, throttle windows or quotas.
+    assert_eq!(store.payload("cb", t(3)).await.unwrap(), None);
+    assert_eq!(store.throttle_hit(a, t(3)).await.unwrap(), 1);
+}
+
+pub async fn track_job_claims_race_with_one_winner(store: &dyn UserStore) {
+    let u = UserId(3);
+    let claims = tokio::join!(
+        store.claim_track_job(u, t(0), t(1)),
+        store.claim_track_job(u, t(0), t(1)),
+        store.claim_track_job(u, t(0), t(1)),
+        store.claim_track_job(u, t(0), t(1)),
+        store.claim_track_job(u, t(0), t(1)),
+    );
+    let won = [claims.0, claims.1, claims.2, claims.3, claims.4]
+        .into_iter()
+        .filter(|r| *r.as_ref().unwrap())
+        .count();
+    assert_eq!(won, 1, "exactly one concurrent press gets the slot");
+}
+
+pub async fn track_quota_counts_per_user_and_day_apart_from_the_others(store: &dyn UserStore) {
+    let (a, b) = (UserId(1), UserId(2));
+    assert_eq!(store.track_quota_hit(a, day(0)).await.unwrap(), 1);
+    assert_eq!(store.track_quota_hit(a, day(0)).await.unwrap(), 2);
+    assert_eq!(
+        store.track_quota_hit(b, day(0)).await.unwrap(),
+        1,
+        "another user counts apart"
+    );
+    assert_eq!(
+        store.track_quota_hit(a, day(1)).await.unwrap(),
+        1,
+        "the next day starts again"
+    );
+    assert_eq!(store.track_quota_hit(a, day(0)).await.unwrap(), 3);
+    // Alert quota and throttle at the same moment are other counters.
+    assert_eq!(store.alert_quota_hit(a, day(0)).await.unwrap(), 1);
+    assert_eq!(store.throttle_hit(a, day(0)).await.unwrap(), 1);
+    assert_eq!(store.track_quota_hit(a, day(0)).await.unwrap(), 4);
+    // A job claim is not a count either.
+    assert!(store.claim_track_job(a, day(0), day(1)).await.unwrap());
+    assert_eq!(store.track_quota_hit(a, day(0)).await.unwrap(), 5);
+    // Much later: a fresh day, whatever was cleaned up meanwhile.
+    assert_eq!(store.track_quota_hit(a, day(5)).await.unwrap(), 1);
+}
+
+pub async fn track_quota_hits_race_without_losing_counts(store: &dyn UserStore) {
+    let u = UserId(3);
+    let d = day(0);
+    let hits = tokio::join!(
+        store.track_quota_hit(u, d),
+        store.track_quota_hit(u, d),
+        store.track_quota_hit(u, d),
+        store.track_quota_hit(u, d),
+        store.track_quota_hit(u, d),
+        store.track_quota_hit(u, d),
+    );
+    let mut counts: Vec<u32> = [hits.0, hits.1, hits.2, hits.3, hits.4, hits.5]
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    counts.sort();
+    assert_eq!(counts, (1..=6).collect::<Vec<u32>>(), "each count once");
 }

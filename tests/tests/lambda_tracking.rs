@@ -1,7 +1,8 @@
 //! Pasted pages in Lambda: no background task survives an invocation, so
-//! the api function's bot puts a track job on the notifications queue
-//! (moto's SQS here) and answers at once; the notify function reads the
-//! page and sends the result.
+//! the api function's bot puts a track job on the track jobs queue (moto's
+//! SQS here; apart from the notifications, so slow pages never delay
+//! alerts) and answers at once; the notify function reads the page, sends
+//! the result and frees the user's track slot.
 
 use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
@@ -52,7 +53,7 @@ async fn the_webhook_queues_the_job_and_the_notify_function_reads_the_page_and_a
     let url = base.join("/p/lego-42143?utm_source=tg").unwrap();
 
     let sqs = sqs_client().await;
-    let queue_url = create_queue(&sqs, "notify-track").await;
+    let queue_url = create_queue(&sqs, "track-jobs").await;
     let h = BotHarness::start_tracking_via(Arc::new(SqsTrackJobs {
         client: sqs.clone(),
         queue_url: queue_url.clone(),
@@ -76,6 +77,12 @@ async fn the_webhook_queues_the_job_and_the_notify_function_reads_the_page_and_a
     assert_eq!(job.chat_id, user);
     assert_eq!(job.lang, Lang::Fr);
     assert_eq!(job.url, base.join("/p/lego-42143").unwrap().as_str());
+
+    // Until that job has run, the user's next press is refused: one page
+    // at a time, however many Lambda instances answer the webhook.
+    let again = h.press(user, "fr", &data).await;
+    assert_eq!(again[0]["text"], render(Lang::Fr, &Text::TrackInFlight));
+    assert!(receive_bodies(&sqs, &queue_url, 0).await.is_empty());
 
     // The notify function: reads the page, answers through the Bot API.
     let api = BotApi::new(
@@ -116,4 +123,9 @@ async fn the_webhook_queues_the_job_and_the_notify_function_reads_the_page_and_a
     assert_eq!(pages.len(), 1);
     assert!(!pages[0].url.contains('?'));
     assert_eq!(h.users().watches(UserId(user)).await.unwrap().len(), 1);
+
+    // The job freed the user's slot: a press queues a new job again.
+    let pressed = h.press(user, "fr", &data).await;
+    assert_eq!(pressed[0]["text"], render(Lang::Fr, &Text::TrackReading));
+    assert_eq!(receive_bodies(&sqs, &queue_url, 1).await.len(), 1);
 }

@@ -269,23 +269,31 @@ fn notifications_queue_redrives_to_a_dlq_and_outlasts_the_notify_timeout() {
     }
 }
 
+/// The notify function's SQS event source reading `queue`.
+fn notify_source<'t>(t: &'t Value, queue: &str) -> &'t Value {
+    let f = &resources(t)["NotifyFunction"]["Properties"];
+    let found: Vec<&Value> = f["Events"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|e| e["Type"] == "SQS" && is_get_att(&e["Properties"]["Queue"], queue))
+        .collect();
+    assert_eq!(found.len(), 1, "one SQS event source on {queue}");
+    &found[0]["Properties"]
+}
+
 #[test]
 fn notify_reads_its_queue_with_batch_failures_and_at_most_two_at_once() {
     let t = template();
     let f = &resources(&t)["NotifyFunction"]["Properties"];
-    let sqs: Vec<&Value> = f["Events"]
+    let sqs = f["Events"]
         .as_mapping()
         .unwrap()
         .values()
         .filter(|e| e["Type"] == "SQS")
-        .collect();
-    assert_eq!(sqs.len(), 1);
-    let p = &sqs[0]["Properties"];
-    assert!(
-        is_get_att(&p["Queue"], "NotificationsQueue.Arn"),
-        "{:?}",
-        p["Queue"]
-    );
+        .count();
+    assert_eq!(sqs, 2, "notifications and track jobs");
+    let p = notify_source(&t, "NotificationsQueue.Arn");
     assert_eq!(
         strings(&p["FunctionResponseTypes"]),
         vec!["ReportBatchItemFailures"]
@@ -293,6 +301,146 @@ fn notify_reads_its_queue_with_batch_failures_and_at_most_two_at_once() {
     assert!(p["BatchSize"].as_u64().unwrap() <= 10);
     // ~25 messages/s per running notifier; SQS allows no fewer than 2.
     assert_eq!(p["ScalingConfig"]["MaximumConcurrency"].as_u64(), Some(2));
+}
+
+/// Track jobs (pasted links, each up to the 20 s page deadline) have a
+/// queue and an event source of their own, and the notify reservation
+/// holds both sources' pollers: however many jobs wait, alerts keep their
+/// 2 instances.
+#[test]
+fn track_jobs_have_their_own_queue_source_and_room_beside_alerts() {
+    let t = template();
+    let r = resources(&t);
+    let q = &r["TrackJobsQueue"]["Properties"];
+    assert_eq!(r["TrackJobsQueue"]["Type"], "AWS::SQS::Queue");
+    assert!(is_get_att(
+        &q["RedrivePolicy"]["deadLetterTargetArn"],
+        "TrackJobsDLQ.Arn"
+    ));
+    assert!(q["RedrivePolicy"]["maxReceiveCount"].as_u64().unwrap() >= 1);
+    assert_eq!(r["TrackJobsDLQ"]["Type"], "AWS::SQS::Queue");
+    for queue in ["TrackJobsQueue", "TrackJobsDLQ"] {
+        assert_eq!(
+            r[queue]["Properties"]["SqsManagedSseEnabled"], true,
+            "{queue}"
+        );
+    }
+    let timeout = r["NotifyFunction"]["Properties"]["Timeout"]
+        .as_u64()
+        .unwrap();
+    let visibility = q["VisibilityTimeout"].as_u64().unwrap();
+    assert!(visibility >= 6 * timeout, "{visibility} < 6 x {timeout}");
+    // Messages outlive a visibility timeout, or a retry could never come.
+    assert!(q["MessageRetentionPeriod"].as_u64().unwrap() > visibility);
+
+    let p = notify_source(&t, "TrackJobsQueue.Arn");
+    assert_eq!(
+        strings(&p["FunctionResponseTypes"]),
+        vec!["ReportBatchItemFailures"]
+    );
+    // Jobs of a batch run at once, each up to the deadline (BotConfig).
+    let batch = p["BatchSize"].as_u64().unwrap();
+    let deadline = pricehound::telegram::bot::BotConfig::default()
+        .track_deadline
+        .as_secs();
+    assert!((1..=5).contains(&batch), "BatchSize {batch}");
+    assert!(deadline < timeout, "a job's deadline fits the timeout");
+    assert_eq!(p["ScalingConfig"]["MaximumConcurrency"].as_u64(), Some(2));
+
+    // Both sources' pollers fit in any reservation the parameter accepts.
+    let alerts = notify_source(&t, "NotificationsQueue.Arn")["ScalingConfig"]["MaximumConcurrency"]
+        .as_u64()
+        .unwrap();
+    let (param, declared) = parameter(
+        &t,
+        &r["NotifyFunction"]["Properties"]["ReservedConcurrentExecutions"],
+        "notify",
+    );
+    assert_eq!(param, "NotifyReservedConcurrency");
+    for bound in ["Default", "MinValue"] {
+        let v = declared[bound].as_u64().unwrap();
+        assert!(v >= alerts + 2, "{param} {bound} {v} < {alerts} + 2");
+    }
+
+    // Operators find both queues (and what was dead-lettered) in the outputs.
+    for (output, queue) in [
+        ("TrackJobsQueueUrl", "TrackJobsQueue"),
+        ("TrackJobsDLQUrl", "TrackJobsDLQ"),
+    ] {
+        assert!(
+            is_ref(&t["Outputs"][output]["Value"], queue),
+            "output {output}"
+        );
+    }
+}
+
+/// Every SQS queue that is not itself a dead-letter queue redrives to one.
+#[test]
+fn every_queue_redrives_to_a_dead_letter_queue() {
+    let t = template();
+    let r = resources(&t);
+    let mut dlqs = Vec::new();
+    let mut queues = Vec::new();
+    for (name, res) in r {
+        if res["Type"] != "AWS::SQS::Queue" {
+            continue;
+        }
+        let name = name.as_str().unwrap();
+        match intrinsic(&res["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]) {
+            Some((_, target)) => {
+                let target = target.as_str().unwrap();
+                let dlq = target.strip_suffix(".Arn").unwrap_or(target);
+                assert_eq!(r[dlq]["Type"], "AWS::SQS::Queue", "{name} -> {dlq}");
+                dlqs.push(dlq.to_string());
+                queues.push(name.to_string());
+            }
+            None => assert!(
+                name.ends_with("DLQ"),
+                "{name} has no redrive policy and is not a DLQ"
+            ),
+        }
+    }
+    queues.sort();
+    assert_eq!(
+        queues,
+        ["NotificationsQueue", "ObservationsQueue", "TrackJobsQueue"]
+    );
+    dlqs.sort();
+    dlqs.dedup();
+    assert_eq!(dlqs.len(), 3, "one DLQ per queue: {dlqs:?}");
+}
+
+/// The Function URL answers CORS itself (its headers override the
+/// function's), so it follows the CorsOrigins parameter like the code.
+#[test]
+fn function_url_cors_follows_the_cors_origins_parameter() {
+    let t = template();
+    let api = &resources(&t)["ApiFunction"]["Properties"];
+    let cors = &api["FunctionUrlConfig"]["Cors"];
+    let (tag, split) = intrinsic(&cors["AllowOrigins"])
+        .unwrap_or_else(|| panic!("AllowOrigins is not !Split: {:?}", cors["AllowOrigins"]));
+    assert_eq!(tag, "Split");
+    let split = split.as_sequence().unwrap();
+    assert_eq!(split.len(), 2);
+    assert_eq!(split[0], ",");
+    assert!(is_ref(&split[1], "CorsOrigins"), "{:?}", split[1]);
+    // The same parameter reaches the code (serve-equivalent CORS layer).
+    assert!(is_ref(
+        &api["Environment"]["Variables"]["PRICEHOUND_CORS_ORIGINS"],
+        "CorsOrigins"
+    ));
+    let mut methods: Vec<&str> = strings(&cors["AllowMethods"])
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    methods.sort();
+    assert_eq!(methods, ["GET", "HEAD"], "browsers only read the API");
+    // Every value the parameter accepts splits into valid origins.
+    let pattern = t["Parameters"]["CorsOrigins"]["AllowedPattern"]
+        .as_str()
+        .unwrap();
+    assert!(pattern.contains(','), "a comma-separated list: {pattern}");
+    assert_eq!(t["Parameters"]["CorsOrigins"]["Default"], "*");
 }
 
 #[test]
@@ -505,7 +653,10 @@ fn queue_pollers_never_exceed_the_reservation() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 2, "ingest and notify read queues");
+    assert_eq!(
+        checked, 3,
+        "ingest reads one queue, notify two (notifications, track jobs)"
+    );
 }
 
 /// The api function's inline statements.
@@ -630,13 +781,33 @@ fn api_policies_are_least_privilege() {
                 .any(|a| *a == "sqs:SendMessage")
         })
         .unwrap();
+    // Track jobs only: nothing the public function does can delay alerts.
     assert!(
-        is_get_att(&sqs["Resource"], "NotificationsQueue.Arn"),
+        is_get_att(&sqs["Resource"], "TrackJobsQueue.Arn"),
         "{sqs:?}"
     );
     let vars = &resources(&t)["ApiFunction"]["Properties"]["Environment"]["Variables"];
     assert!(is_ref(
-        &vars["PRICEHOUND_NOTIFY_QUEUE_URL"],
-        "NotificationsQueue"
+        &vars["PRICEHOUND_TRACK_QUEUE_URL"],
+        "TrackJobsQueue"
     ));
+    assert!(
+        vars.get("PRICEHOUND_NOTIFY_QUEUE_URL").is_none(),
+        "the api function does not write to the notifications queue"
+    );
+    // The track job slot and the day's count are claimed and counted by
+    // the bot (shared/src/telegram/bot/tracking.rs).
+    let keys_of = |action: &str| -> Vec<String> {
+        statements
+            .iter()
+            .filter(|s| strings(&s["Action"]).iter().any(|a| *a == action))
+            .filter_map(|s| leading_keys(s))
+            .flatten()
+            .collect()
+    };
+    assert!(keys_of("dynamodb:PutItem").contains(&"TRACKJOB#*".to_string()));
+    let updates = keys_of("dynamodb:UpdateItem");
+    for k in ["TRACKJOB#*", "TRACKQUOTA#*"] {
+        assert!(updates.contains(&k.to_string()), "UpdateItem on {k}");
+    }
 }

@@ -1,8 +1,9 @@
-//! The notify Lambda: SQS batches from the notifications queue (PriceChanged
-//! events routed by the EventBridge rule, and notifications put back after
-//! a 429, and pages users pasted into the bot) in; alerts planned,
-//! notifications sent within Telegram's limits, pasted pages read and
-//! answered.
+//! The notify Lambda: SQS batches from two queues in, each through its own
+//! event source: the notifications queue (PriceChanged events routed by the
+//! EventBridge rule, and notifications put back after a 429) and the track
+//! jobs queue (pages users pasted into the bot, kept apart so a slow page
+//! never delays alerts). Alerts planned, notifications sent within
+//! Telegram's limits, pasted pages read and answered.
 //! Failed records are reported one by one (ReportBatchItemFailures).
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};

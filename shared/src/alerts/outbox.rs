@@ -17,10 +17,12 @@ pub trait Outbox: Send + Sync {
     async fn put(&self, notifications: &[Notification], delay: Duration) -> Result<(), String>;
 }
 
-/// A message on the notifications queue: a `PriceChanged` event as the
-/// EventBridge rule delivers it, a notification put back, or a pasted page
-/// to read for a user (the api function cannot wait for it: see
-/// `telegram::bot::tracking`).
+/// A message for the notify function: on the notifications queue, a
+/// `PriceChanged` event as the EventBridge rule delivers it or a
+/// notification put back; on the track jobs queue, a pasted page to read
+/// for a user (the api function cannot wait for it: see
+/// `telegram::bot::tracking`). Track jobs queued on the notifications queue
+/// before the track jobs queue existed are still read.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NotifyMessage {
     Change(PriceChanged),
@@ -142,7 +144,10 @@ mod sqs {
         }
     }
 
-    /// Track jobs on the notifications queue, for the notify function.
+    /// Track jobs on the track jobs queue (`PRICEHOUND_TRACK_QUEUE_URL`),
+    /// read by the notify function through an event source of its own:
+    /// a job can take the whole page deadline, and alerts must not wait
+    /// behind it.
     pub struct SqsTrackJobs {
         pub client: Client,
         pub queue_url: String,
@@ -159,7 +164,7 @@ mod sqs {
                 .await
                 .map_err(|e| {
                     crate::telegram::bot::TrackJobError::Unavailable(format!(
-                        "SendMessage to the notifications queue: {}",
+                        "SendMessage to the track jobs queue: {}",
                         aws_sdk_sqs::error::DisplayErrorContext(e)
                     ))
                 })?;

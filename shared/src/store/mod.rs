@@ -234,6 +234,28 @@ pub trait UserStore: Send + Sync + 'static {
         day_start: DateTime<Utc>,
     ) -> Result<u32, StoreError>;
 
+    /// Claims `user`'s one slot for a track job (a pressed "Track" whose
+    /// page is being read) unless a claim made earlier is still live at
+    /// `now`; true if this call claimed it. One conditional write, so of
+    /// two concurrent presses only one wins. The claim lapses at `until`
+    /// by itself, so a job that crashed never blocks the user for long.
+    async fn claim_track_job(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Frees `user`'s track job slot (the job ended); nothing if none is held.
+    async fn release_track_job(&self, user: UserId) -> Result<(), StoreError>;
+    /// Counts one track request of `user` on the UTC day starting at
+    /// `day_start` and returns the day's count so far (atomic, as
+    /// [`UserStore::alert_quota_hit`]; days expire on their own after 48 h).
+    async fn track_quota_hit(
+        &self,
+        user: UserId,
+        day_start: DateTime<Utc>,
+    ) -> Result<u32, StoreError>;
+
     /// Adds a watch; false if the user already watched the item.
     async fn add_watch(&self, watch: &Watch) -> Result<bool, StoreError>;
     /// Removes a watch; false if there was none.

@@ -92,6 +92,11 @@ impl Dispatcher {
                 Ok(n) => tracing::info!(alerts_paused = n, "user blocked the bot"),
                 Err(e) => tracing::warn!(error = %e, "could not mark user as blocked"),
             }
+            // As when Telegram reports the block (my_chat_member): we stop
+            // fetching pages for someone who no longer reads the answers.
+            if let Err(e) = self.bot.forget_tracked_pages(UserId(chat)).await {
+                tracing::warn!(error = %e, "could not untrack a blocked user's pages");
+            }
         }
     }
 }

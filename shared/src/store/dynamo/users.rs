@@ -10,6 +10,8 @@
 //! | throttle window | `THROTTLE#<user>#<window epoch s>` | `THROTTLE`                  |                                 |                             | window + 24 h |
 //! | alert quota day | `QUOTA#<user>#<day epoch s>`     | `QUOTA`                       |                                 |                             | day + 48 h |
 //! | payload         | `PAYLOAD#<key>`                  | `PAYLOAD`                     |                                 |                             | its expiry |
+//! | track job claim | `TRACKJOB#<user>`                | `TRACKJOB`                    |                                 |                             | its end |
+//! | track requests of a day | `TRACKQUOTA#<user>#<day epoch s>` | `TRACKQUOTA`        |                                 |                             | day + 48 h |
 //! | usage event     | `USAGE#<yyyy-mm-dd>`             | `<sortable at>#<user>#<random>` |                               |                             |     |
 //! | tracked page    | `TRACKED`                        | `PAGE#<source id>`            |                                 |                             |     |
 //! | page a user tracks | `USER#<user>`                 | `TRACK#<source id>`           |                                 |                             |     |
@@ -18,7 +20,8 @@
 //! created by a `PutItem` if `attribute_not_exists(pk)`, so is a tracked
 //! page (the first add wins and keeps its URL, name and time), an update is claimed
 //! by one conditional `PutItem` that also accepts an expired claim (TTL
-//! deletes lazily), throttle and alert quota counts are `ADD`s, and an alert is deactivated
+//! deletes lazily), so is a track job (the claim's `until_ms` says when it
+//! lapses), throttle, alert quota and track request counts are `ADD`s, and an alert is deactivated
 //! by an update conditioned on `active = true`, so each is counted once.
 //!
 //! A tracked page keeps its trackers in a number set (`trackers`): one
@@ -55,6 +58,8 @@ const UPDATE_SK: &str = "UPDATE";
 const THROTTLE_SK: &str = "THROTTLE";
 const QUOTA_SK: &str = "QUOTA";
 const PAYLOAD_SK: &str = "PAYLOAD";
+const TRACK_JOB_SK: &str = "TRACKJOB";
+const TRACK_QUOTA_SK: &str = "TRACKQUOTA";
 const WATCH_PREFIX: &str = "WATCH#";
 const ALERT_PREFIX: &str = "ALERT#";
 /// The partition holding every tracked page, sorted by source id.
@@ -70,6 +75,8 @@ const USERS_GSI1PK: &str = "USERS";
 const THROTTLE_KEEP_SECS: i64 = 24 * 3600;
 /// How long a day's alert quota counter is kept after the day started (its TTL).
 const ALERT_QUOTA_KEEP_SECS: i64 = 48 * 3600;
+/// How long a day's track request counter is kept after the day started (its TTL).
+const TRACK_QUOTA_KEEP_SECS: i64 = 48 * 3600;
 /// How many day partitions of usage events `usage_stats` reads at once.
 const USAGE_QUERY_CONCURRENCY: usize = 8;
 
@@ -101,6 +108,8 @@ const A_PAYLOAD: &str = "payload";
 /// A payload's exact expiry (epoch milliseconds); `expires_at` is the TTL in
 /// whole seconds, rounded up so DynamoDB never deletes a payload early.
 const A_EXPIRES_MS: &str = "expires_ms";
+/// When a track job claim lapses (epoch milliseconds); 0 once released.
+const A_UNTIL_MS: &str = "until_ms";
 const A_AT: &str = "at";
 const A_URL: &str = "url";
 const A_ADDED_BY: &str = "added_by";
@@ -167,6 +176,20 @@ fn throttle_pk(user: UserId, window: i64) -> String {
 
 fn quota_pk(user: UserId, day: i64) -> String {
     format!("QUOTA#{user}#{day}")
+}
+
+fn track_job_pk(user: UserId) -> String {
+    format!("TRACKJOB#{user}")
+}
+
+fn track_quota_pk(user: UserId, day: i64) -> String {
+    format!("TRACKQUOTA#{user}#{day}")
+}
+
+/// Epoch seconds for the TTL attribute, rounded up so DynamoDB never
+/// deletes a record before `ms`.
+fn ttl_secs(ms: i64) -> i64 {
+    ms.div_euclid(1000) + i64::from(ms.rem_euclid(1000) > 0)
 }
 
 fn payload_pk(key: &str) -> String {
@@ -779,6 +802,95 @@ impl UserStore for DynamoStore {
         let attrs = out
             .attributes()
             .ok_or_else(|| StoreError::Corrupt("alert quota update returned no count".into()))?;
+        let count: u64 = get_n(attrs, A_COUNT)?;
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
+    async fn claim_track_job(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let until_ms = until.timestamp_millis();
+        // One conditional put: a new claim, or one over a lapsed or
+        // released claim (TTL deletes lazily, so the time is checked).
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(A_PK, s(track_job_pk(user)))
+            .item(A_SK, s(TRACK_JOB_SK))
+            .item(A_USER, n(user.0))
+            .item(A_UNTIL_MS, n(until_ms))
+            .item(TTL_ATTRIBUTE, n(ttl_secs(until_ms)))
+            .condition_expression("attribute_not_exists(#pk) OR #until <= :now")
+            .expression_attribute_names("#pk", A_PK)
+            .expression_attribute_names("#until", A_UNTIL_MS)
+            .expression_attribute_values(":now", n(now.timestamp_millis()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(self.err("PutItem (track job)", e)),
+        }
+    }
+
+    async fn release_track_job(&self, user: UserId) -> Result<(), StoreError> {
+        // An update, not a delete: the notify function, which ends most
+        // jobs, may update the table but not delete from it. Conditioned
+        // on the claim existing, so a release never creates a record.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(A_PK, s(track_job_pk(user)))
+            .key(A_SK, s(TRACK_JOB_SK))
+            .update_expression("SET #until = :zero")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", A_PK)
+            .expression_attribute_names("#until", A_UNTIL_MS)
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(self.err("UpdateItem (track job)", e)),
+        }
+    }
+
+    async fn track_quota_hit(
+        &self,
+        user: UserId,
+        day_start: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        let day = day_start.timestamp();
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(A_PK, s(track_quota_pk(user, day)))
+            .key(A_SK, s(TRACK_QUOTA_SK))
+            .update_expression(
+                "SET #user = :user, #day = :day, #expires = :expires ADD #count :one",
+            )
+            .expression_attribute_names("#user", A_USER)
+            .expression_attribute_names("#day", A_DAY)
+            .expression_attribute_names("#expires", TTL_ATTRIBUTE)
+            .expression_attribute_names("#count", A_COUNT)
+            .expression_attribute_values(":user", n(user.0))
+            .expression_attribute_values(":day", n(day))
+            .expression_attribute_values(":expires", n(day + TRACK_QUOTA_KEEP_SECS))
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| self.err("UpdateItem (track quota)", e))?;
+        let attrs = out
+            .attributes()
+            .ok_or_else(|| StoreError::Corrupt("track quota update returned no count".into()))?;
         let count: u64 = get_n(attrs, A_COUNT)?;
         Ok(u32::try_from(count).unwrap_or(u32::MAX))
     }

@@ -6,6 +6,11 @@
 //! and alert quota days, which are whole seconds like the DynamoDB adapter's
 //! keys and TTL. Short-lived rows (claimed updates, old throttle windows, old
 //! alert quota days, expired payloads) are deleted opportunistically by the calls that touch those tables.
+//!
+//! Track job claims and daily track counts live in `payloads`, under keys
+//! that callback stashes (`cb…`) never use: they are short-lived values
+//! with an expiry, which is what that table holds, so they need no
+//! migration of their own.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -25,6 +30,19 @@ const THROTTLE_KEEP_SECS: i64 = 24 * 3600;
 
 /// How long a day's alert quota counter is kept after the day started.
 const ALERT_QUOTA_KEEP_SECS: i64 = 48 * 3600;
+
+/// How long a day's track request counter is kept after the day started.
+const TRACK_QUOTA_KEEP_SECS: i64 = 48 * 3600;
+
+/// The `payloads` key of a user's track job claim.
+fn track_job_key(user: UserId) -> String {
+    format!("track-job:{user}")
+}
+
+/// The `payloads` key of a user's track requests on one day (epoch seconds).
+fn track_quota_key(user: UserId, day: i64) -> String {
+    format!("track-day:{user}:{day}")
+}
 
 const USER_COLUMNS: &str = "id, first_name, last_name, username, language_code, chosen_lang, referrer, first_seen, last_seen, blocked";
 
@@ -304,6 +322,67 @@ impl UserStore for SqliteStore {
                 )
                 .map_err(backend)?;
             tx.commit().map_err(backend)?;
+            Ok(u32::try_from(count).unwrap_or(u32::MAX))
+        })
+        .await
+    }
+
+    async fn claim_track_job(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let key = track_job_key(user);
+        let (now, until) = (millis(now), millis(until));
+        self.with(move |conn| {
+            // One statement: a new claim is inserted, a lapsed one is
+            // replaced, a live one is left alone (no row changes).
+            let changed = conn
+                .execute(
+                    "INSERT INTO payloads (key, value, expires_at) VALUES (?1, '', ?2)
+                     ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
+                     WHERE payloads.expires_at <= ?3",
+                    params![key, until, now],
+                )
+                .map_err(backend)?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn release_track_job(&self, user: UserId) -> Result<(), StoreError> {
+        let key = track_job_key(user);
+        self.with(move |conn| {
+            conn.execute("DELETE FROM payloads WHERE key = ?1", [key])
+                .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn track_quota_hit(
+        &self,
+        user: UserId,
+        day_start: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        let day = day_start.timestamp();
+        let key = track_quota_key(user, day);
+        let expires = (day + TRACK_QUOTA_KEEP_SECS).saturating_mul(1000);
+        self.with(move |conn| {
+            let count: String = conn
+                .query_row(
+                    "INSERT INTO payloads (key, value, expires_at) VALUES (?1, '1', ?2)
+                     ON CONFLICT (key) DO UPDATE
+                         SET value = CAST(CAST(payloads.value AS INTEGER) + 1 AS TEXT)
+                     RETURNING value",
+                    params![key, expires],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            let count: u64 = count
+                .parse()
+                .map_err(|_| corrupt("track request count", &count))?;
             Ok(u32::try_from(count).unwrap_or(u32::MAX))
         })
         .await

@@ -52,6 +52,10 @@ pub struct BotConfig {
     /// The most time reading a pasted page may take, fetch and all; then
     /// the user is told it could not be read.
     pub track_deadline: std::time::Duration,
+    /// "Track" presses one user may make per UTC day
+    /// (`PRICEHOUND_TRACK_DAILY`): each makes us fetch a page of their
+    /// choosing, so it is counted apart from the general throttle.
+    pub track_daily: u32,
 }
 
 /// Caps on the pages users make us fetch again and again.
@@ -97,6 +101,7 @@ impl Default for BotConfig {
             page_size: 15,
             track_limits: TrackLimits::default(),
             track_deadline: std::time::Duration::from_secs(20),
+            track_daily: 30,
         }
     }
 }
@@ -104,7 +109,9 @@ impl Default for BotConfig {
 impl BotConfig {
     /// Reads `PRICEHOUND_BOT_USERNAME`, `PRICEHOUND_ADMINS` (comma-separated
     /// Telegram user ids), `PRICEHOUND_TRACK_PER_USER` and
-    /// `PRICEHOUND_TRACK_GLOBAL` (caps on tracked pages) over the defaults.
+    /// `PRICEHOUND_TRACK_GLOBAL` (caps on tracked pages) and
+    /// `PRICEHOUND_TRACK_DAILY` (track requests per user and day) over the
+    /// defaults.
     pub fn from_env() -> Result<Self, String> {
         let mut cfg = BotConfig::default();
         if let Ok(name) = std::env::var("PRICEHOUND_BOT_USERNAME") {
@@ -130,6 +137,11 @@ impl BotConfig {
                     format!("{name}: {v:?} is not a number of pages (0 turns tracking off for new pages)")
                 })?;
             }
+        }
+        if let Ok(v) = std::env::var("PRICEHOUND_TRACK_DAILY") {
+            cfg.track_daily = v.trim().parse::<u32>().map_err(|_| {
+                format!("PRICEHOUND_TRACK_DAILY: {v:?} is not a number of track requests per user and day")
+            })?;
         }
         Ok(cfg)
     }
@@ -365,8 +377,15 @@ impl Bot {
         }
         match m.new_chat_member.status.as_str() {
             "kicked" => {
-                let n = self.users.mark_blocked(UserId(m.from.id)).await?;
-                tracing::info!(alerts_paused = n, "user blocked the bot");
+                let user = UserId(m.from.id);
+                let n = self.users.mark_blocked(user).await?;
+                // Nobody reads what we would fetch for them any more.
+                let pages = self.forget_tracked_pages(user).await?;
+                tracing::info!(
+                    alerts_paused = n,
+                    pages_untracked = pages,
+                    "user blocked the bot"
+                );
             }
             "member" => {
                 self.users

@@ -9,13 +9,23 @@
 //! result as a message of its own.
 //!
 //! Two adapters: [`LocalTrackJobs`] (a bounded channel and a worker with a
-//! semaphore, for `serve`), and the notifications queue in Lambda
-//! (`alerts::outbox::SqsTrackJobs`; the notify function runs the job),
-//! because no background task survives a Lambda invocation.
+//! semaphore, for `serve`), and the track jobs queue in Lambda
+//! (`alerts::outbox::SqsTrackJobs`; the notify function runs the job from
+//! a queue of its own, so slow pages never delay price alerts), because no
+//! background task survives a Lambda invocation.
+//!
+//! Every job makes us fetch a page of the user's choosing, so each user
+//! has at most one job in flight (a claim in the user store, released when
+//! the job ends and lapsing by itself after [`TRACK_JOB_MARGIN`] past the
+//! deadline, so a crashed job never blocks anyone) and a daily quota of
+//! presses ([`BotConfig::track_daily`]), both checked before the job is
+//! queued.
 //!
 //! [`BotConfig::track_deadline`]: super::BotConfig::track_deadline
+//! [`BotConfig::track_daily`]: super::BotConfig::track_daily
 
 use async_trait::async_trait;
+use chrono::{Duration, DurationRound};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::sync::Arc;
@@ -42,6 +52,13 @@ pub const LOCAL_BACKLOG: usize = 64;
 pub const LOCAL_CONCURRENCY: usize = 4;
 /// Pages listed with a button by `/untrack`.
 const UNTRACK_BUTTONS: usize = 25;
+/// How long a user's track job claim outlives the job's deadline: time for
+/// the job to wait in the queue and send its answer. A claim that was never
+/// released (the job crashed) lapses then.
+pub const TRACK_JOB_MARGIN: std::time::Duration = std::time::Duration::from_secs(60);
+/// The most characters of a user's query repeated in an answer: the query
+/// is theirs and unbounded, a message must stay under Telegram's 4096.
+const ECHO_CHARS: usize = 100;
 
 /// One pressed "Track": read `url` for `user` and tell them in `chat_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,26 +181,84 @@ impl Bot {
         if let Err(refused) = tracker.admit(&url, user, self.config.track_limits).await {
             return vec![ctx.send(refusal(ctx.lang, &refused))];
         }
+        match self.claim_track_slot(ctx).await {
+            Ok(None) => {}
+            Ok(Some(text)) => return vec![ctx.send(text)],
+            Err(e) => {
+                tracing::error!(error = %e, "track job slot not claimed");
+                return vec![ctx.send(ctx.t(&Text::SomethingWentWrong))];
+            }
+        }
         let job = TrackJob {
             url: url.to_string(),
             user,
             chat_id: ctx.chat_id,
             lang: ctx.lang,
         };
-        match jobs.submit(job).await {
-            Ok(()) => vec![ctx.send(ctx.t(&Text::TrackReading))],
-            Err(TrackJobError::Busy) => vec![ctx.send(ctx.t(&Text::TrackBusy))],
+        let text = match jobs.submit(job).await {
+            Ok(()) => return vec![ctx.send(ctx.t(&Text::TrackReading))],
+            Err(TrackJobError::Busy) => ctx.t(&Text::TrackBusy),
             Err(e) => {
                 tracing::error!(error = %e, "track job not queued");
-                vec![ctx.send(ctx.t(&Text::SomethingWentWrong))]
+                ctx.t(&Text::SomethingWentWrong)
             }
+        };
+        // No job will end and free the slot: free it now.
+        self.release_track_slot(user).await;
+        vec![ctx.send(text)]
+    }
+
+    /// Takes the user's one track job slot and counts the press against
+    /// the day's quota. None when the job may go ahead (the slot is then
+    /// held until the job ends); else the polite refusal to send.
+    async fn claim_track_slot(&self, ctx: &Ctx) -> Result<Option<String>, StoreError> {
+        let user = ctx.user.profile.id;
+        let lasts = self.config.track_deadline.saturating_add(TRACK_JOB_MARGIN);
+        let until = ctx.now + Duration::from_std(lasts).unwrap_or(Duration::hours(1));
+        if !self.users.claim_track_job(user, ctx.now, until).await? {
+            tracing::info!("track refused: a job of this user is in flight");
+            return Ok(Some(ctx.t(&Text::TrackInFlight)));
+        }
+        // Counted only once the slot is held, so presses refused for a job
+        // in flight cost the user nothing of their quota.
+        let day = ctx.now.duration_trunc(Duration::days(1)).unwrap_or(ctx.now);
+        let counted = self.users.track_quota_hit(user, day).await;
+        match counted {
+            Ok(count) if count <= self.config.track_daily => Ok(None),
+            Ok(count) => {
+                tracing::info!(count, "track refused: daily quota reached");
+                self.release_track_slot(user).await;
+                Ok(Some(ctx.t(&Text::TrackLimitDaily {
+                    limit: self.config.track_daily,
+                })))
+            }
+            Err(e) => {
+                self.release_track_slot(user).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Frees the user's track job slot. A failure only delays the user's
+    /// next press until the claim lapses, so it is logged, not raised.
+    async fn release_track_slot(&self, user: UserId) {
+        if let Err(e) = self.users.release_track_job(user).await {
+            tracing::warn!(error = %e, "track job slot not released; it lapses by itself");
         }
     }
 
     /// Runs one track job to its answer: reads the page (within the
     /// deadline), puts the item on the user's list and says so, or says
     /// politely that it cannot. The same for every adapter of [`TrackJobs`].
+    /// Frees the user's track job slot before answering, so the user may
+    /// press "Track" again as soon as they read the answer.
     pub async fn run_track_job(&self, job: &TrackJob) -> Vec<Method> {
+        let answer = self.read_tracked_page(job).await;
+        self.release_track_slot(job.user).await;
+        answer
+    }
+
+    async fn read_tracked_page(&self, job: &TrackJob) -> Vec<Method> {
         let lang = job.lang;
         let send = |text: String, kb: InlineKeyboardMarkup| {
             vec![Method::SendMessage(
@@ -264,7 +339,10 @@ impl Bot {
                 .collect()
         };
         match matches.as_slice() {
-            [] => Ok(vec![ctx.send(ctx.t(&Text::NotTracking { item: q }))]),
+            [] => {
+                let echoed = truncate(q, ECHO_CHARS);
+                Ok(vec![ctx.send(ctx.t(&Text::NotTracking { item: &echoed }))])
+            }
             [one] if !q.is_empty() => {
                 let text = self.untrack(ctx, &one.source_id).await?;
                 Ok(vec![ctx.send(text)])
@@ -299,7 +377,7 @@ impl Bot {
             .map(|p| p.name);
         let Some(name) = name else {
             return Ok(ctx.t(&Text::NotTracking {
-                item: source.as_str(),
+                item: &truncate(source.as_str(), ECHO_CHARS),
             }));
         };
         let done = self.users.untrack_page(user, source).await?;
@@ -310,6 +388,27 @@ impl Bot {
         }
         tracing::info!(source_id = %source, expired = done.page_removed, "user stopped tracking a page");
         Ok(ctx.t(&Text::Untracked { item: &name }))
+    }
+
+    /// Untracks every page `user` tracks and takes their items off the
+    /// user's list, as `/untrack` does one by one: for a user who blocked
+    /// the bot, so their pages stop being fetched (a page nobody else
+    /// tracks expires). Returns how many pages the user tracked.
+    pub async fn forget_tracked_pages(&self, user: UserId) -> Result<u32, StoreError> {
+        let pages = self.users.tracked_pages_of(user).await?;
+        if pages.is_empty() {
+            return Ok(0);
+        }
+        for page in &pages {
+            self.users.untrack_page(user, &page.source_id).await?;
+        }
+        for w in self.users.watches(user).await? {
+            let source = w.item.source_id();
+            if pages.iter().any(|p| p.source_id == source) {
+                self.users.remove_watch(user, &w.item).await?;
+            }
+        }
+        Ok(u32::try_from(pages.len()).unwrap_or(u32::MAX))
     }
 
     /// The "Untrack" button for an item's view: only for items of a page

@@ -212,6 +212,8 @@ pub fn render(text: &Text) -> String {
         Text::TrackBusy => "أقرأ صفحات كثيرة الآن؛ اضغط الزر مرة أخرى بعد دقيقة.".to_string(),
         Text::TrackLimitUser { limit } => format!("أنت تتابع {limit} صفحة بالفعل، وهو الحد الأقصى للشخص الواحد. أزل واحدة عبر /untrack لإفساح المجال."),
         Text::TrackLimitGlobal => "أتابع الآن أكبر عدد ممكن من الصفحات ولا يمكنني إضافة المزيد. حاول لاحقًا.".to_string(),
+        Text::TrackInFlight => "ما زلت أقرأ الصفحة التي أرسلتها من قبل. انتظر الرد ثم اضغط الزر مرة أخرى.".to_string(),
+        Text::TrackLimitDaily { limit } => format!("طلبت مني اليوم متابعة {limit} صفحة، وهو الحد الأقصى للشخص الواحد في اليوم. حاول غدًا."),
         Text::Untracked { item } => format!("توقفت عن متابعة <b>{}</b> وأزلته من قائمتك.", esc(item)),
         Text::NotTracking { item } => format!("أنت لا تتابع <b>{}</b>. يعرض /untrack الصفحات التي تتابعها.", esc(item)),
         Text::UntrackChoose => "أي صفحة أتوقف عن متابعتها؟".to_string(),

@@ -201,6 +201,8 @@ pub fn render(text: &Text) -> String {
         Text::TrackBusy => "I'm reading many pages right now; please press the button again in a minute.".to_string(),
         Text::TrackLimitUser { limit } => format!("You already track {limit} pages, the most I allow per person. /untrack one to make room."),
         Text::TrackLimitGlobal => "I'm tracking as many pages as I can for now, so I can't add new ones. Please try again later.".to_string(),
+        Text::TrackInFlight => "I'm still reading the page you sent before. Please wait for its answer, then press the button again.".to_string(),
+        Text::TrackLimitDaily { limit } => format!("You've asked me to track {limit} pages today, the most I can do for one person in a day. Please try again tomorrow."),
         Text::Untracked { item } => format!("Stopped tracking <b>{}</b>; it is off your list.", esc(item)),
         Text::NotTracking { item } => format!("You are not tracking <b>{}</b>. /untrack lists the pages you track.", esc(item)),
         Text::UntrackChoose => "Which page should I stop tracking?".to_string(),

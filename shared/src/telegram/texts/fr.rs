@@ -225,6 +225,8 @@ pub fn render(text: &Text) -> String {
         Text::TrackBusy => "Je lis beaucoup de pages en ce moment ; appuyez de nouveau sur le bouton dans une minute.".to_string(),
         Text::TrackLimitUser { limit } => format!("Vous suivez déjà {limit} pages, le maximum par personne. Retirez-en une avec /untrack pour faire de la place."),
         Text::TrackLimitGlobal => "Je suis déjà autant de pages que possible et ne peux pas en ajouter. Réessayez plus tard.".to_string(),
+        Text::TrackInFlight => "Je lis encore la page que vous m'avez envoyée avant. Attendez sa réponse, puis appuyez de nouveau sur le bouton.".to_string(),
+        Text::TrackLimitDaily { limit } => format!("Vous m'avez demandé de suivre {limit} pages aujourd'hui, le maximum par personne et par jour. Réessayez demain."),
         Text::Untracked { item } => format!("Je ne suis plus <b>{}</b> ; l’article a quitté votre liste.", esc(item)),
         Text::NotTracking { item } => format!("Vous ne suivez pas <b>{}</b>. /untrack liste les pages que vous suivez.", esc(item)),
         Text::UntrackChoose => "Quelle page dois-je cesser de suivre ?".to_string(),

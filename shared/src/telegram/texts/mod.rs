@@ -197,6 +197,12 @@ pub enum Text<'a> {
         limit: u32,
     },
     TrackLimitGlobal,
+    /// "Track" was pressed while the user's previous page is still being read.
+    TrackInFlight,
+    /// The user pressed "Track" `limit` times today, the most per day.
+    TrackLimitDaily {
+        limit: u32,
+    },
     Untracked {
         item: &'a str,
     },

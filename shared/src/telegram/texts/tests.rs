@@ -92,6 +92,8 @@ pub(crate) fn every_text(p: &str) -> Vec<Text<'_>> {
         Text::TrackBusy,
         Text::TrackLimitUser { limit: 20 },
         Text::TrackLimitGlobal,
+        Text::TrackInFlight,
+        Text::TrackLimitDaily { limit: 30 },
         Text::Untracked { item: p },
         Text::NotTracking { item: p },
         Text::UntrackChoose,
