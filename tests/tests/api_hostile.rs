@@ -13,7 +13,10 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, Uri};
 use axum::routing::get;
 use http_body_util::BodyExt;
-use pricehound::http::{AppState, CONTENT_SECURITY_POLICY, harden, router};
+use pricehound::http::{
+    AppState, CONTENT_SECURITY_POLICY, CorsOrigins, HttpConfig, RateLimit, harden, router,
+    router_with,
+};
 use pricehound::sources::SourcesConfig;
 use pricehound::store::Store;
 use pricehound::store::sqlite::SqliteStore;
@@ -47,6 +50,19 @@ fn app(rt: &tokio::runtime::Runtime) -> Router {
             telegram: None,
         })
     })
+}
+
+/// The Router over an empty store, with `config`.
+fn bare(config: HttpConfig) -> Router {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    router_with(
+        AppState {
+            store,
+            sources: Arc::new(SourcesConfig::default_sources()),
+            telegram: None,
+        },
+        config,
+    )
 }
 
 /// One query value, as hostile as we can make it.
@@ -403,12 +419,7 @@ async fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
 /// `window=` used to abort the process.
 #[tokio::test]
 async fn the_window_that_used_to_crash_is_a_400() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
-    let app = router(AppState {
-        store,
-        sources: Arc::new(SourcesConfig::default_sources()),
-        telegram: None,
-    });
+    let app = bare(HttpConfig::default());
     for w in ["7%D0%B4", "%C3%A9", "7%E2%82%AC", "%F4%8F%BF%BF"] {
         let resp = app
             .clone()
@@ -434,12 +445,7 @@ async fn the_window_that_used_to_crash_is_a_400() {
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
-    let app = router(AppState {
-        store,
-        sources: Arc::new(SourcesConfig::default_sources()),
-        telegram: None,
-    });
+    let app = bare(HttpConfig::default());
     for uri in ["/", "/api/health", "/api/nope", "/assets/page.js"] {
         let resp = app
             .clone()
@@ -479,25 +485,16 @@ async fn every_response_carries_the_security_headers() {
 /// affected. Over real TCP, since the limit keys on the peer address.
 #[tokio::test]
 async fn serve_rate_limits_each_client_on_the_api() {
-    use pricehound::http::{HttpConfig, RateLimit, router_with};
     use std::net::SocketAddr;
     use std::num::NonZeroU32;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
-    let app = router_with(
-        AppState {
-            store,
-            sources: Arc::new(SourcesConfig::default_sources()),
-            telegram: None,
-        },
-        HttpConfig {
-            rate_limit: Some(RateLimit {
-                // One token a minute: the test cannot race the refill.
-                per_second: NonZeroU32::MIN,
-                burst: NonZeroU32::new(3).unwrap(),
-            }),
-            ..HttpConfig::default()
-        },
-    );
+    let app = bare(HttpConfig {
+        rate_limit: Some(RateLimit {
+            // One token a minute: the test cannot race the refill.
+            per_second: NonZeroU32::MIN,
+            burst: NonZeroU32::new(3).unwrap(),
+        }),
+        ..HttpConfig::default()
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -540,19 +537,10 @@ async fn serve_rate_limits_each_client_on_the_api() {
 
 #[tokio::test]
 async fn cors_origins_are_configurable_and_get_only() {
-    use pricehound::http::{CorsOrigins, HttpConfig, router_with};
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
-    let app = router_with(
-        AppState {
-            store,
-            sources: Arc::new(SourcesConfig::default_sources()),
-            telegram: None,
-        },
-        HttpConfig {
-            cors: CorsOrigins::parse("https://app.example").unwrap(),
-            ..HttpConfig::default()
-        },
-    );
+    let app = bare(HttpConfig {
+        cors: CorsOrigins::parse("https://app.example").unwrap(),
+        ..HttpConfig::default()
+    });
     let get_from = |origin: &'static str| {
         Request::get("/api/health")
             .header("origin", origin)

@@ -371,7 +371,56 @@ fn tracked_page_from_item(item: &Item) -> Result<TrackedPage, StoreError> {
     })
 }
 
+/// A per-user counter record for one period (a throttle window, a day):
+/// where it lives and how long it is kept.
+struct Counter {
+    pk: String,
+    sk: &'static str,
+    /// The attribute that holds the period's start (epoch seconds).
+    period_attribute: &'static str,
+    keep_secs: i64,
+    /// For errors: "throttle", "track quota".
+    what: &'static str,
+}
+
 impl DynamoStore {
+    /// Adds one to `counter` for `user` in the period starting at `period`
+    /// and returns the new count: one atomic `ADD`, so concurrent hits never
+    /// undercount; the record expires (TTL) `keep_secs` after the period.
+    async fn bump_counter(
+        &self,
+        counter: Counter,
+        user: UserId,
+        period: i64,
+    ) -> Result<u32, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(A_PK, s(counter.pk))
+            .key(A_SK, s(counter.sk))
+            .update_expression(
+                "SET #user = :user, #period = :period, #expires = :expires ADD #count :one",
+            )
+            .expression_attribute_names("#user", A_USER)
+            .expression_attribute_names("#period", counter.period_attribute)
+            .expression_attribute_names("#expires", TTL_ATTRIBUTE)
+            .expression_attribute_names("#count", A_COUNT)
+            .expression_attribute_values(":user", n(user.0))
+            .expression_attribute_values(":period", n(period))
+            .expression_attribute_values(":expires", n(period + counter.keep_secs))
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| self.err(&format!("UpdateItem ({})", counter.what), e))?;
+        let attrs = out.attributes().ok_or_else(|| {
+            StoreError::Corrupt(format!("{} update returned no count", counter.what))
+        })?;
+        let count: u64 = get_n(attrs, A_COUNT)?;
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
     /// Every record of `user` whose sort key starts with `prefix`, read
     /// consistently (a user's next message sees what the last one changed).
     async fn user_records(&self, user: UserId, prefix: &str) -> Result<Vec<Item>, StoreError> {
@@ -744,32 +793,18 @@ impl UserStore for DynamoStore {
         window_start: DateTime<Utc>,
     ) -> Result<u32, StoreError> {
         let window = window_start.timestamp();
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(A_PK, s(throttle_pk(user, window)))
-            .key(A_SK, s(THROTTLE_SK))
-            .update_expression(
-                "SET #user = :user, #window = :window, #expires = :expires ADD #count :one",
-            )
-            .expression_attribute_names("#user", A_USER)
-            .expression_attribute_names("#window", A_WINDOW)
-            .expression_attribute_names("#expires", TTL_ATTRIBUTE)
-            .expression_attribute_names("#count", A_COUNT)
-            .expression_attribute_values(":user", n(user.0))
-            .expression_attribute_values(":window", n(window))
-            .expression_attribute_values(":expires", n(window + THROTTLE_KEEP_SECS))
-            .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(|e| self.err("UpdateItem (throttle)", e))?;
-        let attrs = out
-            .attributes()
-            .ok_or_else(|| StoreError::Corrupt("throttle update returned no count".into()))?;
-        let count: u64 = get_n(attrs, A_COUNT)?;
-        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+        self.bump_counter(
+            Counter {
+                pk: throttle_pk(user, window),
+                sk: THROTTLE_SK,
+                period_attribute: A_WINDOW,
+                keep_secs: THROTTLE_KEEP_SECS,
+                what: "throttle",
+            },
+            user,
+            window,
+        )
+        .await
     }
 
     async fn alert_quota_hit(
@@ -867,32 +902,18 @@ impl UserStore for DynamoStore {
         day_start: DateTime<Utc>,
     ) -> Result<u32, StoreError> {
         let day = day_start.timestamp();
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(A_PK, s(track_quota_pk(user, day)))
-            .key(A_SK, s(TRACK_QUOTA_SK))
-            .update_expression(
-                "SET #user = :user, #day = :day, #expires = :expires ADD #count :one",
-            )
-            .expression_attribute_names("#user", A_USER)
-            .expression_attribute_names("#day", A_DAY)
-            .expression_attribute_names("#expires", TTL_ATTRIBUTE)
-            .expression_attribute_names("#count", A_COUNT)
-            .expression_attribute_values(":user", n(user.0))
-            .expression_attribute_values(":day", n(day))
-            .expression_attribute_values(":expires", n(day + TRACK_QUOTA_KEEP_SECS))
-            .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(|e| self.err("UpdateItem (track quota)", e))?;
-        let attrs = out
-            .attributes()
-            .ok_or_else(|| StoreError::Corrupt("track quota update returned no count".into()))?;
-        let count: u64 = get_n(attrs, A_COUNT)?;
-        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+        self.bump_counter(
+            Counter {
+                pk: track_quota_pk(user, day),
+                sk: TRACK_QUOTA_SK,
+                period_attribute: A_DAY,
+                keep_secs: TRACK_QUOTA_KEEP_SECS,
+                what: "track quota",
+            },
+            user,
+            day,
+        )
+        .await
     }
 
     async fn add_watch(&self, watch: &Watch) -> Result<bool, StoreError> {
