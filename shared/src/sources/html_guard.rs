@@ -1578,6 +1578,23 @@ pub mod hostile {
             ("nested_tables", page("", "<table><tr><td>", bytes)),
             ("nested_lists", page("", "<ul><li>", bytes)),
             ("misnested_select", page("", "<div><select><option>", bytes)),
+            // Found by fuzzing: a style start tag in a select is ignored,
+            // so what follows is markup, not raw text.
+            (
+                "style_in_select",
+                page("<select><style><select>", "<div>", bytes),
+            ),
+            // Found by fuzzing: `</span>` closes through svg's
+            // foreignObject, and the b's are re-created for each paragraph.
+            ("recreated_past_foreign_object", {
+                let mut s = String::from("<span><svg><foreignObject>");
+                for i in 0..90 {
+                    s.push_str(&format!("<b id={i}>"));
+                }
+                s.push_str("</span>");
+                s.push_str(&page("", "<p>x", bytes.saturating_sub(s.len())));
+                s
+            }),
             ("formatting_recreated", {
                 let mut s = String::from("<p>");
                 s.push_str(
