@@ -486,6 +486,53 @@ impl Model {
         }
     }
 
+    /// html5ever's "in select in table" (a select whose nearest table or
+    /// template ancestor is a table): a table tag (`<td>`, `</tr>`…) closes
+    /// the select, then is processed as usual; says whether it did. Without
+    /// this the scan ignored `<td>` inside such a select while html5ever
+    /// built the cell, its row and more (found by fuzzing).
+    fn leave_select_in_table(&mut self, tag: &Tag, end: bool) -> bool {
+        use Known::*;
+        if !matches!(
+            tag.known,
+            Caption | Table | Tbody | Tfoot | Thead | Tr | Td | Th
+        ) {
+            return false;
+        }
+        let Some(select) = self.last(SELECT) else {
+            return false;
+        };
+        let table = self.last_below(TABLE, select);
+        let template = self.last_below(TEMPLATE, select);
+        let in_table = match (table, template) {
+            (Some(t), Some(tp)) => t > tp,
+            (t, _) => t.is_some(),
+        };
+        if !in_table {
+            return false;
+        }
+        if end {
+            // An end tag only if its element is in table scope; otherwise
+            // the select ignores it.
+            let in_scope = self.last_named(tag.name).is_some_and(|at| {
+                self.last(TABLE).is_none_or(|t| t <= at)
+                    && self.last(TEMPLATE).is_none_or(|t| t <= at)
+            });
+            if !in_scope {
+                return false;
+            }
+        }
+        self.pop_to(select);
+        true
+    }
+
+    /// The highest position below `pos` of an open element with `flag`.
+    fn last_below(&self, flag: u32, pos: u32) -> Option<u32> {
+        let positions = &self.by_flag[flag.trailing_zeros() as usize];
+        let n = positions.partition_point(|&p| p < pos);
+        n.checked_sub(1).and_then(|i| positions.get(i).copied())
+    }
+
     fn close_p(&mut self) {
         if let Some(p) = self.in_scope(hash_name(b"p"), BUTTON_SCOPE) {
             self.pop_to(p);
@@ -660,7 +707,7 @@ impl Model {
                 self.pop();
             }
         }
-        if self.in_select() {
+        if self.in_select() && !self.leave_select_in_table(tag, false) {
             match tag.known {
                 Option => {
                     if self.top_is(Option) {
@@ -877,7 +924,7 @@ impl Model {
             self.pop_to(at);
             return Ok(());
         }
-        if self.in_select() {
+        if self.in_select() && !self.leave_select_in_table(tag, true) {
             match tag.known {
                 Option if self.top_is(Option) => self.pop(),
                 Optgroup => {
