@@ -28,11 +28,11 @@ fuzz_target!(|data: &[u8]| {
         todo.extend(node.children().map(|c| (c, depth)));
     }
     assert!(
-        elements <= usage.elements + usage.open_formatting + 3,
+        elements <= usage.elements + usage.open_formatting + usage.template_table_parts + 3,
         "{elements} real elements, the model counted {usage:?}"
     );
     assert!(
-        deepest <= usage.depth + 1 + 8 * usage.misnested,
+        deepest <= usage.depth + 1 + 8 * usage.misnested + usage.template_table_parts,
         "real depth {deepest}, the model counted {usage:?}"
     );
 });

@@ -61,6 +61,12 @@ pub struct Limits {
     /// Estimated steps of the tree builder's walks over its stack and list,
     /// and of its duplicate-attribute checks.
     pub work: usize,
+    /// Table parts (`td`, `tr`, `tbody`…) inside a `template` with no table
+    /// nearer. html5ever inserts or ignores them depending on the mode the
+    /// template's first child chose, which the scan does not follow: it
+    /// ignores them, so each may be one element (and one level) it did not
+    /// count. Capping them caps that error.
+    pub template_table_parts: usize,
 }
 
 /// The limits every source runs under.
@@ -82,6 +88,9 @@ pub const LIMITS: Limits = Limits {
     misnested: 100,
     attributes: 256,
     work: 2_000_000,
+    // Real pages rarely put table rows in templates at all; a list of
+    // rows rendered by script has a handful.
+    template_table_parts: 256,
 };
 
 /// What a page costs, as far as the scan reached.
@@ -98,6 +107,7 @@ pub struct Usage {
     /// The most attributes on one tag.
     pub attributes: usize,
     pub work: usize,
+    pub template_table_parts: usize,
 }
 
 /// Which limit a page passed, with the limit.
@@ -111,6 +121,7 @@ pub enum Refusal {
     Misnested(usize),
     Attributes(usize),
     Work(usize),
+    TemplateTableParts(usize),
 }
 
 impl std::fmt::Display for Refusal {
@@ -136,6 +147,10 @@ impl std::fmt::Display for Refusal {
                 "the page has more than {n} misnested formatting end tags (<b><div></b>)"
             ),
             Refusal::Attributes(n) => write!(f, "a tag of the page has more than {n} attributes"),
+            Refusal::TemplateTableParts(n) => write!(
+                f,
+                "the page has more than {n} table parts (td, tr…) inside templates"
+            ),
             Refusal::Work(n) => write!(
                 f,
                 "building the page's tree would take more than {n} steps (deep nesting with many tags)"
@@ -188,7 +203,12 @@ const SELECT: u32 = 1 << 13;
 const NOT_IMPLIED: u32 = 1 << 14; // not one of the elements "generate implied end tags" pops
 const MARKER: u32 = 1 << 15; // puts a marker on the list of active formatting elements
 const FORMATTING: u32 = 1 << 16;
-const FLAGS: usize = 17;
+// What a template's first child made of it (html5ever's "in template"
+// switches to a table mode for a table part, to "in body" for anything
+// else; head elements leave it undecided).
+const TEMPLATE_TABLE: u32 = 1 << 17;
+const TEMPLATE_BODY: u32 = 1 << 18;
+const FLAGS: usize = 19;
 
 #[derive(Clone, Copy)]
 struct Open {
@@ -693,6 +713,7 @@ impl Model {
         self.token()?;
         self.work(self.stack.len())?;
         use Known::*;
+        self.decide_template_mode(tag.known);
         if self.in_foreign_content() {
             let breakout =
                 tag.known.breaks_out_of_foreign() || (tag.known == Font && tag.font_breakout);
@@ -833,9 +854,11 @@ impl Model {
                 self.push(tag.name, tag.known.flags())?;
             }
             Table => {
-                // A table directly inside a table (not in a cell) closes it.
+                // A table directly inside a table (not in a cell, nor in a
+                // template, whose content has a mode of its own) closes it.
                 if let Some(t) = self.last(TABLE)
                     && self.last(CELL).is_none_or(|c| c < t)
+                    && self.last(TEMPLATE).is_none_or(|tp| tp < t)
                 {
                     self.pop_to(t);
                 }
@@ -861,9 +884,59 @@ impl Model {
         Ok(Skip::No)
     }
 
+    /// A start tag that is the first child of the template on top of the
+    /// stack decides what html5ever makes of the template's content.
+    fn decide_template_mode(&mut self, known: Known) {
+        use Known::*;
+        let pos = self.stack.len().saturating_sub(1) as u32;
+        let Some(top) = self.stack.last_mut() else {
+            return;
+        };
+        if top.flags & TEMPLATE == 0 || top.flags & (TEMPLATE_TABLE | TEMPLATE_BODY) != 0 {
+            return;
+        }
+        let mode = match known {
+            Caption | Colgroup | Col | Tbody | Tfoot | Thead | Tr | Td | Th => TEMPLATE_TABLE,
+            // "In head" elements keep the template undecided.
+            Base | Basefont | Bgsound | Link | Meta | Noframes | Script | Style | Template
+            | Title => return,
+            _ => TEMPLATE_BODY,
+        };
+        top.flags |= mode;
+        self.by_flag[mode.trailing_zeros() as usize].push(pos);
+    }
+
     fn table_part(&mut self, tag: &Tag) -> Result<(), Refusal> {
         use Known::*;
-        let Some(table) = self.last(TABLE) else {
+        let table = self.last(TABLE);
+        if let Some(template) = self.last(TEMPLATE)
+            && table.is_none_or(|tb| tb < template)
+        {
+            // A template is nearer than any table. If its first child made
+            // it a body, html5ever ignores table parts in it, as the scan
+            // does. If it made it a table (or nothing decided yet), they
+            // are inserted: the scan pushes them where they come, popping
+            // nothing, which may over-count but never under-counts.
+            // (Ignoring them let `<template><td>` pairs nest twice as deep
+            // as counted, and a td html5ever keeps stops end tags the scan
+            // let through; both found by fuzzing.) The parts counted here
+            // are capped, since the scan cannot place them exactly.
+            if self.last(TEMPLATE_BODY) == Some(template) {
+                return Ok(());
+            }
+            self.usage.template_table_parts += 1;
+            if self.usage.template_table_parts > self.limits.template_table_parts {
+                return Err(Refusal::TemplateTableParts(
+                    self.limits.template_table_parts,
+                ));
+            }
+            self.push(tag.name, tag.known.flags())?;
+            if matches!(tag.known, Td | Th | Caption) {
+                self.active.push(Active::Marker);
+            }
+            return Ok(());
+        }
+        let Some(table) = table else {
             // Outside a table these tags are ignored.
             return Ok(());
         };
@@ -1778,6 +1851,11 @@ mod tests {
                 |r| matches!(r, Refusal::Elements(_) | Refusal::Work(_)),
             ),
             (
+                "table parts in templates",
+                page("", "<template><tbody><tr><td>", MIB),
+                |r| matches!(r, Refusal::TemplateTableParts(_) | Refusal::Depth(_)),
+            ),
+            (
                 // A style start tag inside a select is ignored, not raw
                 // text: the divs after it are real (found by fuzzing).
                 "style ignored in a select",
@@ -1893,11 +1971,11 @@ mod tests {
             // miss one round of re-created formatting elements: a bounded
             // difference, not a growing one.
             assert!(
-                elements <= usage.elements + usage.open_formatting + 3,
+                elements <= usage.elements + usage.open_formatting + usage.template_table_parts + 3,
                 "{what}: {elements} real elements, {usage:?}"
             );
             assert!(
-                depth <= usage.depth + 1 + 8 * usage.misnested,
+                depth <= usage.depth + 1 + 8 * usage.misnested + usage.template_table_parts,
                 "{what}: real depth {depth}, {usage:?}"
             );
         }
