@@ -208,7 +208,10 @@ const FORMATTING: u32 = 1 << 16;
 // else; head elements leave it undecided).
 const TEMPLATE_TABLE: u32 = 1 << 17;
 const TEMPLATE_BODY: u32 = 1 << 18;
-const FLAGS: usize = 19;
+// A foreign element in the MathML namespace (else SVG): which names are
+// integration points depends on it.
+const MATH_NS: u32 = 1 << 19;
+const FLAGS: usize = 20;
 
 #[derive(Clone, Copy)]
 struct Open {
@@ -727,7 +730,10 @@ impl Model {
             let breakout =
                 tag.known.breaks_out_of_foreign() || (tag.known == Font && tag.font_breakout);
             if !breakout {
-                self.push(tag.name, foreign_flags(tag.known))?;
+                // A new foreign element takes the namespace of the one it
+                // is in (an `svg` inside `math` is a MathML element).
+                let math = self.top().is_some_and(|t| t.flags & MATH_NS != 0);
+                self.push(tag.name, foreign_flags(tag.known, math))?;
                 if tag.self_closing {
                     self.pop();
                 }
@@ -796,7 +802,7 @@ impl Model {
         match tag.known {
             Svg | Math => {
                 self.reconstruct()?;
-                self.push(tag.name, foreign_flags(tag.known))?;
+                self.push(tag.name, foreign_flags(tag.known, tag.known == Math))?;
                 if tag.self_closing {
                     self.pop();
                 }
@@ -1333,19 +1339,20 @@ fn hash_name(name: &[u8]) -> u64 {
         .fold(FNV_OFFSET, |h, c| fnv(h, c.to_ascii_lowercase()))
 }
 
-fn foreign_flags(known: Known) -> u32 {
-    let integration = matches!(
-        known,
-        Known::ForeignObject
-            | Known::Desc
-            | Known::Title
-            | Known::Mi
-            | Known::Mo
-            | Known::Mn
-            | Known::Ms
-            | Known::Mtext
-            | Known::AnnotationXml
-    );
+/// The flags of a foreign element named `known` in the MathML namespace
+/// (`math`) or the SVG one. Integration points are per namespace: an `mi`
+/// inside an svg is an ordinary svg element, and taking it for one let
+/// table tags inside it close cells html5ever keeps open (found by fuzzing).
+fn foreign_flags(known: Known, math: bool) -> u32 {
+    let integration = if math {
+        matches!(
+            known,
+            Known::Mi | Known::Mo | Known::Mn | Known::Ms | Known::Mtext | Known::AnnotationXml
+        )
+    } else {
+        matches!(known, Known::ForeignObject | Known::Desc | Known::Title)
+    };
+    let ns = if math { MATH_NS } else { 0 };
     if integration {
         // In scope checks, but *not* special: html5ever's `special_tag`
         // set names HTML elements only, so an end tag like `</span>` walks
@@ -1353,9 +1360,9 @@ fn foreign_flags(known: Known) -> u32 {
         // them for special let `<span><svg><foreignObject>` + 90 `<b id=N>`
         // + `</span>` + `<p>x`… through with 80× more elements than counted
         // (found by the html_guard fuzz target).
-        SCOPE | BUTTON_SCOPE | LIST_SCOPE | HTML_CONTEXT | NOT_IMPLIED
+        SCOPE | BUTTON_SCOPE | LIST_SCOPE | HTML_CONTEXT | NOT_IMPLIED | ns
     } else {
-        NOT_IMPLIED
+        NOT_IMPLIED | ns
     }
 }
 
