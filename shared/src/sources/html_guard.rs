@@ -1073,6 +1073,17 @@ impl Model {
                 }
                 Ok(())
             }
+            // With a template open, html5ever ignores the form pointer and
+            // `</form>` pops everything down to the form, formatting
+            // elements included (which then get re-created); leaving them
+            // open hid that (found by fuzzing).
+            Form if self.last(TEMPLATE).is_some() => match self.in_scope(tag.name, SCOPE) {
+                Some(at) => {
+                    self.pop_to(at);
+                    Ok(())
+                }
+                None => self.unmatched(),
+            },
             Form => {
                 let was_open = std::mem::replace(&mut self.form_open, false);
                 match self.in_scope(tag.name, SCOPE) {
