@@ -525,7 +525,13 @@ impl Model {
         let Some(select) = self.last(SELECT) else {
             return false;
         };
-        let table = self.last_below(TABLE, select);
+        // The select took "in select in table" if it was opened in a table
+        // mode: its nearest table, cell, row or section is nearer than any
+        // template (a select in a template's td counts too).
+        let table = [TABLE, CELL, ROW, SECTION]
+            .into_iter()
+            .filter_map(|flag| self.last_below(flag, select))
+            .max();
         let template = self.last_below(TEMPLATE, select);
         let in_table = match (table, template) {
             (Some(t), Some(tp)) => t > tp,
