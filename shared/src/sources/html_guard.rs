@@ -1021,6 +1021,13 @@ impl Model {
         self.token()?;
         self.work(self.stack.len())?;
         use Known::*;
+        if self.in_foreign_content() && matches!(tag.known, P | Br) {
+            // `</p>` and `</br>` leave foreign content altogether, then act
+            // as in HTML (found by fuzzing: the scan stayed inside the svg).
+            while self.in_foreign_content() && self.stack.len() > 1 {
+                self.pop();
+            }
+        }
         if self.in_foreign_content()
             && let Some(at) = self.last_named(tag.name)
             && self.last(HTML_NS).is_none_or(|h| h < at)
