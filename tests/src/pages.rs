@@ -209,3 +209,40 @@ pub async fn seed(store: Arc<dyn Store>) -> usize {
     }
     n
 }
+
+/// A server whose one page answers only when the test opens the gate, so
+/// work that fetches it stays in flight as long as the test needs, with no
+/// timing involved.
+pub struct GatedPage {
+    /// `notify_one` lets the (next) waiting request answer.
+    pub gate: Arc<tokio::sync::Notify>,
+    /// Notified when a request for the page has arrived.
+    pub arrived: Arc<tokio::sync::Notify>,
+    /// The server's base URL on 127.0.0.1.
+    pub base: Url,
+}
+
+/// Serves `body` as HTML at `path`, behind a [`GatedPage`] gate.
+pub async fn gated_page(path: &str, body: &'static str) -> GatedPage {
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let arrived = Arc::new(tokio::sync::Notify::new());
+    let app = {
+        let (gate, arrived) = (gate.clone(), arrived.clone());
+        Router::new().route(
+            path,
+            axum::routing::get(move || {
+                let (gate, arrived) = (gate.clone(), arrived.clone());
+                async move {
+                    arrived.notify_one();
+                    gate.notified().await;
+                    axum::response::Html(body)
+                }
+            }),
+        )
+    };
+    GatedPage {
+        gate,
+        arrived,
+        base: serve(app).await,
+    }
+}

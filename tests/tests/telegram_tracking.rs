@@ -3,8 +3,6 @@
 //! watched, untracked, and meanwhile scraped with the product pages of
 //! `sources.toml`.
 
-use axum::Router;
-use axum::routing::get;
 use pricehound::domain::user::{Lang, UserId};
 use pricehound::queue::QueueMessage;
 use pricehound::queue::memory::MemoryQueue;
@@ -20,7 +18,6 @@ use pricehound_tests::pages::{Answer, Scripted, demo_sources};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 
 const LEGO: &str =
     include_str!("../../shared/src/demo/pages/products/briques-et-cie-lego-42143.html");
@@ -205,24 +202,9 @@ async fn a_page_that_never_answers_hits_the_deadline_and_the_user_is_told_polite
 /// for the fetch, `press` would never return and the test would hang.
 #[tokio::test]
 async fn the_webhook_answers_at_once_while_the_page_is_slow_and_the_result_follows() {
-    let gate = Arc::new(Notify::new());
-    let arrived = Arc::new(Notify::new());
-    let app = {
-        let (gate, arrived) = (gate.clone(), arrived.clone());
-        Router::new().route(
-            "/p/slow",
-            get(move || {
-                let (gate, arrived) = (gate.clone(), arrived.clone());
-                async move {
-                    arrived.notify_one();
-                    gate.notified().await;
-                    axum::response::Html(LEGO)
-                }
-            }),
-        )
-    };
-    let base =
-        pricehound_tests::user_links::on_shop_host(&pricehound_tests::pages::serve(app).await);
+    let page = pricehound_tests::pages::gated_page("/p/slow", LEGO).await;
+    let (gate, arrived) = (page.gate, page.arrived);
+    let base = pricehound_tests::user_links::on_shop_host(&page.base);
     let h = BotHarness::start_tracking().await;
     let url = base.join("/p/slow").unwrap();
 

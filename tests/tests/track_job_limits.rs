@@ -3,8 +3,6 @@
 //! a daily quota of "Track" presses, their pages untracked when they block
 //! the bot, and `/untrack` never echoing an unbounded query.
 
-use axum::Router;
-use axum::routing::get;
 use pricehound::domain::user::{Lang, TrackedPage, UserId};
 use pricehound::sources::tracked::source_id_for;
 use pricehound::telegram::bot::BotConfig;
@@ -12,8 +10,6 @@ use pricehound::telegram::texts::{Text, render};
 use pricehound_tests::bot::{BotHarness, assert_sendable, buttons, now};
 use pricehound_tests::pages::{Answer, Scripted};
 use serde_json::{Value, json};
-use std::sync::Arc;
-use tokio::sync::Notify;
 
 const LEGO: &str =
     include_str!("../../shared/src/demo/pages/products/briques-et-cie-lego-42143.html");
@@ -52,24 +48,9 @@ async fn track(h: &BotHarness, user: i64, url: &url::Url) {
 async fn one_page_at_a_time_per_user_and_the_slot_is_freed_when_the_job_ends() {
     // A page that answers only when the test says so: the job stays in
     // flight for as long as the test needs, with no timing involved.
-    let gate = Arc::new(Notify::new());
-    let arrived = Arc::new(Notify::new());
-    let app = {
-        let (gate, arrived) = (gate.clone(), arrived.clone());
-        Router::new().route(
-            "/p/slow",
-            get(move || {
-                let (gate, arrived) = (gate.clone(), arrived.clone());
-                async move {
-                    arrived.notify_one();
-                    gate.notified().await;
-                    axum::response::Html(LEGO)
-                }
-            }),
-        )
-    };
-    let slow_base =
-        pricehound_tests::user_links::on_shop_host(&pricehound_tests::pages::serve(app).await);
+    let page = pricehound_tests::pages::gated_page("/p/slow", LEGO).await;
+    let (gate, arrived) = (page.gate, page.arrived);
+    let slow_base = pricehound_tests::user_links::on_shop_host(&page.base);
     let base = shop().await;
     let h = BotHarness::start_tracking().await;
     let reading = render(Lang::En, &Text::TrackReading);
