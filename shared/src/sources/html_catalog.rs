@@ -82,8 +82,7 @@ pub fn parse_page(
     page_url: &Url,
     cfg: &HtmlCatalogConfig,
 ) -> Result<CatalogPage, ScrapeError> {
-    super::html_guard::check(html)?;
-    let doc = Html::parse_document(html);
+    let doc = super::html_guard::parse_document(html)?;
     let root = doc.root_element();
     let sel = &cfg.selectors;
 

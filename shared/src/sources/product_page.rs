@@ -134,8 +134,7 @@ pub fn extract(
     page_url: &Url,
     cfg: &ProductPageConfig,
 ) -> Result<Listing, ScrapeError> {
-    html_guard::check(html)?;
-    let doc = Html::parse_document(html);
+    let doc = html_guard::parse_document(html)?;
     let page = PageInfo::read(&doc, page_url);
     let hints = PriceHints {
         decimal_separator: cfg.decimal_separator,

@@ -54,8 +54,15 @@ sel!(HISTORY, ".tgme_channel_history, .tgme_channel_info");
 /// Parses one preview page. Returns `None` when the HTML is not a channel
 /// preview at all (no history section, no channel info): that is how a
 /// channel without a public preview looks, and it must not read as empty.
+///
+/// A page past the HTML budget ([`super::html_guard`]) reads as `None` here;
+/// the scraper reports the refusal itself.
 pub fn parse_page(html: &str, channel: &str) -> Option<ChannelPage> {
-    let doc = Html::parse_document(html);
+    read_page(&super::html_guard::parse_document(html).ok()?, channel)
+}
+
+/// [`parse_page`] on a parsed page.
+fn read_page(doc: &Html, channel: &str) -> Option<ChannelPage> {
     if doc.select(&HISTORY).next().is_none() && doc.select(&MESSAGE).next().is_none() {
         return None;
     }
@@ -197,8 +204,8 @@ pub async fn scrape(
         }
         let channel = cfg.channel.clone();
         let page = super::parse_blocking(move || {
-            super::html_guard::check(&fetched.body)?;
-            Ok(parse_page(&fetched.body, &channel))
+            let doc = super::html_guard::parse_document(&fetched.body)?;
+            Ok(read_page(&doc, &channel))
         })
         .await?
         .ok_or_else(|| {
