@@ -10,17 +10,16 @@
 pub mod alerts;
 pub mod bus;
 pub mod demo;
-pub mod domain;
 pub mod http;
-pub mod ingest;
 #[cfg(feature = "aws")]
 pub mod lambda;
 pub mod local;
-pub mod price;
 pub mod queue;
-pub mod schedule;
 pub mod scrape;
 pub mod sources;
 pub mod store;
 pub mod telegram;
 pub mod telemetry;
+
+// The core crate, re-exported at the paths the rest of pricehound uses.
+pub use pricehound_core::{domain, events, ingest, price, schedule};

@@ -13,7 +13,7 @@ use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::error::DisplayErrorContext;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
-use super::{Bus, BusError, DomainEvent, EVENT_SOURCE};
+use pricehound_core::bus::{Bus, BusError, DomainEvent, EVENT_SOURCE};
 
 /// The most entries one `PutEvents` call may hold.
 pub const MAX_BATCH_ENTRIES: usize = 10;

@@ -15,7 +15,7 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
-use super::{Queue, QueueError, QueueMessage};
+use pricehound_core::queue::{Queue, QueueError, QueueMessage};
 
 /// The most one message body may hold (SQS's classic limit, which moto and
 /// every region enforce).

@@ -3,7 +3,7 @@
 //! rusqlite is synchronous, so every call runs on the blocking pool behind
 //! one mutex-guarded connection. WAL mode lets the API read while ingest
 //! writes. Schema changes are migrations applied at open. The [`Store`]
-//! half lives here, the [`super::UserStore`] half (the bot's users) in
+//! half lives here, the [`UserStore`] half (the bot's users) in
 //! `users.rs`.
 
 mod users;
@@ -15,13 +15,13 @@ use rusqlite_migration::{M, Migrations};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use super::{
-    Cursor, HistoryQuery, LatestQuery, Order, Page, Recorded, SERIES_SCAN_LIMIT, Store, StoreError,
-    USER_PAGES_END, page_size,
-};
-use crate::domain::{
+use pricehound_core::domain::{
     Availability, Checkpoint, Currency, ItemDetails, ItemId, LatestPrice, Money, Observation,
     ObservationId, SeriesId, SeriesSummary, SourceHealth, SourceId, SourceRun, USER_PAGE_PREFIX,
+};
+use pricehound_core::store::{
+    Cursor, HistoryQuery, LatestQuery, Order, Page, Recorded, SERIES_SCAN_LIMIT, Store, StoreError,
+    USER_PAGES_END, page_size,
 };
 
 /// Append only: never edit a migration that has shipped.

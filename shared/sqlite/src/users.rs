@@ -16,13 +16,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{SqliteStore, backend, corrupt, from_millis, millis};
-use crate::domain::user::{
+use crate::{SqliteStore, backend, corrupt, from_millis, millis};
+use pricehound_core::domain::user::{
     Alert, AlertId, AlertRule, AlertTarget, Contact, Lang, TrackedPage, UsageEvent, UsageKind,
     UsageStats, User, UserId, UserProfile, Watch,
 };
-use crate::domain::{Currency, ItemId, Money, SeriesId, SourceId};
-use crate::store::{StoreError, Tracking, UPDATE_DEDUPE_TTL_HOURS, Untracking, UserStore};
+use pricehound_core::domain::{Currency, ItemId, Money, SeriesId, SourceId};
+use pricehound_core::store::{
+    StoreError, Tracking, UPDATE_DEDUPE_TTL_HOURS, Untracking, UserStore,
+};
 
 /// How long a throttle window's counter is kept after the window started.
 /// Windows are much shorter; this only bounds the table.

@@ -4,7 +4,8 @@
 
 pub mod local;
 pub mod notifier;
-pub mod rules;
+/// When an alert fires: the pure rules, in the core.
+pub use pricehound_core::alerts as rules;
 pub mod sender;
 
 use rules::AlertPolicy;

@@ -52,13 +52,13 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{DateTime, Utc};
 
-use super::{
-    Cursor, HistoryQuery, LatestQuery, Order, Page, Recorded, SERIES_SCAN_LIMIT, Store, StoreError,
-    page_size, parse_sortable_time, sortable_time,
-};
-use crate::domain::{
+use pricehound_core::domain::{
     Availability, Checkpoint, Currency, ItemDetails, ItemId, LatestPrice, Money, Observation,
     ObservationId, SeriesId, SeriesSummary, SourceHealth, SourceId, SourceRun,
+};
+use pricehound_core::store::{
+    Cursor, HistoryQuery, LatestQuery, Order, Page, Recorded, SERIES_SCAN_LIMIT, Store, StoreError,
+    page_size, parse_sortable_time, sortable_time,
 };
 
 /// The global secondary index, overloaded and sparse: `LATEST` records list
@@ -639,7 +639,10 @@ impl Store for DynamoStore {
             base = base
                 .filter_expression("NOT begins_with(#src, :userpages)")
                 .expression_attribute_names("#src", A_SOURCE)
-                .expression_attribute_values(":userpages", s(crate::domain::USER_PAGE_PREFIX));
+                .expression_attribute_values(
+                    ":userpages",
+                    s(pricehound_core::domain::USER_PAGE_PREFIX),
+                );
         }
         base = match &query.source {
             None => base.key_condition_expression("#pk = :pk"),
@@ -955,7 +958,7 @@ mod tests {
             let source = SourceId::new("src").unwrap();
             let item = ItemId::new("src:item").unwrap();
             let price = Money::new(1.into(), Currency::new("EUR").unwrap());
-            let provenance = crate::domain::Provenance::TelegramPost {
+            let provenance = pricehound_core::domain::Provenance::TelegramPost {
                 channel: "src".into(),
                 post_id: post,
             };

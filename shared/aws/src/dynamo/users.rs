@@ -43,12 +43,12 @@ use super::{
     A_GSI1PK, A_GSI1SK, A_ITEM, A_NAME, A_PK, A_SK, A_SOURCE, DynamoStore, GSI1, Item,
     TTL_ATTRIBUTE, corrupt, get_opt_s, get_s, is_code, n, s,
 };
-use crate::domain::user::{
+use pricehound_core::domain::user::{
     Alert, AlertId, AlertRule, AlertTarget, Contact, Lang, TrackedPage, UsageEvent, UsageKind,
     UsageStats, User, UserId, UserProfile, Watch,
 };
-use crate::domain::{Currency, ItemId, Money, SeriesId, SourceId};
-use crate::store::{
+use pricehound_core::domain::{Currency, ItemId, Money, SeriesId, SourceId};
+use pricehound_core::store::{
     StoreError, Tracking, UPDATE_DEDUPE_TTL_HOURS, Untracking, UserStore, parse_sortable_time,
     sortable_time,
 };

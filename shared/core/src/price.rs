@@ -85,7 +85,7 @@ impl PriceHints {
     /// Unknown parts give `None`, never a guess.
     ///
     /// ```
-    /// use pricehound::price::PriceHints;
+    /// use pricehound_core::price::PriceHints;
     /// let h = PriceHints::for_locale("de-CH");
     /// assert_eq!(h.decimal_separator, Some('.'));
     /// assert_eq!(h.currency.unwrap().code(), "CHF");
@@ -110,7 +110,7 @@ pub struct ParsedPrice {
 /// documentation for the rules).
 ///
 /// ```
-/// use pricehound::price::{parse_price, PriceHints};
+/// use pricehound_core::price::{parse_price, PriceHints};
 /// let p = parse_price("12.500 лв.", PriceHints::default());
 /// assert_eq!(p.amount.unwrap().to_string(), "12500"); // not 12.5
 /// assert_eq!(p.currency.unwrap().code(), "BGN");

@@ -5,9 +5,9 @@
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 
-use crate::bus::PriceChanged;
 use crate::domain::user::{Alert, AlertRule, AlertTarget};
 use crate::domain::{Availability, Money};
+use crate::events::PriceChanged;
 
 /// Flood limits, both configurable (`PRICEHOUND_ALERT_COOLDOWN_MINUTES`,
 /// `PRICEHOUND_ALERT_DAILY_CAP`).

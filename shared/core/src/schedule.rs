@@ -20,7 +20,7 @@ pub struct ScheduleError {
 /// A parsed schedule expression.
 ///
 /// ```
-/// use pricehound::schedule::Schedule;
+/// use pricehound_core::schedule::Schedule;
 /// let s: Schedule = "cron(0 8-20 * * ? *)".parse().unwrap();
 /// let next = s.next_after("2026-11-22T21:00:00Z".parse().unwrap()).unwrap();
 /// assert_eq!(next.to_rfc3339(), "2026-11-23T08:00:00+00:00");

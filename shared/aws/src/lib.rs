@@ -1,0 +1,9 @@
+//! pricehound's ports on AWS: [`dynamo::DynamoStore`] (the store, one
+//! DynamoDB table), [`sqs::SqsQueue`] (scrape → ingest) and
+//! [`eventbridge::EventBridgeBus`] (domain events). Each takes an SDK client
+//! built once by the caller (a Lambda's `main`), so the same code runs
+//! against AWS, dynalite or moto.
+
+pub mod dynamo;
+pub mod eventbridge;
+pub mod sqs;
