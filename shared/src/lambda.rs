@@ -248,18 +248,7 @@ pub async fn notify_with(
         }
     }
     if !changes.is_empty() {
-        let planned = async {
-            let plan = notifier
-                .plan(&changes, now)
-                .await
-                .map_err(|e| e.to_string())?;
-            outbox
-                .put(&plan.notifications, std::time::Duration::ZERO)
-                .await?;
-            notifier.apply(&plan).await.map_err(|e| e.to_string())?;
-            Ok::<_, String>(plan)
-        };
-        match planned.await {
+        match crate::alerts::outbox::queue_planned(notifier, outbox, &changes, now).await {
             Ok(plan) => tracing::info!(
                 changes = changes.len(),
                 matched = plan.matched,
@@ -275,7 +264,10 @@ pub async fn notify_with(
     }
     for (id, n) in notifications {
         let outcome = match sender.deliver(&n, now).await {
-            Ok(Delivery::RetryAfter(wait)) => outbox.put(std::slice::from_ref(&n), wait).await,
+            Ok(Delivery::RetryAfter(wait)) => outbox
+                .put(std::slice::from_ref(&n), wait)
+                .await
+                .map_err(|e| e.to_string()),
             Ok(d) => {
                 tracing::info!(message_id = %id, outcome = ?d, "notification handled");
                 Ok(())

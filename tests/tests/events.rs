@@ -8,7 +8,7 @@ use axum::body::Body;
 use chrono::Utc;
 use http_body_util::BodyExt;
 use pricehound::alerts::notifier::{Notification, Notifier};
-use pricehound::alerts::outbox::{NotifyMessage, Outbox};
+use pricehound::alerts::outbox::{NotifyMessage, Outbox, OutboxError};
 use pricehound::alerts::rules::AlertPolicy;
 use pricehound::alerts::sender::Sender;
 use pricehound::bus::memory::MemoryBus;
@@ -61,21 +61,25 @@ async fn api_event(name: &str, app: &axum::Router) -> (u16, Value) {
     (status, v)
 }
 
-/// The notifications queue in memory: records what the notifier puts.
+/// A notifications queue that records what the notifier puts, with the delays.
 #[derive(Default)]
-struct MemoryOutbox {
+struct RecordingOutbox {
     puts: Mutex<Vec<(Notification, Duration)>>,
 }
 
-impl MemoryOutbox {
+impl RecordingOutbox {
     fn take(&self) -> Vec<(Notification, Duration)> {
         std::mem::take(&mut *self.puts.lock().unwrap())
     }
 }
 
 #[async_trait]
-impl Outbox for MemoryOutbox {
-    async fn put(&self, notifications: &[Notification], delay: Duration) -> Result<(), String> {
+impl Outbox for RecordingOutbox {
+    async fn put(
+        &self,
+        notifications: &[Notification],
+        delay: Duration,
+    ) -> Result<(), OutboxError> {
         let mut puts = self.puts.lock().unwrap();
         puts.extend(notifications.iter().map(|n| (n.clone(), delay)));
         Ok(())
@@ -374,7 +378,7 @@ async fn every_sample_event_has_the_outcome_it_shows() {
                     AlertRule::Below { price: dzd(13000) },
                 );
                 users.put_alert(&below).await.unwrap();
-                let outbox = MemoryOutbox::default();
+                let outbox = RecordingOutbox::default();
 
                 // 13740 -> 12900 DZD crosses the 13000 threshold: one
                 // notification goes to the queue, the alert is disarmed.
@@ -454,7 +458,7 @@ async fn every_sample_event_has_the_outcome_it_shows() {
                 users.put_alert(&other).await.unwrap();
                 standin.fail_chat(n.chat_id, Failure::Blocked);
 
-                let outbox = MemoryOutbox::default();
+                let outbox = RecordingOutbox::default();
                 let resp = lambda::notify(&notifier, &sender, &outbox, event).await;
                 assert!(
                     resp.batch_item_failures.is_empty(),

@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use pricehound::alerts::notifier::{Notification, Notifier};
-use pricehound::alerts::outbox::{NotifyMessage, Outbox, SqsTrackJobs};
+use pricehound::alerts::outbox::{NotifyMessage, Outbox, OutboxError, SqsTrackJobs};
 use pricehound::alerts::rules::AlertPolicy;
 use pricehound::alerts::sender::Sender;
 use pricehound::domain::user::{Lang, UserId};
@@ -30,8 +30,11 @@ struct NoOutbox;
 
 #[async_trait]
 impl Outbox for NoOutbox {
-    async fn put(&self, n: &[Notification], _: Duration) -> Result<(), String> {
-        Err(format!("unexpected put of {} notification(s)", n.len()))
+    async fn put(&self, n: &[Notification], _: Duration) -> Result<(), OutboxError> {
+        Err(OutboxError::Unavailable(format!(
+            "unexpected put of {} notification(s)",
+            n.len()
+        )))
     }
 }
 

@@ -96,7 +96,7 @@ async fn batches_stay_under_the_byte_limit() {
     let queue = SqsQueue::new(client.clone(), &url);
     // 10 x 60 KiB = 600 KiB: over 256 KiB, so at least 3 batches are needed
     // although 10 entries would fit one. (The split itself is unit-tested in
-    // shared/src/queue/sqs.rs; here every message must arrive intact.)
+    // shared/aws/src/sqs.rs; here every message must arrive intact.)
     let messages: Vec<QueueMessage> = (0..10)
         .map(|n| message(n, &format!("{n}").repeat(60 * 1024)))
         .collect();

@@ -759,7 +759,7 @@ fn api_policies_are_least_privilege() {
     }
     dynamo_actions.sort();
     dynamo_actions.dedup();
-    // What shared/src/store/dynamo issues for the router and the bot
+    // What shared/aws/src/dynamo issues for the router and the bot
     // (docs/dynamodb.md): no Scan, no batch or transaction, no DescribeTable.
     assert_eq!(
         dynamo_actions,

@@ -34,10 +34,10 @@ async fn main() -> Result<(), Error> {
     let policy = policy_from_env()?;
     let notifier = Notifier::new(users.clone(), policy);
     let sender = Sender::new(bot_api_from_ssm(&config).await?, users);
-    let outbox = SqsOutbox {
-        client: aws_sdk_sqs::Client::new(&config),
-        queue_url: env("PRICEHOUND_NOTIFY_QUEUE_URL")?,
-    };
+    let outbox = SqsOutbox::new(
+        aws_sdk_sqs::Client::new(&config),
+        env("PRICEHOUND_NOTIFY_QUEUE_URL")?,
+    );
     let (notifier, sender, outbox, tracks) = (&notifier, &sender, &outbox, tracks.as_ref());
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<SqsBatchResponse, Error>(

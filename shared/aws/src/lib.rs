@@ -2,8 +2,10 @@
 //! DynamoDB table), [`sqs::SqsQueue`] (scrape → ingest) and
 //! [`eventbridge::EventBridgeBus`] (domain events). Each takes an SDK client
 //! built once by the caller (a Lambda's `main`), so the same code runs
-//! against AWS, dynalite or moto.
+//! against AWS, dynalite or moto. [`batch`] is the partial-batch send with
+//! retries that SQS and EventBridge (and the notifications outbox) share.
 
+pub mod batch;
 pub mod dynamo;
 pub mod eventbridge;
 pub mod sqs;

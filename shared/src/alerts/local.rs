@@ -1,14 +1,17 @@
 //! The notifier inside `pricehound serve`: the bus's price changes are
-//! planned as they come, and sent by a pool of tasks sharing one rate
-//! limiter; a notification Telegram throttled goes back after its
-//! `retry_after` on a timer, like the SQS delay in AWS.
+//! planned and queued as they come ([`queue_planned`], as the notify
+//! function does), the in-memory outbox hands the notifications to a pool
+//! of tasks sharing one rate limiter, and a notification Telegram throttled
+//! goes back to the outbox with its `retry_after` as the delay, like the SQS
+//! delay in AWS.
 
 use chrono::Utc;
 use std::sync::Arc;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, watch};
 use tokio::task::JoinSet;
 
 use super::notifier::{Notification, Notifier};
+use super::outbox::{MemoryOutbox, Outbox, PlanError, queue_planned};
 use super::sender::{Delivery, Sender};
 use crate::bus::DomainEvent;
 
@@ -22,7 +25,7 @@ pub async fn run(
     mut events: broadcast::Receiver<DomainEvent>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Notification>();
+    let (outbox, mut rx) = MemoryOutbox::new();
     let mut sending = JoinSet::new();
     loop {
         tokio::select! {
@@ -42,12 +45,11 @@ pub async fn run(
                         _ => break,
                     }
                 }
-                plan_and_queue(&notifier, &changes, &tx).await;
+                plan_and_queue(&notifier, &outbox, &changes).await;
             }
             Some(n) = rx.recv() => {
-                let sender = sender.clone();
-                let tx = tx.clone();
-                sending.spawn(async move { send(&sender, n, tx).await });
+                let (sender, outbox) = (sender.clone(), outbox.clone());
+                sending.spawn(async move { send(&sender, n, &outbox).await });
             }
             Some(_) = sending.join_next(), if !sending.is_empty() => {}
             _ = stopped(&mut stop) => break,
@@ -58,42 +60,35 @@ pub async fn run(
 
 async fn plan_and_queue(
     notifier: &Notifier,
+    outbox: &MemoryOutbox,
     changes: &[crate::bus::PriceChanged],
-    tx: &mpsc::UnboundedSender<Notification>,
 ) {
-    let now = Utc::now();
-    match notifier.plan(changes, now).await {
-        Ok(plan) => {
-            tracing::info!(
-                changes = changes.len(),
-                matched = plan.matched,
-                notifications = plan.notifications.len(),
-                capped = plan.capped,
-                "alerts planned"
-            );
-            for n in &plan.notifications {
-                let _ = tx.send(n.clone());
-            }
-            if let Err(e) = notifier.apply(&plan).await {
-                tracing::error!(error = %e, "alert state not stored");
-            }
-        }
+    match queue_planned(notifier, outbox, changes, Utc::now()).await {
+        Ok(plan) => tracing::info!(
+            changes = changes.len(),
+            matched = plan.matched,
+            notifications = plan.notifications.len(),
+            capped = plan.capped,
+            "alerts planned"
+        ),
+        // The notifications are out; only the alerts' new state is lost
+        // (they may fire again on the next change).
+        Err(e @ PlanError::Apply(_)) => tracing::error!(error = %e, "alert state not stored"),
         Err(e) => tracing::error!(error = %e, changes = changes.len(), "alerts not planned"),
     }
 }
 
-async fn send(sender: &Sender, n: Notification, tx: mpsc::UnboundedSender<Notification>) {
-    match sender.deliver(&n, Utc::now()).await {
-        Ok(Delivery::RetryAfter(wait)) => {
-            tokio::time::sleep(wait).await;
-            let _ = tx.send(n);
-        }
-        Ok(_) => {}
+async fn send(sender: &Sender, n: Notification, outbox: &MemoryOutbox) {
+    let (again, after) = match sender.deliver(&n, Utc::now()).await {
+        Ok(Delivery::RetryAfter(wait)) => (n, wait),
+        Ok(_) => return,
         Err(e) => {
             tracing::warn!(error = %e, "notification store error; retrying in 5 s");
-            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-            let _ = tx.send(n);
+            (n, std::time::Duration::from_secs(5))
         }
+    };
+    if let Err(e) = outbox.put(std::slice::from_ref(&again), after).await {
+        tracing::warn!(error = %e, "notification not put back");
     }
 }
 

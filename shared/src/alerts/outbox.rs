@@ -1,20 +1,119 @@
-//! Where notifications wait: the notifications queue. Planned messages go
-//! there before the alerts' state is stored, and a message Telegram
-//! throttled goes back there with its `retry_after` as the delay.
+//! Where notifications wait: the notifications queue, a port with two
+//! adapters. Planned messages go there before the alerts' state is stored
+//! ([`queue_planned`]), and a message Telegram throttled goes back there
+//! with its `retry_after` as the delay. In AWS it is SQS ([`SqsOutbox`],
+//! with `DelaySeconds`); in `serve` it is [`MemoryOutbox`], a channel with
+//! timers for the delays.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
+use tokio::sync::mpsc;
 
-use super::notifier::Notification;
+use super::notifier::{Notification, Notifier, Plan};
 use crate::bus::PriceChanged;
+use crate::store::StoreError;
 use crate::telegram::bot::TrackJob;
+
+/// Why notifications were not queued. The caller retries the whole input
+/// (notification ids make a second send of the same one a no-op).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OutboxError {
+    /// The queue could not be reached: nothing was queued.
+    #[error("the notifications queue is unavailable: {0}")]
+    Unavailable(String),
+    /// Some were queued and some were not.
+    #[error("{failed} of {total} notification(s) not queued: {reason}")]
+    Partial {
+        failed: usize,
+        total: usize,
+        reason: String,
+    },
+}
 
 #[async_trait]
 pub trait Outbox: Send + Sync {
-    /// Queues every notification, visible after `delay`; an error means
-    /// some may not be queued (the caller retries the whole input).
-    async fn put(&self, notifications: &[Notification], delay: Duration) -> Result<(), String>;
+    /// Queues every notification, visible after `delay`.
+    async fn put(&self, notifications: &[Notification], delay: Duration)
+    -> Result<(), OutboxError>;
+}
+
+/// Why planned changes were not handled; each step's own error.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("alerts not planned: {0}")]
+    Plan(StoreError),
+    #[error("planned notifications not queued: {0}")]
+    Queue(OutboxError),
+    #[error("notifications queued, but the alerts' new state not stored: {0}")]
+    Apply(StoreError),
+}
+
+/// Plans the messages for `changes`, queues them, then stores the alerts'
+/// new state, in that order: a crash between the steps re-plans the same
+/// changes and queues the same notification ids again (sent once), rather
+/// than storing a fired alert whose message was never queued. The one
+/// sequence both the notify function and `serve` run.
+pub async fn queue_planned(
+    notifier: &Notifier,
+    outbox: &dyn Outbox,
+    changes: &[PriceChanged],
+    now: DateTime<Utc>,
+) -> Result<Plan, PlanError> {
+    let plan = notifier.plan(changes, now).await.map_err(PlanError::Plan)?;
+    outbox
+        .put(&plan.notifications, Duration::ZERO)
+        .await
+        .map_err(PlanError::Queue)?;
+    notifier.apply(&plan).await.map_err(PlanError::Apply)?;
+    Ok(plan)
+}
+
+/// The outbox of `pricehound serve`: notifications come out of the receiver
+/// [`MemoryOutbox::new`] returns, at once or, with a delay, from a timer
+/// task (what SQS's `DelaySeconds` does in AWS). Pending timers do not
+/// survive a restart; neither does anything else in `serve`'s memory.
+#[derive(Clone)]
+pub struct MemoryOutbox {
+    tx: mpsc::UnboundedSender<Notification>,
+}
+
+impl MemoryOutbox {
+    pub fn new() -> (MemoryOutbox, mpsc::UnboundedReceiver<Notification>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (MemoryOutbox { tx }, rx)
+    }
+}
+
+#[async_trait]
+impl Outbox for MemoryOutbox {
+    async fn put(
+        &self,
+        notifications: &[Notification],
+        delay: Duration,
+    ) -> Result<(), OutboxError> {
+        if self.tx.is_closed() {
+            return Err(OutboxError::Unavailable("serve is stopping".into()));
+        }
+        if delay.is_zero() {
+            for n in notifications {
+                self.tx
+                    .send(n.clone())
+                    .map_err(|_| OutboxError::Unavailable("serve is stopping".into()))?;
+            }
+            return Ok(());
+        }
+        let (tx, later) = (self.tx.clone(), notifications.to_vec());
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            for n in later {
+                // The receiver is gone only when serve stops.
+                let _ = tx.send(n);
+            }
+        });
+        Ok(())
+    }
 }
 
 /// A message for the notify function: on the notifications queue, a
@@ -93,54 +192,48 @@ pub use sqs::{SqsOutbox, SqsTrackJobs};
 mod sqs {
     use super::*;
     use aws_sdk_sqs::Client;
-    use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+    use pricehound_aws::sqs::SqsQueue;
 
-    /// SQS allows at most 15 minutes of delay.
-    const MAX_DELAY: Duration = Duration::from_secs(900);
-
+    /// The notifications queue on SQS. Delays over SQS's 15 minutes are cut
+    /// to 15 minutes.
     pub struct SqsOutbox {
-        pub client: Client,
-        pub queue_url: String,
+        pub queue: SqsQueue,
+    }
+
+    impl SqsOutbox {
+        pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
+            SqsOutbox {
+                queue: SqsQueue::new(client, queue_url),
+            }
+        }
     }
 
     #[async_trait]
     impl Outbox for SqsOutbox {
-        async fn put(&self, notifications: &[Notification], delay: Duration) -> Result<(), String> {
-            let delay = delay.min(MAX_DELAY).as_secs() as i32;
-            for chunk in notifications.chunks(10) {
-                let mut entries = Vec::with_capacity(chunk.len());
-                for (i, n) in chunk.iter().enumerate() {
-                    entries.push(
-                        SendMessageBatchRequestEntry::builder()
-                            .id(i.to_string())
-                            .message_body(NotifyMessage::notification_body(n))
-                            .delay_seconds(delay)
-                            .build()
-                            .map_err(|e| e.to_string())?,
-                    );
-                }
-                let out = self
-                    .client
-                    .send_message_batch()
-                    .queue_url(&self.queue_url)
-                    .set_entries(Some(entries))
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        format!(
-                            "SendMessageBatch: {}",
-                            aws_sdk_sqs::error::DisplayErrorContext(e)
-                        )
-                    })?;
-                if !out.failed.is_empty() {
-                    return Err(format!(
-                        "{} notification(s) not queued: {}",
-                        out.failed.len(),
-                        out.failed[0].message.clone().unwrap_or_default()
-                    ));
-                }
+        async fn put(
+            &self,
+            notifications: &[Notification],
+            delay: Duration,
+        ) -> Result<(), OutboxError> {
+            let bodies: Vec<String> = notifications
+                .iter()
+                .map(NotifyMessage::notification_body)
+                .collect();
+            let outcome = self.queue.send_bodies(&bodies, delay).await;
+            if outcome.failed.is_empty() {
+                return Ok(());
             }
-            Ok(())
+            if let (0, Some(reason)) = (outcome.sent, outcome.fatal) {
+                return Err(OutboxError::Unavailable(reason));
+            }
+            let mut reasons: Vec<String> = outcome.failed.iter().map(|(_, r)| r.clone()).collect();
+            reasons.sort();
+            reasons.dedup();
+            Err(OutboxError::Partial {
+                failed: outcome.failed.len(),
+                total: notifications.len(),
+                reason: reasons.join("; "),
+            })
         }
     }
 
@@ -177,6 +270,41 @@ mod sqs {
 mod tests {
     use super::*;
     use crate::domain::user::{Lang, UserId};
+
+    fn notification(n: i64) -> Notification {
+        Notification {
+            id: format!("n-{n}"),
+            user: UserId(n),
+            alert_id: crate::domain::user::AlertId::random(),
+            chat_id: n,
+            text: format!("price {n}"),
+            keyboard: Default::default(),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_memory_outbox_hands_out_now_or_after_the_delay() {
+        let (outbox, mut rx) = MemoryOutbox::new();
+        outbox
+            .put(&[notification(1), notification(2)], Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(rx.try_recv().map(|n| n.user), Ok(UserId(1)));
+        assert_eq!(rx.try_recv().map(|n| n.user), Ok(UserId(2)));
+        outbox
+            .put(&[notification(3)], Duration::from_secs(30))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(29)).await;
+        assert!(rx.try_recv().is_err(), "not before its delay");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(rx.try_recv().map(|n| n.user), Ok(UserId(3)));
+        drop(rx);
+        assert!(matches!(
+            outbox.put(&[notification(4)], Duration::ZERO).await,
+            Err(OutboxError::Unavailable(_))
+        ));
+    }
 
     #[test]
     fn track_jobs_round_trip_through_the_queue_body() {

@@ -34,8 +34,8 @@ use serde_json::Value;
 use super::ScrapeError;
 use super::config::JsonApiConfig;
 use super::listing::Listing;
-use super::product_page::strict_decimal;
 use crate::domain::{Currency, Money};
+use crate::price::strict_decimal;
 use crate::price::{PriceHints, find_currency, parse_price};
 
 /// An item that did not become a listing, and why.
