@@ -1,12 +1,12 @@
 //! `pricehound`: the local stack and the tools around it.
 
-mod bot_env;
 mod price_cmd;
 mod scrape_cmd;
 mod serve_cmd;
 mod webhook_cmd;
 
 use clap::{Parser, Subcommand};
+use pricehound::settings::Settings;
 use pricehound::sources::SourcesConfig;
 use pricehound::telemetry::{self, LogFormat};
 use std::path::{Path, PathBuf};
@@ -38,14 +38,24 @@ enum Command {
     Webhook(webhook_cmd::Args),
 }
 
-/// `--sources FILE`, else ./sources.toml if present, else the compiled-in default.
-pub fn load_sources(path: Option<&Path>) -> anyhow::Result<SourcesConfig> {
+/// `--sources FILE`, else `PRICEHOUND_SOURCES_FILE`, else ./sources.toml if
+/// present, else the compiled-in default.
+pub fn load_sources(path: Option<&Path>, settings: &Settings) -> anyhow::Result<SourcesConfig> {
     let default = PathBuf::from("sources.toml");
-    match path {
+    match path.or(settings.sources_file.as_deref()) {
         Some(p) => Ok(SourcesConfig::load(p)?),
         None if default.exists() => Ok(SourcesConfig::load(&default)?),
         None => Ok(SourcesConfig::default_sources()),
     }
+}
+
+/// Runs a command with the settings read from the environment, once.
+async fn with_settings<F, Fut>(command: F) -> anyhow::Result<()>
+where
+    F: FnOnce(Settings) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    command(Settings::from_env()?).await
 }
 
 #[tokio::main]
@@ -58,10 +68,11 @@ async fn main() -> std::process::ExitCode {
     };
     telemetry::init(format);
     let result = match cli.command {
-        Command::Serve(args) => serve_cmd::run(args).await,
-        Command::Scrape(args) => scrape_cmd::run(args).await,
+        // Reads no settings, so a bad variable elsewhere does not stop it.
         Command::Price(args) => price_cmd::run(args),
-        Command::Webhook(args) => webhook_cmd::run(args).await,
+        Command::Serve(args) => with_settings(|s| serve_cmd::run(args, s)).await,
+        Command::Scrape(args) => with_settings(|s| scrape_cmd::run(args, s)).await,
+        Command::Webhook(args) => with_settings(|s| webhook_cmd::run(args, s)).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -24,8 +24,8 @@ pub struct Args {
 }
 
 /// Scrapes one source and prints what it yields. Nothing is stored.
-pub async fn run(args: Args) -> anyhow::Result<()> {
-    let mut sources = crate::load_sources(args.sources.as_deref())?;
+pub async fn run(args: Args, settings: pricehound::settings::Settings) -> anyhow::Result<()> {
+    let mut sources = crate::load_sources(args.sources.as_deref(), &settings)?;
     if args.demo {
         sources.rebase(&pricehound::demo::spawn().await?);
     }

@@ -1,6 +1,6 @@
 use clap::Parser;
 use pricehound::local::{ServeOptions, TelegramOptions, serve};
-use pricehound::telegram::bot::BotConfig;
+use pricehound::settings::Settings;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -24,8 +24,8 @@ pub struct Args {
     no_run_at_start: bool,
 }
 
-pub async fn run(args: Args) -> anyhow::Result<()> {
-    let mut sources = crate::load_sources(args.sources.as_deref())?;
+pub async fn run(args: Args, settings: Settings) -> anyhow::Result<()> {
+    let mut sources = crate::load_sources(args.sources.as_deref(), &settings)?;
     if args.demo {
         let base = pricehound::demo::spawn().await?;
         tracing::info!(%base, "demo mode: sources read recorded pages from the binary");
@@ -36,8 +36,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         db: Some(args.db),
         listen: args.listen,
         run_at_start: !args.no_run_at_start,
-        telegram: telegram_options()?,
-        http: pricehound::http::HttpConfig::from_env(true).map_err(|e| anyhow::anyhow!(e))?,
+        http: settings.http.clone(),
+        telegram: telegram_options(settings),
     };
     serve(opts, shutdown_signal(), |stack| {
         eprintln!(
@@ -50,21 +50,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
 /// The bot, when `PRICEHOUND_BOT_TOKEN` is set: long polling, or the webhook
 /// route when `PRICEHOUND_WEBHOOK_SECRET` is set too.
-fn telegram_options() -> anyhow::Result<Option<TelegramOptions>> {
-    let Some(token) = crate::bot_env::token()? else {
-        tracing::info!(
-            "no {} set: the Telegram bot is off",
-            crate::bot_env::TOKEN_VAR
-        );
-        return Ok(None);
+fn telegram_options(settings: Settings) -> Option<TelegramOptions> {
+    let Some(token) = settings.bot_token else {
+        tracing::info!("no PRICEHOUND_BOT_TOKEN set: the Telegram bot is off");
+        return None;
     };
-    Ok(Some(TelegramOptions {
+    Some(TelegramOptions {
         token,
-        api_base: crate::bot_env::api_base(),
-        webhook_secret: crate::bot_env::secret()?,
-        config: BotConfig::from_env().map_err(|e| anyhow::anyhow!(e))?,
-        alerts: pricehound::alerts::policy_from_env().map_err(|e| anyhow::anyhow!(e))?,
-    }))
+        api_base: settings.telegram_api,
+        webhook_secret: settings.webhook_secret,
+        config: settings.bot,
+        alerts: settings.alerts,
+    })
 }
 
 /// Ctrl-C or SIGTERM (what systemd, Docker and CI send).

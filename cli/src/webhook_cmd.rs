@@ -6,7 +6,8 @@ use pricehound::telegram::webhook::{PATH, WebhookSecret};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::bot_env;
+use pricehound::settings::Settings;
+use pricehound::telegram::api::BotApi;
 
 #[derive(ClapArgs)]
 pub struct Args {
@@ -41,14 +42,12 @@ enum Action {
     },
 }
 
-pub async fn run(args: Args) -> anyhow::Result<()> {
-    let token = bot_env::token()?.ok_or_else(|| {
-        anyhow::anyhow!(
-            "set {} to the bot's token from @BotFather",
-            bot_env::TOKEN_VAR
-        )
+/// The token is never a flag: a flag shows in `ps` and shell history.
+pub async fn run(args: Args, settings: Settings) -> anyhow::Result<()> {
+    let token = settings.bot_token.ok_or_else(|| {
+        anyhow::anyhow!("set PRICEHOUND_BOT_TOKEN to the bot's token from @BotFather")
     })?;
-    let api = bot_env::api(token)?;
+    let api = BotApi::connect(&settings.telegram_api, token)?;
     match args.action {
         Action::Set {
             url,
@@ -56,7 +55,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             drop_pending_updates,
         } => {
             let url = webhook_url(&url)?;
-            let secret = match (bot_env::secret()?, secret_file) {
+            let secret = match (settings.webhook_secret, secret_file) {
                 (Some(s), _) => s,
                 (None, Some(file)) => {
                     let s = WebhookSecret::random();
@@ -65,8 +64,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     s
                 }
                 (None, None) => anyhow::bail!(
-                    "give --secret-file FILE (a new random secret is written there) or set {}",
-                    bot_env::SECRET_VAR
+                    "give --secret-file FILE (a new random secret is written there) or set PRICEHOUND_WEBHOOK_SECRET"
                 ),
             };
             api.set_webhook(&url, secret.expose(), ALLOWED_UPDATES, drop_pending_updates)

@@ -4,16 +4,11 @@
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use futures::future::join_all;
 use serde_json::Value;
+use std::sync::Arc;
 
 use crate::ingest::{IngestError, Ingested, Ingestor};
 use crate::scrape::{GroupReport, Scraper};
-
-/// Reads a required environment variable, with an error that says which.
-pub fn env(name: &str) -> anyhow::Result<String> {
-    std::env::var(name).map_err(|_| {
-        anyhow::anyhow!("environment variable {name} is not set (template.yaml sets it in AWS)")
-    })
-}
+use crate::settings::Settings;
 
 /// The scrape function's input: EventBridge Scheduler delivers exactly the
 /// schedule's `Input`, `{"group": "<name>"}`.
@@ -88,17 +83,6 @@ pub fn sdk_http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
         .build_https()
 }
 
-/// The sources: `PRICEHOUND_SOURCES_FILE` if set, else the `sources.toml`
-/// compiled into the binary (so a deploy needs no extra file).
-pub fn sources_from_env() -> anyhow::Result<crate::sources::SourcesConfig> {
-    match std::env::var_os("PRICEHOUND_SOURCES_FILE") {
-        Some(path) => Ok(crate::sources::SourcesConfig::load(std::path::Path::new(
-            &path,
-        ))?),
-        None => Ok(crate::sources::SourcesConfig::default_sources()),
-    }
-}
-
 /// Reads a SecureString parameter. Errors name the parameter, never its value.
 pub async fn ssm_secret(ssm: &aws_sdk_ssm::Client, name: &str) -> anyhow::Result<String> {
     let out = ssm
@@ -123,60 +107,47 @@ pub async fn ssm_secret(ssm: &aws_sdk_ssm::Client, name: &str) -> anyhow::Result
 /// from the SSM parameters named by `PRICEHOUND_BOT_TOKEN_PARAMETER` and
 /// `PRICEHOUND_WEBHOOK_SECRET_PARAMETER` (template.yaml sets the names;
 /// the values live only in SSM). None when the first is unset: no bot.
-pub async fn telegram_from_env(
+pub async fn telegram_webhook(
+    settings: &Settings,
     config: &aws_config::SdkConfig,
-    store: std::sync::Arc<dyn crate::store::Store>,
-    users: std::sync::Arc<dyn crate::store::UserStore>,
-    sources: std::sync::Arc<crate::sources::SourcesConfig>,
+    store: Arc<dyn crate::store::Store>,
+    users: Arc<dyn crate::store::UserStore>,
+    sources: Arc<crate::sources::SourcesConfig>,
 ) -> anyhow::Result<Option<crate::telegram::webhook::WebhookState>> {
-    use crate::telegram::{api, bot, dispatch, webhook};
-    use std::sync::Arc;
-    let Ok(token_param) = std::env::var("PRICEHOUND_BOT_TOKEN_PARAMETER") else {
+    use crate::telegram::{bot, dispatch, webhook};
+    let Some(token_param) = settings.aws.bot_token_parameter.as_deref() else {
         tracing::info!("PRICEHOUND_BOT_TOKEN_PARAMETER not set: the Telegram webhook is off");
         return Ok(None);
     };
-    let secret_param = env("PRICEHOUND_WEBHOOK_SECRET_PARAMETER")?;
+    let secret_param = settings.aws.webhook_secret_parameter()?;
     let ssm = aws_sdk_ssm::Client::new(config);
     let (token, secret) = tokio::try_join!(
-        ssm_secret(&ssm, &token_param),
-        ssm_secret(&ssm, &secret_param)
+        ssm_bot_token(&ssm, token_param),
+        ssm_secret(&ssm, secret_param)
     )?;
-    let token = api::BotToken::new(token.trim()).map_err(|_| {
-        anyhow::anyhow!("SSM parameter {token_param} does not hold a bot token (123456:ABC-...)")
-    })?;
     let secret = webhook::WebhookSecret::new(secret.trim())
         .map_err(|e| anyhow::anyhow!("SSM parameter {secret_param}: {e}"))?;
-    let api_base = std::env::var("PRICEHOUND_TELEGRAM_API")
-        .unwrap_or_else(|_| api::DEFAULT_BASE_URL.to_string());
-    let http = reqwest::Client::builder()
-        .connect_timeout(std::time::Duration::from_secs(5))
-        .timeout(std::time::Duration::from_secs(20))
-        .build()?;
-    let cfg = bot::BotConfig::from_env().map_err(|e| anyhow::anyhow!(e))?;
-    let mut bot = bot::Bot::new(store.clone(), users.clone(), sources.clone(), cfg);
-    if let Some(group) = crate::sources::tracked::tracked_group(&sources) {
-        bot = bot.with_tracker(Arc::new(crate::sources::tracked::Tracker {
-            fetcher: crate::sources::Fetcher::for_user_links(),
-            store,
-            users,
-            group,
-        }));
-        // Pasted pages are read by the notify function, never while the
-        // webhook waits: the job goes on the track jobs queue, apart from
-        // the notifications so that slow pages never hold up price alerts.
-        match std::env::var("PRICEHOUND_TRACK_QUEUE_URL") {
-            Ok(queue_url) => {
-                bot = bot.with_track_jobs(Arc::new(crate::alerts::outbox::SqsTrackJobs {
-                    client: aws_sdk_sqs::Client::new(config),
-                    queue_url,
-                }))
-            }
-            Err(_) => tracing::warn!(
-                "PRICEHOUND_TRACK_QUEUE_URL not set: the bot will not offer to track pasted links"
-            ),
+    let mut bot = crate::sources::tracked::with_page_tracking(
+        bot::Bot::new(store, users, sources.clone(), settings.bot.clone()),
+        crate::sources::Fetcher::for_user_links(),
+    );
+    // Pasted pages are read by the notify function, never while the
+    // webhook waits: the job goes on the track jobs queue, apart from the
+    // notifications so that slow pages never hold up price alerts.
+    let tracks = crate::sources::tracked::tracked_group(&sources).is_some();
+    match settings.aws.track_queue_url.as_deref() {
+        Some(queue_url) if tracks => {
+            bot = bot.with_track_jobs(Arc::new(crate::alerts::outbox::SqsTrackJobs {
+                client: aws_sdk_sqs::Client::new(config),
+                queue_url: queue_url.to_string(),
+            }));
         }
+        None if tracks => tracing::warn!(
+            "PRICEHOUND_TRACK_QUEUE_URL not set: the bot will not offer to track pasted links"
+        ),
+        _ => {}
     }
-    let api = api::BotApi::new(http, &api_base, token);
+    let api = crate::telegram::api::BotApi::connect(&settings.telegram_api, token)?;
     Ok(Some(webhook::WebhookState {
         dispatcher: Arc::new(dispatch::Dispatcher::new(Arc::new(bot), api)),
         secret,
@@ -307,50 +278,45 @@ pub async fn notify_with(
 
 /// The bot that runs track jobs in the notify function: reads pasted
 /// pages with the guarded fetcher for user links, under the caps and
-/// deadline of [`crate::telegram::bot::BotConfig::from_env`]. None when no
-/// group takes tracked pages (then track jobs are never queued).
-pub fn track_bot_from_env(
-    store: std::sync::Arc<dyn crate::store::Store>,
-    users: std::sync::Arc<dyn crate::store::UserStore>,
-    sources: std::sync::Arc<crate::sources::SourcesConfig>,
-) -> anyhow::Result<Option<crate::telegram::bot::Bot>> {
-    use crate::sources::tracked::{Tracker, tracked_group};
-    let Some(group) = tracked_group(&sources) else {
-        return Ok(None);
-    };
-    let cfg = crate::telegram::bot::BotConfig::from_env().map_err(|e| anyhow::anyhow!(e))?;
-    let tracker = Tracker {
-        fetcher: crate::sources::Fetcher::for_user_links(),
-        store: store.clone(),
-        users: users.clone(),
-        group,
-    };
-    Ok(Some(
-        crate::telegram::bot::Bot::new(store, users, sources, cfg)
-            .with_tracker(std::sync::Arc::new(tracker)),
+/// deadline of the bot's settings. None when no group takes tracked pages
+/// (then track jobs are never queued).
+pub fn track_bot(
+    settings: &Settings,
+    store: Arc<dyn crate::store::Store>,
+    users: Arc<dyn crate::store::UserStore>,
+    sources: Arc<crate::sources::SourcesConfig>,
+) -> Option<crate::telegram::bot::Bot> {
+    crate::sources::tracked::tracked_group(&sources)?;
+    let bot = crate::telegram::bot::Bot::new(store, users, sources, settings.bot.clone());
+    Some(crate::sources::tracked::with_page_tracking(
+        bot,
+        crate::sources::Fetcher::for_user_links(),
     ))
 }
 
 /// The Bot API client for the notify function: the token from the SSM
 /// parameter named by `PRICEHOUND_BOT_TOKEN_PARAMETER` (required: the notify
-/// function has nothing to do without a bot), the server from
-/// `PRICEHOUND_TELEGRAM_API` or [`crate::telegram::api::DEFAULT_BASE_URL`].
+/// function has nothing to do without a bot).
 pub async fn bot_api_from_ssm(
+    settings: &Settings,
     config: &aws_config::SdkConfig,
 ) -> anyhow::Result<crate::telegram::api::BotApi> {
-    use crate::telegram::api;
-    let token_param = env("PRICEHOUND_BOT_TOKEN_PARAMETER")?;
     let ssm = aws_sdk_ssm::Client::new(config);
-    let token = ssm_secret(&ssm, &token_param).await?;
-    let token = api::BotToken::new(token.trim()).map_err(|_| {
-        anyhow::anyhow!("SSM parameter {token_param} does not hold a bot token (123456:ABC-...)")
-    })?;
-    let api_base = std::env::var("PRICEHOUND_TELEGRAM_API")
-        .unwrap_or_else(|_| api::DEFAULT_BASE_URL.to_string());
-    // Under the function's timeout, so a hung call fails and is retried.
-    let http = reqwest::Client::builder()
-        .connect_timeout(std::time::Duration::from_secs(5))
-        .timeout(std::time::Duration::from_secs(20))
-        .build()?;
-    Ok(api::BotApi::new(http, &api_base, token))
+    let token = ssm_bot_token(&ssm, settings.aws.bot_token_parameter()?).await?;
+    Ok(crate::telegram::api::BotApi::connect(
+        &settings.telegram_api,
+        token,
+    )?)
+}
+
+/// The bot token in the SSM parameter `name`; errors name the parameter,
+/// never the value.
+async fn ssm_bot_token(
+    ssm: &aws_sdk_ssm::Client,
+    name: &str,
+) -> anyhow::Result<crate::telegram::api::BotToken> {
+    let token = ssm_secret(ssm, name).await?;
+    crate::telegram::api::BotToken::new(token.trim()).map_err(|_| {
+        anyhow::anyhow!("SSM parameter {name} does not hold a bot token (123456:ABC-...)")
+    })
 }

@@ -16,6 +16,7 @@ pub mod lambda;
 pub mod local;
 pub mod queue;
 pub mod scrape;
+pub mod settings;
 pub mod sources;
 pub mod store;
 pub mod telegram;

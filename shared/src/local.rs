@@ -23,7 +23,7 @@ use crate::ingest::{IngestError, Ingestor};
 use crate::queue::QueueMessage;
 use crate::queue::memory::MemoryQueue;
 use crate::scrape::{Scraper, TrackedPages};
-use crate::sources::tracked::{self, Tracker};
+use crate::sources::tracked;
 use crate::sources::{Fetcher, SourcesConfig};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, UserStore};
@@ -114,11 +114,7 @@ pub async fn serve(
     let mut track_worker = None;
     if let Some(tg) = opts.telegram {
         // getUpdates sets its own, longer timeout per request.
-        let http = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .timeout(std::time::Duration::from_secs(30))
-            .build()?;
-        let api = BotApi::new(http, &tg.api_base, tg.token);
+        let api = BotApi::connect(&tg.api_base, tg.token)?;
         let notifier = Arc::new(Notifier::new(users.clone(), tg.alerts));
         let sender = Arc::new(Sender::new(api.clone(), users.clone()));
         notifier_task = Some(tokio::spawn(alerts::local::run(
@@ -127,21 +123,17 @@ pub async fn serve(
             bus.subscribe(),
             stop_rx.clone(),
         )));
-        let mut bot = Bot::new(store.clone(), users.clone(), sources.clone(), tg.config);
+        let mut bot = tracked::with_page_tracking(
+            Bot::new(store.clone(), users.clone(), sources.clone(), tg.config),
+            user_fetcher.clone(),
+        );
         let mut track_queue = None;
-        if let Some(t) = tracked {
+        if tracked.is_some() {
             // Pasted pages are read by a worker, a few at once, never while
             // the update waits (see `telegram::bot::tracking`).
             let (jobs, queue) = LocalTrackJobs::new(tracking::LOCAL_BACKLOG);
             track_queue = Some(queue);
-            bot = bot
-                .with_tracker(Arc::new(Tracker {
-                    fetcher: user_fetcher.clone(),
-                    store: store.clone(),
-                    users: users.clone(),
-                    group: t.group,
-                }))
-                .with_track_jobs(Arc::new(jobs));
+            bot = bot.with_track_jobs(Arc::new(jobs));
         }
         let dispatcher = Arc::new(Dispatcher::new(Arc::new(bot), api));
         if let Some(queue) = track_queue {

@@ -6,7 +6,8 @@
 use axum::http::StatusCode;
 use pricehound::domain::user::UserId;
 use pricehound::http::{AppState, router};
-use pricehound::lambda::{ssm_secret, telegram_from_env};
+use pricehound::lambda::{ssm_secret, telegram_webhook};
+use pricehound::settings::Settings;
 use pricehound::sources::SourcesConfig;
 use pricehound::store::UserStore;
 use pricehound::store::dynamo::DynamoStore;
@@ -55,17 +56,29 @@ async fn the_api_function_reads_its_secrets_from_ssm_and_answers_the_webhook() {
     let standin = TelegramStandin::start(TOKEN).await;
     let sources = Arc::new(SourcesConfig::default_sources());
 
-    // SAFETY: this test binary has one test, so no other thread reads the
-    // environment while it is changed.
-    unsafe {
-        std::env::set_var("PRICEHOUND_BOT_TOKEN_PARAMETER", &token_param);
-        std::env::set_var("PRICEHOUND_WEBHOOK_SECRET_PARAMETER", &secret_param);
-        std::env::set_var("PRICEHOUND_TELEGRAM_API", standin.base_url());
-    }
-    let telegram = telegram_from_env(&ssm_config, store.clone(), store.clone(), sources.clone())
-        .await
-        .unwrap()
-        .expect("the bot is on when the parameters are named");
+    // The variables template.yaml gives the api function, read the way its
+    // main reads them.
+    let vars = [
+        ("PRICEHOUND_BOT_TOKEN_PARAMETER", token_param.clone()),
+        ("PRICEHOUND_WEBHOOK_SECRET_PARAMETER", secret_param.clone()),
+        ("PRICEHOUND_TELEGRAM_API", standin.base_url()),
+    ];
+    let settings = Settings::from_vars(&|name| {
+        vars.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_string())
+    })
+    .unwrap();
+    let telegram = telegram_webhook(
+        &settings,
+        &ssm_config,
+        store.clone(),
+        store.clone(),
+        sources.clone(),
+    )
+    .await
+    .unwrap()
+    .expect("the bot is on when the parameters are named");
     let app = router(AppState {
         store: store.clone(),
         sources,

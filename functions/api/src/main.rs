@@ -4,7 +4,8 @@
 
 use lambda_http::{Error, run};
 use pricehound::http::{AppState, HttpConfig, router_with};
-use pricehound::lambda::{env, sdk_config, sources_from_env, telegram_from_env};
+use pricehound::lambda::{sdk_config, telegram_webhook};
+use pricehound::settings::Settings;
 use pricehound::store::dynamo::DynamoStore;
 use pricehound::telemetry::{self, LogFormat};
 use std::sync::Arc;
@@ -12,14 +13,21 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
+    let settings = Settings::from_env()?;
     let config = sdk_config().await;
     let dynamo = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&config),
-        env("PRICEHOUND_TABLE")?,
+        settings.aws.table()?,
     ));
-    let sources = Arc::new(sources_from_env()?);
-    let telegram =
-        telegram_from_env(&config, dynamo.clone(), dynamo.clone(), sources.clone()).await?;
+    let sources = Arc::new(settings.sources()?);
+    let telegram = telegram_webhook(
+        &settings,
+        &config,
+        dynamo.clone(),
+        dynamo.clone(),
+        sources.clone(),
+    )
+    .await?;
     let state = AppState {
         store: dynamo,
         sources,
@@ -28,6 +36,9 @@ async fn main() -> Result<(), Error> {
     // CORS origins and tracked-page visibility from the environment. No
     // per-client rate limit here: the function's reserved concurrency
     // (template.yaml) is what bounds a flood in AWS.
-    let http = HttpConfig::from_env(false)?;
+    let http = HttpConfig {
+        rate_limit: None,
+        ..settings.http
+    };
     run(router_with(state, http)).await
 }

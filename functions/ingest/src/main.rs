@@ -6,7 +6,8 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use pricehound::bus::eventbridge::EventBridgeBus;
 use pricehound::ingest::Ingestor;
-use pricehound::lambda::{self, env, sdk_config};
+use pricehound::lambda::{self, sdk_config};
+use pricehound::settings::Settings;
 use pricehound::store::dynamo::DynamoStore;
 use pricehound::telemetry::{self, LogFormat};
 use std::sync::Arc;
@@ -14,15 +15,16 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
+    let settings = Settings::from_env()?;
     let config = sdk_config().await;
     let ingestor = Ingestor::new(
         Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&config),
-            env("PRICEHOUND_TABLE")?,
+            settings.aws.table()?,
         )),
         Arc::new(EventBridgeBus::new(
             aws_sdk_eventbridge::Client::new(&config),
-            env("PRICEHOUND_EVENT_BUS")?,
+            settings.aws.event_bus()?,
         )),
     );
     let ingestor = &ingestor;

@@ -10,11 +10,9 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use pricehound::alerts::notifier::Notifier;
 use pricehound::alerts::outbox::SqsOutbox;
-use pricehound::alerts::policy_from_env;
 use pricehound::alerts::sender::Sender;
-use pricehound::lambda::{
-    self, bot_api_from_ssm, env, sdk_config, sources_from_env, track_bot_from_env,
-};
+use pricehound::lambda::{self, bot_api_from_ssm, sdk_config, track_bot};
+use pricehound::settings::Settings;
 use pricehound::store::UserStore;
 use pricehound::store::dynamo::DynamoStore;
 use pricehound::telemetry::{self, LogFormat};
@@ -23,20 +21,25 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
+    let settings = Settings::from_env()?;
     let config = sdk_config().await;
     let dynamo = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&config),
-        env("PRICEHOUND_TABLE")?,
+        settings.aws.table()?,
     ));
     let users: Arc<dyn UserStore> = dynamo.clone();
     // Pasted pages the bot queued: read here, off the webhook's path.
-    let tracks = track_bot_from_env(dynamo.clone(), dynamo, Arc::new(sources_from_env()?))?;
-    let policy = policy_from_env()?;
-    let notifier = Notifier::new(users.clone(), policy);
-    let sender = Sender::new(bot_api_from_ssm(&config).await?, users);
+    let tracks = track_bot(
+        &settings,
+        dynamo.clone(),
+        dynamo,
+        Arc::new(settings.sources()?),
+    );
+    let notifier = Notifier::new(users.clone(), settings.alerts);
+    let sender = Sender::new(bot_api_from_ssm(&settings, &config).await?, users);
     let outbox = SqsOutbox::new(
         aws_sdk_sqs::Client::new(&config),
-        env("PRICEHOUND_NOTIFY_QUEUE_URL")?,
+        settings.aws.notify_queue_url()?,
     );
     let (notifier, sender, outbox, tracks) = (&notifier, &sender, &outbox, tracks.as_ref());
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {

@@ -2,9 +2,10 @@
 //! group's sources are scraped and what they find is queued on SQS.
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use pricehound::lambda::{self, env, sdk_config, sources_from_env};
+use pricehound::lambda::{self, sdk_config};
 use pricehound::queue::sqs::SqsQueue;
 use pricehound::scrape::{Scraper, TrackedPages};
+use pricehound::settings::Settings;
 use pricehound::sources::Fetcher;
 use pricehound::sources::tracked::tracked_group;
 use pricehound::store::dynamo::DynamoStore;
@@ -15,11 +16,12 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
+    let settings = Settings::from_env()?;
     let config = sdk_config().await;
-    let sources = Arc::new(sources_from_env()?);
+    let sources = Arc::new(settings.sources()?);
     let store = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&config),
-        env("PRICEHOUND_TABLE")?,
+        settings.aws.table()?,
     ));
     // Pages users pasted into the bot are scraped with the product pages.
     let tracked = tracked_group(&sources).map(|group| TrackedPages {
@@ -33,7 +35,7 @@ async fn main() -> Result<(), Error> {
         store,
         queue: Arc::new(SqsQueue::new(
             aws_sdk_sqs::Client::new(&config),
-            env("PRICEHOUND_QUEUE_URL")?,
+            settings.aws.queue_url()?,
         )),
         tracked,
     };

@@ -5,7 +5,8 @@
 //! implement, [`store`], [`queue`] and [`bus`], with the [`events`] the bus
 //! carries → [`ingest`] (queue message → store → events) and [`alerts`]
 //! (when an alert fires). Everything here is plain data and pure functions
-//! or async traits; the adapters (SQLite, AWS, HTTP, Telegram, scraping) are
+//! or async traits, apart from [`random`] (the OS's random generator, for
+//! ids); the adapters (SQLite, AWS, HTTP, Telegram, scraping) are
 //! in the crates beside this one and depend on it, never the other way
 //! round. `tests/tests/architecture.rs` fails if this crate gains an I/O
 //! dependency.
@@ -17,5 +18,6 @@ pub mod events;
 pub mod ingest;
 pub mod price;
 pub mod queue;
+pub mod random;
 pub mod schedule;
 pub mod store;

@@ -3,7 +3,7 @@
 //! rusqlite is synchronous, so every call runs on the blocking pool behind
 //! one mutex-guarded connection. WAL mode lets the API read while ingest
 //! writes. Schema changes are migrations applied at open. The [`Store`]
-//! half lives here, the [`UserStore`] half (the bot's users) in
+//! half lives here, the [`UserStore`](pricehound_core::store::UserStore) half (the bot's users) in
 //! `users.rs`.
 
 mod users;

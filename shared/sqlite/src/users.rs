@@ -2,10 +2,15 @@
 //! alerts, telegram_updates, throttle, payloads, usage_events) and of
 //! migration 4 (tracked_pages) and 5 (alert_quota).
 //!
+//! The rules this shares with the DynamoDB adapter (lifetimes, counter
+//! periods, usage windows, stored kinds) are in
+//! [`pricehound_core::store::rules`]; this module translates them to SQL.
+//!
 //! Times are Unix milliseconds, except the update dedupe, throttle windows
 //! and alert quota days, which are whole seconds like the DynamoDB adapter's
 //! keys and TTL. Short-lived rows (claimed updates, old throttle windows, old
-//! alert quota days, expired payloads) are deleted opportunistically by the calls that touch those tables.
+//! alert quota days, expired payloads) are deleted opportunistically by the
+//! calls that touch those tables.
 //!
 //! Track job claims and daily track counts live in `payloads`, under keys
 //! that callback stashes (`cb…`) never use: they are short-lived values
@@ -13,28 +18,19 @@
 //! migration of their own.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{SqliteStore, backend, corrupt, from_millis, millis};
 use pricehound_core::domain::user::{
-    Alert, AlertId, AlertRule, AlertTarget, Contact, Lang, TrackedPage, UsageEvent, UsageKind,
-    UsageStats, User, UserId, UserProfile, Watch,
+    Alert, AlertId, AlertTarget, Contact, Lang, TrackedPage, UsageEvent, UsageStats, User, UserId,
+    UserProfile, Watch,
 };
-use pricehound_core::domain::{Currency, ItemId, Money, SeriesId, SourceId};
-use pricehound_core::store::{
-    StoreError, Tracking, UPDATE_DEDUPE_TTL_HOURS, Untracking, UserStore,
+use pricehound_core::domain::{ItemId, SourceId};
+use pricehound_core::store::rules::{
+    self, Counter, USAGE_ALERT_SENT, USAGE_COMMAND, UsageWindows, alert_target_parts,
 };
-
-/// How long a throttle window's counter is kept after the window started.
-/// Windows are much shorter; this only bounds the table.
-const THROTTLE_KEEP_SECS: i64 = 24 * 3600;
-
-/// How long a day's alert quota counter is kept after the day started.
-const ALERT_QUOTA_KEEP_SECS: i64 = 48 * 3600;
-
-/// How long a day's track request counter is kept after the day started.
-const TRACK_QUOTA_KEEP_SECS: i64 = 48 * 3600;
+use pricehound_core::store::{StoreError, Tracking, Untracking, UserStore};
 
 /// The `payloads` key of a user's track job claim.
 fn track_job_key(user: UserId) -> String {
@@ -51,9 +47,6 @@ const USER_COLUMNS: &str = "id, first_name, last_name, username, language_code, 
 const ALERT_COLUMNS: &str = "user_id, id, target_kind, target_id, rule, created_at, active, armed, reference_amount, reference_currency, last_fired_at";
 
 const TRACKED_PAGE_COLUMNS: &str = "source_id, url, name, added_by, added_at";
-
-const KIND_COMMAND: &str = "command";
-const KIND_ALERT_SENT: &str = "alert_sent";
 
 /// Reads a row of `USER_COLUMNS`.
 fn user_from_row(row: &rusqlite::Row<'_>) -> Result<User, StoreError> {
@@ -88,47 +81,22 @@ fn read_user(conn: &Connection, id: UserId) -> Result<Option<User>, StoreError> 
     .transpose()
 }
 
-fn target_columns(target: &AlertTarget) -> (&'static str, &str) {
-    match target {
-        AlertTarget::Item(item) => ("item", item.as_str()),
-        AlertTarget::Series(series) => ("series", series.as_str()),
-    }
-}
-
 /// Reads a row of `ALERT_COLUMNS`.
 fn alert_from_row(row: &rusqlite::Row<'_>) -> Result<Alert, StoreError> {
     let text = |i: usize| -> Result<String, StoreError> { row.get(i).map_err(backend) };
     let opt = |i: usize| -> Result<Option<String>, StoreError> { row.get(i).map_err(backend) };
     let flag =
         |i: usize| -> Result<bool, StoreError> { Ok(row.get::<_, i64>(i).map_err(backend)? != 0) };
-    let (kind, target_id) = (text(2)?, text(3)?);
-    let target = match kind.as_str() {
-        "item" => AlertTarget::Item(ItemId::new(target_id).map_err(|e| corrupt("item id", &e))?),
-        "series" => {
-            AlertTarget::Series(SeriesId::new(target_id).map_err(|e| corrupt("series", &e))?)
-        }
-        other => return Err(corrupt("alert target kind", &other)),
-    };
-    let rule: AlertRule = serde_json::from_str(&text(4)?).map_err(|e| corrupt("alert rule", &e))?;
-    let reference_price = match (opt(8)?, opt(9)?) {
-        (Some(amount), Some(currency)) => Some(Money {
-            amount: amount
-                .parse()
-                .map_err(|e| corrupt("reference amount", &e))?,
-            currency: Currency::new(&currency).map_err(|e| corrupt("currency", &e))?,
-        }),
-        (None, None) => None,
-        _ => return Err(corrupt("reference price", &"amount without currency")),
-    };
+    let (amount, currency) = (opt(8)?, opt(9)?);
     Ok(Alert {
         user: UserId(row.get(0).map_err(backend)?),
         id: AlertId::try_from(text(1)?).map_err(|e| corrupt("alert id", &e))?,
-        target,
-        rule,
+        target: rules::alert_target_from_parts(&text(2)?, &text(3)?)?,
+        rule: rules::alert_rule_from_json(&text(4)?)?,
         created_at: from_millis(row.get(5).map_err(backend)?)?,
         active: flag(6)?,
         armed: flag(7)?,
-        reference_price,
+        reference_price: rules::money_from_parts(amount.as_deref(), currency.as_deref())?,
         last_fired_at: row
             .get::<_, Option<i64>>(10)
             .map_err(backend)?
@@ -168,12 +136,11 @@ fn count(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn claim_update(&self, update_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let expires_at = rules::update_claim_expires_at(now);
         let now = now.timestamp();
-        let expires_at = now + UPDATE_DEDUPE_TTL_HOURS * 3600;
         self.with(move |conn| {
             let tx = conn.transaction().map_err(backend)?;
-            // A claim is valid up to and including its expiry second, as in
-            // the DynamoDB adapter's `expires_at < :now` condition.
+            // A claim holds through its expiry second (rules).
             tx.execute(
                 "DELETE FROM telegram_updates WHERE expires_at < ?1",
                 [now],
@@ -278,12 +245,12 @@ impl UserStore for SqliteStore {
         user: UserId,
         window_start: DateTime<Utc>,
     ) -> Result<u32, StoreError> {
-        let window = window_start.timestamp();
+        let window = Counter::period(window_start);
         self.with(move |conn| {
             let tx = conn.transaction().map_err(backend)?;
             tx.execute(
                 "DELETE FROM throttle WHERE window_start < ?1",
-                [window - THROTTLE_KEEP_SECS],
+                [Counter::Throttle.oldest_kept(window)],
             )
             .map_err(backend)?;
             let count: i64 = tx
@@ -306,12 +273,12 @@ impl UserStore for SqliteStore {
         user: UserId,
         day_start: DateTime<Utc>,
     ) -> Result<u32, StoreError> {
-        let day = day_start.timestamp();
+        let day = Counter::period(day_start);
         self.with(move |conn| {
             let tx = conn.transaction().map_err(backend)?;
             tx.execute(
                 "DELETE FROM alert_quota WHERE day_start < ?1",
-                [day - ALERT_QUOTA_KEEP_SECS],
+                [Counter::AlertQuota.oldest_kept(day)],
             )
             .map_err(backend)?;
             let count: i64 = tx
@@ -338,8 +305,9 @@ impl UserStore for SqliteStore {
         let key = track_job_key(user);
         let (now, until) = (millis(now), millis(until));
         self.with(move |conn| {
-            // One statement: a new claim is inserted, a lapsed one is
-            // replaced, a live one is left alone (no row changes).
+            // One statement: a new claim is inserted, a lapsed one
+            // (`expires_at <= now`, rules::lapsed) is replaced, a live one
+            // is left alone (no row changes).
             let changed = conn
                 .execute(
                     "INSERT INTO payloads (key, value, expires_at) VALUES (?1, '', ?2)
@@ -368,9 +336,9 @@ impl UserStore for SqliteStore {
         user: UserId,
         day_start: DateTime<Utc>,
     ) -> Result<u32, StoreError> {
-        let day = day_start.timestamp();
+        let day = Counter::period(day_start);
         let key = track_quota_key(user, day);
-        let expires = (day + TRACK_QUOTA_KEEP_SECS).saturating_mul(1000);
+        let expires = Counter::TrackQuota.expires_at(day).saturating_mul(1000);
         self.with(move |conn| {
             let count: String = conn
                 .query_row(
@@ -453,9 +421,8 @@ impl UserStore for SqliteStore {
     async fn put_alert(&self, alert: &Alert) -> Result<(), StoreError> {
         let alert = alert.clone();
         self.with(move |conn| {
-            let (kind, target_id) = target_columns(&alert.target);
-            let rule = serde_json::to_string(&alert.rule)
-                .map_err(|e| StoreError::Backend(format!("cannot serialise alert rule: {e}")))?;
+            let (kind, target_id) = alert_target_parts(&alert.target);
+            let (amount, currency) = rules::money_parts(alert.reference_price.as_ref());
             conn.execute(
                 &format!(
                     "INSERT OR REPLACE INTO alerts ({ALERT_COLUMNS})
@@ -466,16 +433,12 @@ impl UserStore for SqliteStore {
                     alert.id.as_str(),
                     kind,
                     target_id,
-                    rule,
+                    rules::alert_rule_json(&alert.rule),
                     millis(alert.created_at),
                     alert.active,
                     alert.armed,
-                    // Decimal strings keep the scale ("0.10" stays "0.10").
-                    alert.reference_price.as_ref().map(|p| p.amount.to_string()),
-                    alert
-                        .reference_price
-                        .as_ref()
-                        .map(|p| p.currency.code().to_string()),
+                    amount,
+                    currency,
                     alert.last_fired_at.map(millis),
                 ],
             )
@@ -499,13 +462,10 @@ impl UserStore for SqliteStore {
     }
 
     async fn active_alerts_for(&self, targets: &[AlertTarget]) -> Result<Vec<Alert>, StoreError> {
-        // A target given twice is looked up once.
-        let mut unique: Vec<AlertTarget> = Vec::with_capacity(targets.len());
-        for t in targets {
-            if !unique.contains(t) {
-                unique.push(t.clone());
-            }
-        }
+        let unique: Vec<AlertTarget> = rules::unique_targets(targets)
+            .into_iter()
+            .cloned()
+            .collect();
         self.with(move |conn| {
             // One lookup per target on alerts_by_target.
             let mut stmt = conn
@@ -517,7 +477,7 @@ impl UserStore for SqliteStore {
                 .map_err(backend)?;
             let mut out = Vec::new();
             for target in &unique {
-                let (kind, id) = target_columns(target);
+                let (kind, id) = alert_target_parts(target);
                 let rows = stmt.query(params![kind, id]).map_err(backend)?;
                 out.extend(collect(rows, alert_from_row)?);
             }
@@ -695,10 +655,7 @@ impl UserStore for SqliteStore {
     async fn record_usage(&self, event: &UsageEvent) -> Result<(), StoreError> {
         let event = event.clone();
         self.with(move |conn| {
-            let (kind, name) = match &event.kind {
-                UsageKind::Command(name) => (KIND_COMMAND, Some(name.as_str())),
-                UsageKind::AlertSent => (KIND_ALERT_SENT, None),
-            };
+            let (kind, name) = rules::usage_kind_parts(&event.kind);
             conn.execute(
                 "INSERT INTO usage_events (user_id, at, kind, name) VALUES (?1, ?2, ?3, ?4)",
                 params![event.user.0, millis(event.at), kind, name],
@@ -710,21 +667,21 @@ impl UserStore for SqliteStore {
     }
 
     async fn usage_stats(&self, now: DateTime<Utc>) -> Result<UsageStats, StoreError> {
-        // Every window is (now - length, now], to the millisecond.
-        let now_ms = millis(now);
-        let since = |d: Duration| now_ms - d.num_milliseconds();
+        // Every window is [first, now], to the millisecond (rules).
+        let windows = UsageWindows::ending_at(now)?;
+        let now_ms = millis(windows.now);
         let (day, week, month) = (
-            since(Duration::hours(24)),
-            since(Duration::days(7)),
-            since(Duration::days(30)),
+            millis(windows.day),
+            millis(windows.week),
+            millis(windows.month),
         );
         self.with(move |conn| {
             let tx = conn.transaction().map_err(backend)?;
-            let active = |from: i64| {
+            let active = |first: i64| {
                 count(
                     &tx,
-                    "SELECT COUNT(*) FROM users WHERE last_seen > ?1 AND last_seen <= ?2",
-                    [from, now_ms],
+                    "SELECT COUNT(*) FROM users WHERE last_seen >= ?1 AND last_seen <= ?2",
+                    [first, now_ms],
                 )
             };
             let (daily_active, weekly_active, monthly_active) =
@@ -732,25 +689,25 @@ impl UserStore for SqliteStore {
             let users = count(&tx, "SELECT COUNT(*) FROM users", [])?;
             let alerts_sent = count(
                 &tx,
-                "SELECT COUNT(*) FROM usage_events WHERE at > ?1 AND at <= ?2 AND kind = ?3",
-                params![month, now_ms, KIND_ALERT_SENT],
+                "SELECT COUNT(*) FROM usage_events WHERE at >= ?1 AND at <= ?2 AND kind = ?3",
+                params![month, now_ms, USAGE_ALERT_SENT],
             )?;
             let commands = {
                 let mut stmt = tx
                     .prepare_cached(
-                        "SELECT name, COUNT(*) AS n FROM usage_events
-                         WHERE at > ?1 AND at <= ?2 AND kind = ?3 AND name IS NOT NULL
-                         GROUP BY name ORDER BY n DESC, name ASC",
+                        "SELECT name, COUNT(*) FROM usage_events
+                         WHERE at >= ?1 AND at <= ?2 AND kind = ?3 AND name IS NOT NULL
+                         GROUP BY name",
                     )
                     .map_err(backend)?;
                 let rows = stmt
-                    .query(params![month, now_ms, KIND_COMMAND])
+                    .query(params![month, now_ms, USAGE_COMMAND])
                     .map_err(backend)?;
-                collect(rows, |row| {
+                rules::rank_commands(collect(rows, |row| {
                     let name: String = row.get(0).map_err(backend)?;
                     let n: i64 = row.get(1).map_err(backend)?;
                     Ok((name, n as u64))
-                })?
+                })?)
             };
             Ok(UsageStats {
                 users,

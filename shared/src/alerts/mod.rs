@@ -11,12 +11,11 @@ pub mod sender;
 use rules::AlertPolicy;
 
 /// The flood limits from `PRICEHOUND_ALERT_COOLDOWN_MINUTES` and
-/// `PRICEHOUND_ALERT_DAILY_CAP`, over the defaults.
-pub fn policy_from_env() -> Result<AlertPolicy, String> {
-    policy_from(|name| std::env::var(name).ok())
-}
-
-fn policy_from(var: impl Fn(&str) -> Option<String>) -> Result<AlertPolicy, String> {
+/// `PRICEHOUND_ALERT_DAILY_CAP` over the defaults, read with `var` (see
+/// `crate::settings`). The error names the variable.
+pub fn policy_from_vars(
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Result<AlertPolicy, (&'static str, String)> {
     let mut p = AlertPolicy::default();
     if let Some(v) = var("PRICEHOUND_ALERT_COOLDOWN_MINUTES") {
         // try_minutes: `Duration::minutes` panics past about 1.5e14.
@@ -27,14 +26,19 @@ fn policy_from(var: impl Fn(&str) -> Option<String>) -> Result<AlertPolicy, Stri
             .filter(|m: &i64| *m >= 0)
             .and_then(chrono::Duration::try_minutes)
             .ok_or_else(|| {
-                format!("PRICEHOUND_ALERT_COOLDOWN_MINUTES: {v:?} is not a number of minutes")
+                (
+                    "PRICEHOUND_ALERT_COOLDOWN_MINUTES",
+                    format!("{v:?} is not a number of minutes"),
+                )
             })?;
     }
     if let Some(v) = var("PRICEHOUND_ALERT_DAILY_CAP") {
-        p.daily_cap =
-            v.trim().parse().ok().filter(|c| *c > 0).ok_or_else(|| {
-                format!("PRICEHOUND_ALERT_DAILY_CAP: {v:?} is not a positive number")
-            })?;
+        p.daily_cap = v.trim().parse().ok().filter(|c| *c > 0).ok_or_else(|| {
+            (
+                "PRICEHOUND_ALERT_DAILY_CAP",
+                format!("{v:?} is not a positive number"),
+            )
+        })?;
     }
     Ok(p)
 }
@@ -46,7 +50,8 @@ mod tests {
     use super::*;
 
     fn with(name: &'static str, value: &'static str) -> Result<AlertPolicy, String> {
-        policy_from(|n| (n == name).then(|| value.to_string()))
+        policy_from_vars(&|n| (n == name).then(|| value.to_string()))
+            .map_err(|(var, problem)| format!("{var}: {problem}"))
     }
 
     /// Regression: a cooldown too long for chrono panicked at start-up

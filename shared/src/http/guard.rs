@@ -23,7 +23,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::error::ApiError;
 
-/// How the HTTP layer protects itself; [`HttpConfig::from_env`] reads the
+/// How the HTTP layer protects itself; [`HttpConfig::from_vars`] reads the
 /// operator's settings, [`Default`] is what tests and the Lambda get.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -104,47 +104,48 @@ impl Default for RateLimit {
 
 impl HttpConfig {
     /// `PRICEHOUND_CORS_ORIGINS` (`*` or a comma-separated list),
-    /// `PRICEHOUND_PUBLIC_TRACKED_PAGES` (`true`/`false`), and when
-    /// `rate_limited`: `PRICEHOUND_API_RATE` (requests per second per client,
-    /// `0` turns the limit off) and `PRICEHOUND_API_BURST`.
-    pub fn from_env(rate_limited: bool) -> Result<Self, String> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    /// `PRICEHOUND_PUBLIC_TRACKED_PAGES` (`true`/`false`),
+    /// `PRICEHOUND_API_RATE` (requests per second per client, `0` turns the
+    /// limit off) and `PRICEHOUND_API_BURST`, read with `var` (see
+    /// `crate::settings`). The error names the variable.
+    pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> Result<Self, (&'static str, String)> {
         let mut cfg = HttpConfig::default();
         if let Some(origins) = var("PRICEHOUND_CORS_ORIGINS") {
-            cfg.cors = CorsOrigins::parse(&origins)
-                .map_err(|e| format!("PRICEHOUND_CORS_ORIGINS: {e}"))?;
+            cfg.cors = CorsOrigins::parse(&origins).map_err(|e| ("PRICEHOUND_CORS_ORIGINS", e))?;
         }
         if let Some(v) = var("PRICEHOUND_PUBLIC_TRACKED_PAGES") {
             cfg.public_tracked_pages = match v.trim().to_ascii_lowercase().as_str() {
                 "1" | "true" | "yes" => true,
                 "0" | "false" | "no" => false,
                 _ => {
-                    return Err(format!(
-                        "PRICEHOUND_PUBLIC_TRACKED_PAGES must be true or false, got {v:?}"
+                    return Err((
+                        "PRICEHOUND_PUBLIC_TRACKED_PAGES",
+                        format!("must be true or false, got {v:?}"),
                     ));
                 }
             };
         }
-        if rate_limited {
-            let number = |name: &str, default: NonZeroU32| -> Result<Option<NonZeroU32>, String> {
-                match var(name) {
-                    None => Ok(Some(default)),
-                    Some(v) => match v.trim().parse::<u32>() {
-                        Ok(n) => Ok(NonZeroU32::new(n)),
-                        Err(_) => Err(format!(
-                            "{name} must be a whole number (0 turns the limit off), got {v:?}"
-                        )),
-                    },
-                }
-            };
-            let d = RateLimit::default();
-            let per_second = number("PRICEHOUND_API_RATE", d.per_second)?;
-            let burst = number("PRICEHOUND_API_BURST", d.burst)?;
-            cfg.rate_limit = match (per_second, burst) {
-                (Some(per_second), Some(burst)) => Some(RateLimit { per_second, burst }),
-                _ => None,
-            };
-        }
+        let number = |name: &'static str,
+                      default: NonZeroU32|
+         -> Result<Option<NonZeroU32>, (&'static str, String)> {
+            match var(name) {
+                None => Ok(Some(default)),
+                Some(v) => match v.trim().parse::<u32>() {
+                    Ok(n) => Ok(NonZeroU32::new(n)),
+                    Err(_) => Err((
+                        name,
+                        format!("must be a whole number (0 turns the limit off), got {v:?}"),
+                    )),
+                },
+            }
+        };
+        let d = RateLimit::default();
+        let per_second = number("PRICEHOUND_API_RATE", d.per_second)?;
+        let burst = number("PRICEHOUND_API_BURST", d.burst)?;
+        cfg.rate_limit = match (per_second, burst) {
+            (Some(per_second), Some(burst)) => Some(RateLimit { per_second, burst }),
+            _ => None,
+        };
         Ok(cfg)
     }
 }

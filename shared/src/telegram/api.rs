@@ -197,7 +197,25 @@ impl fmt::Debug for BotApi {
     }
 }
 
+/// Connecting to the Bot API server may take this long.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// One Bot API call may take this long (`getUpdates` sets its own, longer
+/// one). Under the Lambda functions' timeouts, so a hung call fails and its
+/// record is retried rather than the whole invocation timing out.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(20);
+
 impl BotApi {
+    /// The one way pricehound builds its Bot API client (the webhook, the
+    /// notifier, long polling, the CLI): an HTTP client with
+    /// [`CONNECT_TIMEOUT`] and [`CALL_TIMEOUT`] for the server at `base_url`.
+    pub fn connect(base_url: &str, token: BotToken) -> Result<BotApi, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(CALL_TIMEOUT)
+            .build()?;
+        Ok(BotApi::new(http, base_url, token))
+    }
+
     /// A client for the Bot API server at `base_url` ([`DEFAULT_BASE_URL`],
     /// a self-hosted server, or a test stand-in), on the shared `http` client.
     pub fn new(http: reqwest::Client, base_url: &str, token: BotToken) -> BotApi {

@@ -134,7 +134,7 @@ impl AlertId {
     /// A fresh id: 10 characters of lowercase base32 (50 bits).
     pub fn random() -> Self {
         const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
-        let bytes: [u8; Self::LEN] = rand_bytes();
+        let bytes: [u8; Self::LEN] = crate::random::bytes();
         AlertId(
             bytes
                 .iter()
@@ -172,28 +172,6 @@ impl fmt::Display for AlertId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
-}
-
-/// Random bytes without a `rand` dependency: the std hasher is seeded from
-/// the OS per process, and a counter keeps ids apart within one.
-fn rand_bytes<const N: usize>() -> [u8; N] {
-    use std::hash::{BuildHasher, Hasher};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut out = [0u8; N];
-    for chunk in out.chunks_mut(8) {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or_default(),
-        );
-        let v = h.finish().to_le_bytes();
-        chunk.copy_from_slice(&v[..chunk.len()]);
-    }
-    out
 }
 
 /// What an alert watches.

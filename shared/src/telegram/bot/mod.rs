@@ -107,23 +107,27 @@ impl Default for BotConfig {
 }
 
 impl BotConfig {
-    /// Reads `PRICEHOUND_BOT_USERNAME`, `PRICEHOUND_ADMINS` (comma-separated
+    /// `PRICEHOUND_BOT_USERNAME`, `PRICEHOUND_ADMINS` (comma-separated
     /// Telegram user ids), `PRICEHOUND_TRACK_PER_USER` and
     /// `PRICEHOUND_TRACK_GLOBAL` (caps on tracked pages) and
     /// `PRICEHOUND_TRACK_DAILY` (track requests per user and day) over the
-    /// defaults.
-    pub fn from_env() -> Result<Self, String> {
+    /// defaults, from `var` (see `crate::settings`, the one reader of the
+    /// environment). The error names the variable.
+    pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> Result<Self, (&'static str, String)> {
         let mut cfg = BotConfig::default();
-        if let Ok(name) = std::env::var("PRICEHOUND_BOT_USERNAME") {
+        if let Some(name) = var("PRICEHOUND_BOT_USERNAME") {
             let name = name.trim().trim_start_matches('@').to_string();
             if !name.is_empty() {
                 cfg.username = Some(name);
             }
         }
-        if let Ok(admins) = std::env::var("PRICEHOUND_ADMINS") {
+        if let Some(admins) = var("PRICEHOUND_ADMINS") {
             for part in admins.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                 let id = part.parse::<i64>().map_err(|_| {
-                    format!("PRICEHOUND_ADMINS: {part:?} is not a Telegram user id (a number)")
+                    (
+                        "PRICEHOUND_ADMINS",
+                        format!("{part:?} is not a Telegram user id (a number)"),
+                    )
                 })?;
                 cfg.admins.insert(id);
             }
@@ -132,15 +136,23 @@ impl BotConfig {
             ("PRICEHOUND_TRACK_PER_USER", &mut cfg.track_limits.per_user),
             ("PRICEHOUND_TRACK_GLOBAL", &mut cfg.track_limits.global),
         ] {
-            if let Ok(v) = std::env::var(name) {
+            if let Some(v) = var(name) {
                 *field = v.trim().parse::<u32>().map_err(|_| {
-                    format!("{name}: {v:?} is not a number of pages (0 turns tracking off for new pages)")
+                    (
+                        name,
+                        format!(
+                            "{v:?} is not a number of pages (0 turns tracking off for new pages)"
+                        ),
+                    )
                 })?;
             }
         }
-        if let Ok(v) = std::env::var("PRICEHOUND_TRACK_DAILY") {
+        if let Some(v) = var("PRICEHOUND_TRACK_DAILY") {
             cfg.track_daily = v.trim().parse::<u32>().map_err(|_| {
-                format!("PRICEHOUND_TRACK_DAILY: {v:?} is not a number of track requests per user and day")
+                (
+                    "PRICEHOUND_TRACK_DAILY",
+                    format!("{v:?} is not a number of track requests per user and day"),
+                )
             })?;
         }
         Ok(cfg)

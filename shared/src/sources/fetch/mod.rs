@@ -49,43 +49,34 @@
 //!
 //! Errors carry the URL (without any user:password part) and never a header
 //! or body, so they are safe to log.
+//!
+//! Here: the client, its per-host limits and one attempt at a request. The
+//! policy is in `policy.rs`, the retry rules (backoff, `Retry-After`) in
+//! `retry.rs`, robots.txt in `robots.rs`, the guard for user links in
+//! [`user_links`] and [`net_guard`].
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use reqwest::header::{ACCEPT, HeaderMap, RETRY_AFTER};
+use reqwest::header::ACCEPT;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use url::{Host, Url};
 
 pub mod net_guard;
+mod policy;
+mod retry;
+mod robots;
 pub mod user_links;
 
+pub use policy::{DEFAULT_MAX_BODY, FetchPolicy, RequestOptions, USER_LINK_MAX_BODY};
+pub use retry::parse_retry_after;
+pub use robots::{ROBOTS_MAX_BYTES, ROBOTS_USER_AGENT};
 pub use user_links::{LinkGuard, StaticResolver};
 
-/// The body cap for user links: a product page fits, and a stranger's link
-/// should cost less than an operator's source.
-pub const USER_LINK_MAX_BODY: usize = 1024 * 1024;
-
-/// Bodies larger than this are refused: a price page is never this big, and
-/// a hostile or broken server must not exhaust a 256 MB Lambda.
-pub const DEFAULT_MAX_BODY: usize = 5 * 1024 * 1024;
-
-/// The product token robots.txt groups are matched against (case-insensitive).
-pub const ROBOTS_USER_AGENT: &str = "pricehound";
-
-/// How much of a robots.txt is read. RFC 9309 §2.5 asks crawlers to parse at
-/// least 500 KiB and allows ignoring what follows; reading more would let a
-/// hostile site make us parse megabytes on every cold start.
-pub const ROBOTS_MAX_BYTES: usize = 500 * 1024;
-
-/// How long "robots.txt could not be fetched" is remembered: short, so a
-/// site that was briefly down is read again soon, but long enough that a
-/// burst of requests does not refetch it each time.
-const ROBOTS_ERROR_TTL: Duration = Duration::from_secs(5 * 60);
+use retry::Retry;
+use robots::RobotsEntry;
 
 /// Beyond this many remembered hosts, idle ones are forgotten (a `serve`
 /// process fetching users' product links would otherwise grow forever).
@@ -139,134 +130,6 @@ pub struct Fetched {
     pub body: String,
 }
 
-/// How the fetcher behaves towards servers. One per process, like the
-/// [`Fetcher`] built from it.
-#[derive(Debug, Clone)]
-pub struct FetchPolicy {
-    /// Requests in flight to one host:port at once. 0 is taken as 1.
-    pub per_host_concurrency: usize,
-    /// Minimum time between the starts of two requests to one host:port.
-    pub per_host_delay: Duration,
-    /// Whole-request timeout, body included.
-    pub timeout: Duration,
-    pub connect_timeout: Duration,
-    /// Retries after the first attempt (so `max_retries + 1` attempts at most).
-    pub max_retries: u32,
-    /// Retry `n` (0-based) waits a uniformly random time in
-    /// `[0, min(backoff_cap, backoff_base * 2^n)]` ("full jitter": retries from
-    /// many callers do not arrive in waves).
-    pub backoff_base: Duration,
-    pub backoff_cap: Duration,
-    /// The longest `Retry-After` honoured by waiting; longer → [`FetchError::RateLimited`].
-    pub max_retry_after: Duration,
-    /// Largest body accepted, counted after decompression.
-    pub max_body: usize,
-    /// Whether robots.txt is read and obeyed at all (a call can still opt out).
-    pub respect_robots: bool,
-    /// How long a fetched robots.txt is trusted before being read again.
-    pub robots_ttl: Duration,
-    /// Apply robots.txt and the per-host delay to loopback hosts too. Off by
-    /// default (those servers are ours); tests of those rules turn it on.
-    /// Ignored when [`FetchPolicy::link_guard`] is set: a fetcher for user
-    /// links is polite to every host.
-    pub polite_to_loopback: bool,
-    /// Set for URLs that come from users: only the public internet is
-    /// reached (see [`user_links`]). `None` for the operator's sources.
-    pub link_guard: Option<LinkGuard>,
-}
-
-impl Default for FetchPolicy {
-    /// Production settings: polite enough for small shops' servers, and
-    /// bounded so one source cannot eat a Lambda's 15 minutes.
-    fn default() -> Self {
-        FetchPolicy {
-            per_host_concurrency: 2,
-            per_host_delay: Duration::from_millis(500),
-            timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(10),
-            max_retries: 3,
-            backoff_base: Duration::from_millis(500),
-            backoff_cap: Duration::from_secs(8),
-            max_retry_after: Duration::from_secs(60),
-            max_body: DEFAULT_MAX_BODY,
-            respect_robots: true,
-            robots_ttl: Duration::from_secs(60 * 60),
-            polite_to_loopback: false,
-            link_guard: None,
-        }
-    }
-}
-
-impl FetchPolicy {
-    /// For tests against local servers: every rule on (loopback included) but
-    /// no delay and millisecond backoff, so tests stay fast.
-    pub fn for_tests() -> Self {
-        FetchPolicy {
-            per_host_delay: Duration::ZERO,
-            timeout: Duration::from_secs(10),
-            connect_timeout: Duration::from_secs(2),
-            backoff_base: Duration::from_millis(10),
-            backoff_cap: Duration::from_millis(100),
-            polite_to_loopback: true,
-            ..FetchPolicy::default()
-        }
-    }
-
-    /// Production settings for user links: the guard on, a smaller body cap
-    /// ([`USER_LINK_MAX_BODY`]), a shorter timeout and one retry (a pasted
-    /// link is read while the user waits, and a stranger's server gets less
-    /// of our time than a configured source), the usual per-host limits and
-    /// robots.txt.
-    pub fn user_links() -> Self {
-        FetchPolicy {
-            timeout: Duration::from_secs(15),
-            connect_timeout: Duration::from_secs(5),
-            max_retries: 1,
-            max_retry_after: Duration::from_secs(15),
-            max_body: USER_LINK_MAX_BODY,
-            link_guard: Some(LinkGuard::default()),
-            ..FetchPolicy::default()
-        }
-    }
-
-    /// TESTS ONLY: [`FetchPolicy::user_links`] with no per-host delay and
-    /// millisecond backoff, whose guard lets `test_host` (a `.test` name,
-    /// mapped to 127.0.0.1 by a [`StaticResolver`]) reach a local test server
-    /// on any port. Everything else stays refused, loopback literals
-    /// included; see [`LinkGuard::for_tests_allowing`] for why this cannot
-    /// open loopback in production.
-    pub fn user_links_for_tests(test_host: &str) -> Self {
-        FetchPolicy {
-            per_host_delay: Duration::ZERO,
-            timeout: Duration::from_secs(10),
-            connect_timeout: Duration::from_secs(2),
-            backoff_base: Duration::from_millis(10),
-            backoff_cap: Duration::from_millis(100),
-            link_guard: Some(LinkGuard::for_tests_allowing(test_host)),
-            ..FetchPolicy::user_links()
-        }
-    }
-}
-
-/// Per-call options.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestOptions {
-    /// Obey robots.txt for this request. A source opts out only where it has
-    /// a reason to (an official API meant for programs, the site's consent).
-    pub respect_robots: bool,
-    /// The `Accept` header, e.g. `application/json`; reqwest's default when `None`.
-    pub accept: Option<&'static str>,
-}
-
-impl Default for RequestOptions {
-    fn default() -> Self {
-        RequestOptions {
-            respect_robots: true,
-            accept: None,
-        }
-    }
-}
-
 /// The shared HTTP client. Cheap to clone; clones share the connection pool,
 /// the per-host limits and the robots.txt cache, so build one per process.
 #[derive(Clone)]
@@ -291,17 +154,6 @@ struct HostState {
     next_start: Mutex<Instant>,
 }
 
-struct RobotsEntry {
-    rules: RobotsRules,
-    expires: Instant,
-}
-
-enum RobotsRules {
-    AllowAll,
-    Unavailable(String),
-    Parsed(Box<texting_robots::Robot>),
-}
-
 /// How much of a body to read, and what to do past the limit.
 #[derive(Clone, Copy)]
 enum BodyCap {
@@ -309,13 +161,6 @@ enum BodyCap {
     Refuse(usize),
     /// Past the limit is dropped (robots.txt, per RFC 9309 §2.5).
     Truncate(usize),
-}
-
-/// What to do after a failed attempt.
-enum Retry {
-    No,
-    Backoff,
-    After(Duration),
 }
 
 impl Fetcher {
@@ -518,26 +363,21 @@ impl Fetcher {
                 url: safe_url(url),
                 status: code,
             };
-            let retry = match code {
-                429 | 503 => match retry_after(resp.headers()) {
-                    Some(after) if after > self.policy.max_retry_after => {
-                        return Err((
-                            FetchError::RateLimited {
-                                url: safe_url(url),
-                                retry_after: after,
-                            },
-                            Retry::No,
-                        ));
-                    }
-                    Some(after) => {
-                        // Everyone else's requests to this host wait too.
-                        state.not_before(Instant::now() + after);
-                        Retry::After(after)
-                    }
-                    None => Retry::Backoff,
-                },
-                500..=599 => Retry::Backoff,
-                _ => Retry::No,
+            let verdict = retry::after_status(code, resp.headers(), self.policy.max_retry_after);
+            let retry = match verdict {
+                Ok(Retry::After(after)) => {
+                    // Everyone else's requests to this host wait too.
+                    state.not_before(Instant::now() + after);
+                    Retry::After(after)
+                }
+                Ok(retry) => retry,
+                Err(after) => {
+                    let error = FetchError::RateLimited {
+                        url: safe_url(url),
+                        retry_after: after,
+                    };
+                    return Err((error, Retry::No));
+                }
             };
             return Err((error, retry));
         }
@@ -611,20 +451,6 @@ impl Fetcher {
         (error, retry)
     }
 
-    /// Full jitter: uniform in `[0, min(cap, base * 2^retry)]`.
-    fn backoff(&self, retry: u32) -> Duration {
-        let ceiling = self
-            .policy
-            .backoff_base
-            .saturating_mul(1u32.checked_shl(retry).unwrap_or(u32::MAX))
-            .min(self.policy.backoff_cap);
-        let ceiling_ms = ceiling.as_millis() as u64;
-        if ceiling_ms == 0 {
-            return Duration::ZERO;
-        }
-        Duration::from_millis(random_u64() % (ceiling_ms + 1))
-    }
-
     fn host_state(&self, host: &str) -> Arc<HostState> {
         let mut hosts = self.shared.hosts.lock().expect("hosts lock");
         if let Some(s) = hosts.get(host) {
@@ -668,100 +494,6 @@ impl Fetcher {
         tokio::time::sleep_until(start).await;
         permit
     }
-
-    /// Refuses `url` if robots.txt (read once per origin per TTL) says so.
-    async fn check_robots(&self, url: &Url, opts: &RequestOptions) -> Result<(), FetchError> {
-        if !(self.policy.respect_robots && opts.respect_robots && self.polite_to(url)) {
-            return Ok(());
-        }
-        let Some(robots_url) = robots_url(url) else {
-            return Ok(());
-        };
-        let origin = url.origin().ascii_serialization();
-        let cell = {
-            let mut map = self.shared.robots.lock().expect("robots lock");
-            if !map.contains_key(&origin) && map.len() >= MAX_REMEMBERED_HOSTS {
-                let now = Instant::now();
-                map.retain(|_, c| {
-                    Arc::strong_count(c) > 1
-                        || c.try_lock()
-                            .map(|e| e.as_ref().is_some_and(|e| e.expires > now))
-                            .unwrap_or(true)
-                });
-            }
-            map.entry(origin).or_default().clone()
-        };
-        let mut entry = cell.lock().await;
-        let now = Instant::now();
-        if entry.as_ref().is_none_or(|e| e.expires <= now) {
-            match self.fetch_robots(&robots_url).await {
-                Ok(fetched) => *entry = Some(fetched),
-                // Not cached: the refusal is about where the name pointed
-                // just now, and it is the page that is refused.
-                Err(reason) => {
-                    return Err(FetchError::Forbidden {
-                        url: safe_url(url),
-                        reason,
-                    });
-                }
-            }
-        }
-        let rules = &entry.as_ref().expect("just filled").rules;
-        match rules {
-            RobotsRules::AllowAll => Ok(()),
-            RobotsRules::Parsed(robot) if robot.allowed(url.as_str()) => Ok(()),
-            RobotsRules::Parsed(_) => Err(FetchError::DisallowedByRobots { url: safe_url(url) }),
-            RobotsRules::Unavailable(message) => Err(FetchError::RobotsUnavailable {
-                url: safe_url(url),
-                message: message.clone(),
-            }),
-        }
-    }
-
-    /// RFC 9309 §2.3.1: 2xx → parse; 4xx ("unavailable") → everything
-    /// allowed; 5xx or no answer ("unreachable") → everything disallowed until
-    /// read again. 429 counts as unreachable too (as Google does): the site is
-    /// asking us to slow down, not telling us there are no rules. The one
-    /// error is the guard's refusal (its reason), for a fetcher for user links.
-    async fn fetch_robots(&self, robots_url: &Url) -> Result<RobotsEntry, String> {
-        let now = Instant::now();
-        let fetched = self
-            .fetch_bytes(
-                robots_url,
-                Some("text/plain"),
-                BodyCap::Truncate(ROBOTS_MAX_BYTES),
-            )
-            .await;
-        let (rules, ttl) = match fetched {
-            Ok((_, body)) => (parse_robots(&body, robots_url), self.policy.robots_ttl),
-            Err(FetchError::Status { status, .. })
-                if (400..500).contains(&status) && status != 429 =>
-            {
-                (RobotsRules::AllowAll, self.policy.robots_ttl)
-            }
-            Err(FetchError::Forbidden { reason, .. }) => return Err(reason),
-            Err(e) => {
-                tracing::warn!(robots = %safe_url(robots_url), error = %e, "robots.txt unavailable, assuming disallowed");
-                let message = match e {
-                    FetchError::Status { status, .. } => format!("HTTP {status}"),
-                    FetchError::Timeout { after, .. } => format!("timed out after {after:?}"),
-                    FetchError::RateLimited { retry_after, .. } => {
-                        format!("rate limited for {retry_after:?}")
-                    }
-                    FetchError::Transport { message, .. } => message,
-                    other => other.to_string(),
-                };
-                (
-                    RobotsRules::Unavailable(message),
-                    ROBOTS_ERROR_TTL.min(self.policy.robots_ttl),
-                )
-            }
-        };
-        Ok(RobotsEntry {
-            rules,
-            expires: now + ttl,
-        })
-    }
 }
 
 impl Default for Fetcher {
@@ -777,53 +509,6 @@ impl HostState {
     }
 }
 
-/// Parses robots.txt with `texting_robots`: chosen over `robotstxt` (a port
-/// of Google's matcher, unreleased since 2021) because it is tested against
-/// Google's and reppy's suites plus millions of real files, takes bytes (no
-/// UTF-8 requirement), matches the agent token case-insensitively with `*`
-/// as the fallback group, and compiles rules to `regex` (linear time, so a
-/// hostile pattern cannot blow up matching).
-fn parse_robots(body: &[u8], robots_url: &Url) -> RobotsRules {
-    // A truncated file may end mid-line; drop the partial line.
-    let body = if body.len() >= ROBOTS_MAX_BYTES {
-        match body.iter().rposition(|&b| b == b'\n') {
-            Some(i) => &body[..=i],
-            None => body,
-        }
-    } else {
-        body
-    };
-    match texting_robots::Robot::new(ROBOTS_USER_AGENT, body) {
-        Ok(robot) => RobotsRules::Parsed(Box::new(robot)),
-        Err(e) => {
-            // No parseable rules: RFC 9309 §2.2 has crawlers use what they can
-            // parse, which here is nothing, i.e. no restriction.
-            tracing::warn!(robots = %safe_url(robots_url), error = %e, "robots.txt unparseable, treating as allow-all");
-            RobotsRules::AllowAll
-        }
-    }
-}
-
-/// `Retry-After` as a wait from now: delay-seconds or an HTTP-date (a date in
-/// the past is no wait). Anything else is treated as if the header were absent.
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if value.is_empty() {
-        return None;
-    }
-    if value.bytes().all(|b| b.is_ascii_digit()) {
-        // Too many digits to fit is still "a very long time".
-        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
-    parse_retry_after(value, SystemTime::now())
-}
-
 /// `host:port`, the unit the concurrency limit and delay apply to.
 fn host_key(url: &Url) -> String {
     format!(
@@ -831,16 +516,6 @@ fn host_key(url: &Url) -> String {
         url.host_str().unwrap_or(""),
         url.port_or_known_default().unwrap_or(0)
     )
-}
-
-fn robots_url(url: &Url) -> Option<Url> {
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return None;
-    }
-    let mut robots = url.join("/robots.txt").ok()?;
-    let _ = robots.set_username("");
-    let _ = robots.set_password(None);
-    Some(robots)
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -866,13 +541,6 @@ fn safe_url(url: &Url) -> String {
     u.to_string()
 }
 
-/// Jitter only needs to differ between callers, not be unpredictable:
-/// SipHash of a counter under std's randomly keyed `RandomState`.
-fn random_u64() -> u64 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    RandomState::new().hash_one(COUNTER.fetch_add(1, Ordering::Relaxed))
-}
-
 /// "error sending request: connection refused": reqwest's own message hides
 /// the cause that says what to fix.
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -894,75 +562,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn retry_after_seconds_dates_and_garbage() {
-        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        assert_eq!(
-            parse_retry_after("120", now),
-            Some(Duration::from_secs(120))
-        );
-        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now),
-            Some(Duration::from_secs(60))
-        );
-        // RFC 850 and asctime forms are HTTP-dates too.
-        assert_eq!(
-            parse_retry_after("Sunday, 06-Nov-94 08:49:47 GMT", now),
-            Some(Duration::from_secs(10))
-        );
-        assert_eq!(
-            parse_retry_after("Sun Nov  6 08:49:57 1994", now),
-            Some(Duration::from_secs(20))
-        );
-        assert_eq!(
-            parse_retry_after("Sat, 05 Nov 1994 08:49:37 GMT", now),
-            Some(Duration::ZERO),
-            "a date in the past means now"
-        );
-        assert_eq!(
-            parse_retry_after("99999999999999999999999", now),
-            Some(Duration::from_secs(u64::MAX))
-        );
-        for garbage in [
-            "",
-            "soon",
-            "-5",
-            "1.5",
-            "1e3",
-            "Sun, 06 Nov 1994",
-            "\u{fffd}",
-        ] {
-            assert_eq!(parse_retry_after(garbage, now), None, "{garbage:?}");
-        }
-    }
-
-    #[test]
-    fn backoff_is_full_jitter_under_the_cap() {
-        let f = Fetcher::with_policy(FetchPolicy {
-            backoff_base: Duration::from_millis(100),
-            backoff_cap: Duration::from_millis(350),
-            ..FetchPolicy::default()
-        });
-        for retry in 0..40 {
-            let ceiling = Duration::from_millis((100u64 << retry.min(20)).min(350));
-            for _ in 0..50 {
-                assert!(f.backoff(retry) <= ceiling);
-            }
-        }
-        let spread: std::collections::HashSet<_> = (0..50).map(|_| f.backoff(3)).collect();
-        assert!(spread.len() > 5, "jittered, not constant: {spread:?}");
-    }
-
-    #[test]
     fn keys_and_urls() {
         let u = Url::parse("https://user:hunter2@Shop.Example/a?b=1").unwrap();
         assert_eq!(host_key(&u), "shop.example:443");
         assert_eq!(safe_url(&u), "https://shop.example/a?b=1");
-        assert_eq!(
-            robots_url(&u).unwrap().as_str(),
-            "https://shop.example/robots.txt"
-        );
-        assert!(robots_url(&Url::parse("data:text/plain,x").unwrap()).is_none());
         for l in [
             "http://127.0.0.1:8080/",
             "http://[::1]/",
@@ -972,30 +575,5 @@ mod tests {
             assert!(is_loopback(&Url::parse(l).unwrap()), "{l}");
         }
         assert!(!is_loopback(&Url::parse("http://10.0.0.1/").unwrap()));
-    }
-
-    #[test]
-    fn robots_groups_and_truncation() {
-        let u = Url::parse("https://s.example/robots.txt").unwrap();
-        let allowed = |rules: &RobotsRules, path: &str| match rules {
-            RobotsRules::Parsed(r) => r.allowed(path),
-            RobotsRules::AllowAll => true,
-            RobotsRules::Unavailable(_) => false,
-        };
-        let r = parse_robots(b"User-agent: *\nDisallow: /private\n", &u);
-        assert!(!allowed(&r, "/private/x"));
-        assert!(allowed(&r, "/public"));
-        let r = parse_robots(
-            b"User-agent: *\nAllow: /\n\nUser-agent: PriceHound\nDisallow: /\n",
-            &u,
-        );
-        assert!(!allowed(&r, "/anything"));
-        // A rule cut by the size cap is dropped, not half-applied.
-        let mut big = b"User-agent: *\nDisallow: /a\n".to_vec();
-        big.resize(ROBOTS_MAX_BYTES - 3, b'#');
-        big.extend_from_slice(b"\nDisallow: /");
-        let r = parse_robots(&big[..ROBOTS_MAX_BYTES], &u);
-        assert!(!allowed(&r, "/a"));
-        assert!(allowed(&r, "/b"));
     }
 }

@@ -1,7 +1,9 @@
 //! The store port: everything pricehound keeps. Two adapters implement it,
 //! the SQLite store (the embedded default) and the DynamoDB store (the `aws`
 //! crate); both pass the same conformance suite in `tests/`. The rules both
-//! share (cursors, page sizes, sortable times) are here, stated once.
+//! share are stated once: cursors, page sizes and sortable times here, the
+//! user store's lifetimes, counters, usage windows and stored kinds in
+//! [`rules`].
 //!
 //! Every write is idempotent: recording an observation twice leaves one, and
 //! an item's latest price only moves forward in time (by observed time, then
@@ -19,6 +21,10 @@ use crate::domain::{
     Checkpoint, ItemId, LatestPrice, Observation, SeriesId, SeriesSummary, SourceHealth, SourceId,
     SourceRun,
 };
+
+pub mod rules;
+
+pub use rules::UPDATE_DEDUPE_TTL_HOURS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -183,10 +189,6 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), StoreError>;
 }
 
-/// How long an `update_id` is remembered: Telegram gives up on an update
-/// after 24 hours, so a retry can never come later than that.
-pub const UPDATE_DEDUPE_TTL_HOURS: i64 = 24;
-
 /// What the bot keeps about its users: the user records, watches, alerts,
 /// the webhook's update dedupe, the per-user throttle, short-lived callback
 /// payloads and usage events. Implemented by the same adapters as [`Store`]
@@ -213,8 +215,9 @@ pub trait UserStore: Send + Sync + 'static {
     async fn mark_blocked(&self, id: UserId) -> Result<u32, StoreError>;
 
     /// Counts one request of `user` in the throttle window starting at
-    /// `window_start` and returns the count so far in that window. Windows
-    /// expire on their own (TTL); the count is atomic across instances.
+    /// `window_start` (see [`rules::window_start`]) and returns the count so
+    /// far in that window. Windows expire on their own
+    /// ([`rules::Counter::Throttle`]); the count is atomic across instances.
     async fn throttle_hit(
         &self,
         user: UserId,
@@ -222,8 +225,9 @@ pub trait UserStore: Send + Sync + 'static {
     ) -> Result<u32, StoreError>;
 
     /// Counts one alert notification for `user` on the UTC day starting at
-    /// `day_start` and returns the day's count so far (atomic; days expire
-    /// on their own after 48 hours). Drives the per-user daily cap.
+    /// `day_start` ([`rules::utc_day_start`]) and returns the day's count so
+    /// far (atomic; days expire on their own, [`rules::Counter::AlertQuota`]).
+    /// Drives the per-user daily cap.
     async fn alert_quota_hit(
         &self,
         user: UserId,
@@ -234,7 +238,8 @@ pub trait UserStore: Send + Sync + 'static {
     /// page is being read) unless a claim made earlier is still live at
     /// `now`; true if this call claimed it. One conditional write, so of
     /// two concurrent presses only one wins. The claim lapses at `until`
-    /// by itself, so a job that crashed never blocks the user for long.
+    /// by itself ([`rules::lapsed`]), so a job that crashed never blocks the
+    /// user for long.
     async fn claim_track_job(
         &self,
         user: UserId,
@@ -245,7 +250,8 @@ pub trait UserStore: Send + Sync + 'static {
     async fn release_track_job(&self, user: UserId) -> Result<(), StoreError>;
     /// Counts one track request of `user` on the UTC day starting at
     /// `day_start` and returns the day's count so far (atomic, as
-    /// [`UserStore::alert_quota_hit`]; days expire on their own after 48 h).
+    /// [`UserStore::alert_quota_hit`]; days expire on their own,
+    /// [`rules::Counter::TrackQuota`]).
     async fn track_quota_hit(
         &self,
         user: UserId,
@@ -306,7 +312,8 @@ pub trait UserStore: Send + Sync + 'static {
 
     async fn record_usage(&self, event: &UsageEvent) -> Result<(), StoreError>;
 
-    /// Users, active users and usage in the windows up to `now` (see [`UsageStats`]).
+    /// Users, active users and usage in the windows up to `now` (see
+    /// [`UsageStats`] and [`rules::UsageWindows`]).
     async fn usage_stats(&self, now: DateTime<Utc>) -> Result<UsageStats, StoreError>;
 }
 

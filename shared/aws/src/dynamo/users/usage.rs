@@ -1,0 +1,139 @@
+//! Usage events (commands, alerts sent), one partition per UTC day, and the
+//! statistics over them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use pricehound_core::domain::user::{UsageEvent, UsageStats};
+use pricehound_core::random;
+use pricehound_core::store::rules::{self, USAGE_ALERT_SENT, USAGE_COMMAND, UsageWindows};
+use pricehound_core::store::{StoreError, sortable_time};
+
+use super::{A_AT, A_KIND, A_USER, USAGE_QUERY_CONCURRENCY, time_range};
+use crate::dynamo::attrs::{Item, corrupt, get_s, n, s};
+use crate::dynamo::{A_NAME, A_PK, A_SK, DynamoStore};
+
+/// The partition of the usage events of one UTC day.
+fn usage_pk(day: NaiveDate) -> String {
+    format!("USAGE#{}", day.format("%Y-%m-%d"))
+}
+
+/// 16 hex characters that keep two events of one user in one millisecond
+/// apart (not secret; from the OS generator, so no two processes collide).
+fn random_token() -> String {
+    format!("{:016x}", random::next_u64())
+}
+
+impl DynamoStore {
+    /// The usage events of one day partition with times in `[lo, hi]` (sort
+    /// key bounds), only the attributes the statistics need.
+    async fn usage_events_of_day(
+        &self,
+        day: NaiveDate,
+        lo: &str,
+        hi: &str,
+    ) -> Result<Vec<Item>, StoreError> {
+        let base = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND #sk BETWEEN :lo AND :hi")
+            .projection_expression("#kind, #name")
+            .expression_attribute_names("#pk", A_PK)
+            .expression_attribute_names("#sk", A_SK)
+            .expression_attribute_names("#kind", A_KIND)
+            .expression_attribute_names("#name", A_NAME)
+            .expression_attribute_values(":pk", s(usage_pk(day)))
+            .expression_attribute_values(":lo", s(lo))
+            .expression_attribute_values(":hi", s(hi));
+        self.query_upto(base, None, usize::MAX).await
+    }
+}
+
+pub(super) async fn record_usage(
+    store: &DynamoStore,
+    event: &UsageEvent,
+) -> Result<(), StoreError> {
+    let sk = format!(
+        "{}#{}#{}",
+        sortable_time(event.at),
+        event.user,
+        random_token()
+    );
+    let mut put = store
+        .client
+        .put_item()
+        .table_name(&store.table)
+        .item(A_PK, s(usage_pk(event.at.date_naive())))
+        .item(A_SK, s(sk))
+        .item(A_USER, n(event.user.0))
+        .item(A_AT, s(sortable_time(event.at)));
+    let (kind, name) = rules::usage_kind_parts(&event.kind);
+    put = put.item(A_KIND, s(kind));
+    if let Some(name) = name {
+        put = put.item(A_NAME, s(name));
+    }
+    put.send()
+        .await
+        .map_err(|e| store.err("PutItem (usage)", e))?;
+    Ok(())
+}
+
+pub(super) async fn usage_stats(
+    store: &DynamoStore,
+    now: DateTime<Utc>,
+) -> Result<UsageStats, StoreError> {
+    // Every window is [first, now] to the millisecond (rules).
+    let windows = UsageWindows::ending_at(now)?;
+    let now = windows.now;
+    let users = store.count_users(None).await?;
+    let daily_active = store.count_users(Some((windows.day, now))).await?;
+    let weekly_active = store.count_users(Some((windows.week, now))).await?;
+    let monthly_active = store.count_users(Some((windows.month, now))).await?;
+
+    // Usage events: one query per UTC day partition the window touches
+    // (31 of them), bounded by the window's sort keys (the random part
+    // follows the second `#`).
+    let (lo, hi) = time_range(windows.month, now);
+    let days: Vec<NaiveDate> = windows
+        .month
+        .date_naive()
+        .iter_days()
+        .take_while(|d| *d <= now.date_naive())
+        .collect();
+    use futures::stream::{self, StreamExt, TryStreamExt};
+    let pages: Vec<Vec<Item>> = stream::iter(days)
+        .map(|day| {
+            let (lo, hi) = (lo.clone(), hi.clone());
+            async move { store.usage_events_of_day(day, &lo, &hi).await }
+        })
+        .buffered(USAGE_QUERY_CONCURRENCY)
+        .try_collect()
+        .await?;
+    let mut alerts_sent = 0u64;
+    let mut commands: std::collections::HashMap<String, u64> = Default::default();
+    for row in pages.iter().flatten() {
+        match get_s(row, A_KIND)? {
+            USAGE_COMMAND => *commands.entry(get_s(row, A_NAME)?.to_string()).or_default() += 1,
+            USAGE_ALERT_SENT => alerts_sent += 1,
+            other => return Err(corrupt(A_KIND, other)),
+        }
+    }
+    Ok(UsageStats {
+        users,
+        daily_active,
+        weekly_active,
+        monthly_active,
+        commands: rules::rank_commands(commands),
+        alerts_sent,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_tokens_differ() {
+        assert_ne!(random_token(), random_token());
+        assert_eq!(random_token().len(), 16);
+    }
+}
