@@ -127,7 +127,7 @@ pub async fn telegram_webhook(
     )?;
     let secret = webhook::WebhookSecret::new(secret.trim())
         .map_err(|e| anyhow::anyhow!("SSM parameter {secret_param}: {e}"))?;
-    let mut bot = crate::sources::tracked::with_page_tracking(
+    let mut bot = crate::telegram::bot::tracking::with_page_tracking(
         bot::Bot::new(store, users, sources.clone(), settings.bot.clone()),
         crate::sources::Fetcher::for_user_links(),
     );
@@ -288,7 +288,7 @@ pub fn track_bot(
 ) -> Option<crate::telegram::bot::Bot> {
     crate::sources::tracked::tracked_group(&sources)?;
     let bot = crate::telegram::bot::Bot::new(store, users, sources, settings.bot.clone());
-    Some(crate::sources::tracked::with_page_tracking(
+    Some(crate::telegram::bot::tracking::with_page_tracking(
         bot,
         crate::sources::Fetcher::for_user_links(),
     ))

@@ -15,12 +15,12 @@ pub mod http;
 pub mod lambda;
 pub mod local;
 pub mod queue;
-pub mod scrape;
 pub mod settings;
-pub mod sources;
 pub mod store;
 pub mod telegram;
 pub mod telemetry;
 
 // The core crate, re-exported at the paths the rest of pricehound uses.
 pub use pricehound_core::{domain, events, ingest, price, schedule};
+pub use pricehound_sources as sources;
+pub use pricehound_sources::scrape;

@@ -123,7 +123,7 @@ pub async fn serve(
             bus.subscribe(),
             stop_rx.clone(),
         )));
-        let mut bot = tracked::with_page_tracking(
+        let mut bot = tracking::with_page_tracking(
             Bot::new(store.clone(), users.clone(), sources.clone(), tg.config),
             user_fetcher.clone(),
         );

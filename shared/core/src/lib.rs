@@ -21,3 +21,4 @@ pub mod queue;
 pub mod random;
 pub mod schedule;
 pub mod store;
+pub mod tracking;

@@ -39,28 +39,72 @@ pub enum Command {
     Unknown(String),
 }
 
-impl Command {
-    /// The name counted in usage statistics (aliases count as themselves).
-    pub fn name(&self) -> &str {
-        match self {
-            Command::Start(_) => "start",
-            Command::Help => "help",
-            Command::Prices(_) => "prices",
-            Command::Search(_) => "search",
-            Command::Item(_) => "item",
-            Command::Watch(_) => "watch",
-            Command::Unwatch(_) => "unwatch",
-            Command::List => "list",
-            Command::Clear => "clear",
-            Command::Alert(_) => "alert",
-            Command::Alerts => "alerts",
-            Command::Chart(_) => "chart",
-            Command::Lang(_) => "lang",
-            Command::Stats => "stats",
-            Command::Untrack(_) => "untrack",
-            Command::Unknown(_) => "unknown",
+/// Every command, declared once: its variant, how it reads its arguments,
+/// its name and its aliases. From this list come both [`parse`]'s lookup
+/// and [`Command::name`], so the two cannot disagree; a variant missing
+/// here does not compile (`name` would not cover it).
+///
+/// The argument readers (`text`, `optional`, `start_payload`) are the
+/// functions below; a unit variant takes no arguments.
+macro_rules! commands {
+    ($($variant:ident $(($read:ident))? = $name:literal $(| $alias:literal)*,)*) => {
+        impl Command {
+            /// The name counted in usage statistics (aliases count as the
+            /// command they stand for).
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Command::$variant { .. } => $name,)*
+                    Command::Unknown(_) => "unknown",
+                }
+            }
+
+            /// The command called `name` (lowercase, a name or an alias)
+            /// with its arguments; None for a name the bot does not know.
+            fn named(name: &str, args: String) -> Option<Command> {
+                match name {
+                    $($name $(| $alias)* => Some(Command::$variant $(($read(args)))?),)*
+                    _ => None,
+                }
+            }
         }
-    }
+
+        /// Every name and alias, for the tests.
+        #[cfg(test)]
+        const NAMES: &[&str] = &[$($name, $($alias,)*)*];
+    };
+}
+
+commands! {
+    Start(start_payload) = "start",
+    Help = "help",
+    Prices(optional) = "prices",
+    Search(text) = "search" | "find",
+    Item(text) = "item",
+    Watch(text) = "watch" | "add",
+    Unwatch(text) = "unwatch" | "remove",
+    List = "list" | "wishlist",
+    Clear = "clear",
+    Alert(text) = "alert",
+    Alerts = "alerts",
+    Chart(text) = "chart",
+    Lang(optional) = "lang" | "language",
+    Stats = "stats",
+    Untrack(text) = "untrack",
+}
+
+/// Arguments as typed (possibly empty).
+fn text(args: String) -> String {
+    args
+}
+
+/// Arguments, if any were typed.
+fn optional(args: String) -> Option<String> {
+    if args.is_empty() { None } else { Some(args) }
+}
+
+/// A `/start` payload, if it is one Telegram could have sent.
+fn start_payload(args: String) -> Option<String> {
+    optional(args).filter(|p| is_start_payload(p))
 }
 
 /// The longest text the bot reads; Telegram allows 4096, commands need less.
@@ -90,25 +134,8 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Input {
         return Input::NotForUs;
     }
     let args: String = args.chars().take(MAX_ARGS).collect();
-    let opt = |a: String| if a.is_empty() { None } else { Some(a) };
-    let cmd = match name.to_ascii_lowercase().as_str() {
-        "start" => Command::Start(opt(args).filter(|p| is_start_payload(p))),
-        "help" => Command::Help,
-        "prices" => Command::Prices(opt(args)),
-        "search" | "find" => Command::Search(args),
-        "item" => Command::Item(args),
-        "watch" | "add" => Command::Watch(args),
-        "unwatch" | "remove" => Command::Unwatch(args),
-        "list" | "wishlist" => Command::List,
-        "clear" => Command::Clear,
-        "alert" => Command::Alert(args),
-        "alerts" => Command::Alerts,
-        "chart" => Command::Chart(args),
-        "lang" | "language" => Command::Lang(opt(args)),
-        "stats" => Command::Stats,
-        "untrack" => Command::Untrack(args),
-        _ => Command::Unknown(name.chars().take(32).collect()),
-    };
+    let cmd = Command::named(&name.to_ascii_lowercase(), args)
+        .unwrap_or_else(|| Command::Unknown(name.chars().take(32).collect()));
     Input::Command(cmd)
 }
 
@@ -168,6 +195,21 @@ mod tests {
         );
         assert_eq!(cmd("/frobnicate"), Command::Unknown("frobnicate".into()));
         assert_eq!(cmd("/"), Command::Unknown(String::new()));
+    }
+
+    #[test]
+    fn every_name_and_alias_parses_to_a_known_command() {
+        for name in NAMES {
+            let c = cmd(&format!("/{name}"));
+            assert_ne!(c.name(), "unknown", "/{name}");
+            assert_eq!(cmd(&format!("/{name} x")).name(), c.name(), "/{name}");
+        }
+        assert_eq!(cmd("/add x").name(), "watch");
+        assert_eq!(cmd("/remove x").name(), "unwatch");
+        assert_eq!(cmd("/find x").name(), "search");
+        assert_eq!(cmd("/wishlist").name(), "list");
+        assert_eq!(cmd("/language").name(), "lang");
+        assert_eq!(cmd("/nope").name(), "unknown");
     }
 
     #[test]

@@ -438,3 +438,23 @@ fn refusal(lang: Lang, refused: &TrackRefused) -> String {
         TrackRefused::StoreFailed => render(lang, &Text::SomethingWentWrong),
     }
 }
+
+/// The bot's wiring for pasted links, the same in every runtime: when a
+/// group takes tracked pages, the bot reads them with `fetcher` (the guarded
+/// fetcher for user links) through a [`Tracker`] over the bot's own stores;
+/// otherwise the bot is returned as it was and offers no tracking. Where
+/// the track jobs go is the caller's choice ([`Bot::with_track_jobs`]).
+///
+/// [`Tracker`]: crate::sources::tracked::Tracker
+pub fn with_page_tracking(bot: Bot, fetcher: crate::sources::Fetcher) -> Bot {
+    let Some(group) = crate::sources::tracked::tracked_group(&bot.sources) else {
+        return bot;
+    };
+    let tracker = crate::sources::tracked::Tracker {
+        fetcher,
+        store: bot.store.clone(),
+        users: bot.users.clone(),
+        group,
+    };
+    bot.with_tracker(std::sync::Arc::new(tracker))
+}

@@ -75,7 +75,7 @@ fn yes() -> bool {
     true
 }
 
-/// One variant per source adapter in [`crate::sources`].
+/// One variant per source adapter in this crate.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SourceKind {

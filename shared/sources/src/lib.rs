@@ -2,6 +2,9 @@
 //! into [`Observation`]s. Adding a kind means a variant in
 //! [`config::SourceKind`], a module here and an arm in [`scrape_source`].
 
+// The core's modules, under the names the adapters use.
+use pricehound_core::{domain, price, queue, schedule, store};
+
 pub mod config;
 pub mod css;
 pub mod fetch;
@@ -11,6 +14,7 @@ pub mod json_api;
 pub mod limits;
 pub mod listing;
 pub mod product_page;
+pub mod scrape;
 pub mod telegram_channel;
 pub mod tracked;
 

@@ -74,7 +74,7 @@ pub(super) fn after_status(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sources::fetch::FetchPolicy;
+    use crate::fetch::FetchPolicy;
 
     #[test]
     fn retry_after_seconds_dates_and_garbage() {

@@ -7,10 +7,10 @@ use scraper::{ElementRef, Html, Node};
 
 use super::decision::Decision;
 use super::page::PageInfo;
+use crate::ScrapeError;
+use crate::css::Css;
 use crate::domain::{Availability, Money};
 use crate::price::{PriceHints, choose_price_in_clauses};
-use crate::sources::ScrapeError;
-use crate::sources::css::Css;
 
 /// The price read with `price_selector`, overriding the structured data.
 pub(super) fn selector_decision(

@@ -201,7 +201,7 @@ impl TreeSink for Counted {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sources::html_guard::LIMITS;
+    use crate::html_guard::LIMITS;
 
     #[test]
     fn the_same_tree_as_scraper_builds_in_one_piece() {

@@ -8,7 +8,7 @@ use super::known::{
 };
 use super::tokenizer::Tag;
 use super::{Active, Model, Skip};
-use crate::sources::html_guard::Refusal;
+use crate::html_guard::Refusal;
 
 impl Model {
     /// Handles a start tag; says whether the element's content is raw text

@@ -3,7 +3,7 @@
 
 use super::Model;
 use super::known::{FNV_OFFSET, Known, fnv};
-use crate::sources::html_guard::Refusal;
+use crate::html_guard::Refusal;
 
 /// A tag as the tokenizer reads it.
 pub(super) struct Tag {

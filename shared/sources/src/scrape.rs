@@ -13,9 +13,9 @@ use std::time::Instant;
 
 use crate::domain::{Checkpoint, SourceId, SourceRun};
 use crate::queue::{Queue, QueueMessage};
-use crate::sources::tracked;
-use crate::sources::{Fetcher, ScrapeOutput, SourceConfig, SourcesConfig, scrape_source};
 use crate::store::{Store, UserStore};
+use crate::tracked;
+use crate::{Fetcher, ScrapeOutput, SourceConfig, SourcesConfig, scrape_source};
 
 /// What a group run did, per source. Returned by the scrape Lambda and logged by `serve`.
 #[derive(Debug, Clone, Serialize)]

@@ -15,7 +15,7 @@ use super::{Fetcher, scrape_source};
 use crate::domain::user::{TrackedPage, UserId};
 use crate::domain::{LatestPrice, SourceId};
 use crate::store::{Store, UserStore};
-use crate::telegram::bot::{PageTracker, TrackLimits, TrackRefused};
+use pricehound_core::tracking::{PageTracker, TrackLimits, TrackRefused};
 
 /// The group tracked pages join: the one named `products`, else the group
 /// of the first `product_page` source; None when there is neither (then
@@ -92,27 +92,6 @@ pub struct Tracker {
     pub store: Arc<dyn Store>,
     pub users: Arc<dyn UserStore>,
     pub group: String,
-}
-
-/// The bot's wiring for pasted links, the same in every runtime: when a
-/// group takes tracked pages, the bot reads them with `fetcher` (the guarded
-/// fetcher for user links) through a [`Tracker`] over the bot's own stores;
-/// otherwise the bot is returned as it was and offers no tracking. Where
-/// the track jobs go is the caller's choice (`with_track_jobs`).
-pub fn with_page_tracking(
-    bot: crate::telegram::bot::Bot,
-    fetcher: Fetcher,
-) -> crate::telegram::bot::Bot {
-    let Some(group) = tracked_group(&bot.sources) else {
-        return bot;
-    };
-    let tracker = Tracker {
-        fetcher,
-        store: bot.store.clone(),
-        users: bot.users.clone(),
-        group,
-    };
-    bot.with_tracker(Arc::new(tracker))
 }
 
 fn store_failed(e: crate::store::StoreError) -> TrackRefused {
