@@ -13,8 +13,8 @@ use pricehound::domain::user::{
     Alert, AlertId, AlertRule, AlertTarget, Contact, UserId, UserProfile,
 };
 use pricehound::domain::{Availability, Currency, ItemId, Money, ObservationId, SourceId};
-use pricehound::store::UserStore;
-use pricehound::store::sqlite::SqliteStore;
+use pricehound::store::{AlertStore, UserProfiles};
+use pricehound_sqlite::SqliteStore;
 use rust_decimal::Decimal;
 use std::sync::Arc;
 use std::time::Instant;

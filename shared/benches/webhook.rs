@@ -34,11 +34,11 @@ use pricehound::domain::{
 use pricehound::http::{AppState, router};
 use pricehound::sources::SourcesConfig;
 use pricehound::store::Store;
-use pricehound::store::sqlite::SqliteStore;
 use pricehound::telegram::api::{BotApi, BotToken};
 use pricehound::telegram::bot::{Bot, BotConfig};
 use pricehound::telegram::dispatch::Dispatcher;
 use pricehound::telegram::webhook::{PATH, SECRET_HEADER, WebhookSecret, WebhookState};
+use pricehound_sqlite::SqliteStore;
 use rust_decimal::Decimal;
 use std::sync::Arc;
 use std::time::Instant;

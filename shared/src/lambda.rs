@@ -1,87 +1,23 @@
-//! The Lambda handlers. The binaries in `functions/` build their clients
-//! once and call these; tests feed them the samples in `events/`.
+//! The Lambda handlers of the api and notify functions, and their wiring
+//! from [`Settings`]. The binaries in `functions/` build their clients once
+//! and call these; tests feed them the samples in `events/`. The ingest
+//! and scrape handlers live lower down (`pricehound_aws::lambda::ingest`,
+//! `pricehound_sources::scrape::run_scheduled`, re-exported here) so those
+//! functions link neither the bot nor the router.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+
+// Handlers and clients of the AWS crate, at the paths the binaries and tests use.
 use futures::future::join_all;
-use serde_json::Value;
+pub use pricehound_aws::lambda::ingest;
+pub use pricehound_aws::sdk::{sdk_config, sdk_http_client};
 use std::sync::Arc;
 
-use crate::ingest::{IngestError, Ingested, Ingestor};
-use crate::scrape::{GroupReport, Scraper};
 use crate::settings::Settings;
 
-/// The scrape function's input: EventBridge Scheduler delivers exactly the
-/// schedule's `Input`, `{"group": "<name>"}`.
-pub async fn scrape(scraper: &Scraper, input: Value) -> anyhow::Result<GroupReport> {
-    let group = input.get("group").and_then(Value::as_str).ok_or_else(|| {
-        anyhow::anyhow!(
-            "expected the schedule input {{\"group\": \"<name>\"}}, got {}",
-            truncate(&input.to_string(), 200)
-        )
-    })?;
-    let report = scraper.run_group(group).await?;
-    Ok(report)
-}
-
-/// Ingests an SQS batch. Records that fail come back as batch item
-/// failures, so SQS retries only them (and, after maxReceiveCount, moves
-/// them to the dead-letter queue); the rest of the batch is not redone.
-pub async fn ingest(ingestor: &Ingestor, event: SqsEvent) -> SqsBatchResponse {
-    let results = join_all(event.records.iter().map(|record| async move {
-        let id = record.message_id.clone().unwrap_or_default();
-        let result = match record.body.as_deref() {
-            Some(body) => ingestor.ingest_body(body).await,
-            None => Err(IngestError::Malformed("record has no body".into())),
-        };
-        (id, result)
-    }))
-    .await;
-    let mut response = SqsBatchResponse::default();
-    for (message_id, result) in results {
-        match result {
-            Ok(Ingested::Stored { price_changed }) => {
-                tracing::info!(%message_id, price_changed, "observation stored");
-            }
-            Ok(Ingested::Duplicate) => tracing::info!(%message_id, "duplicate delivery ignored"),
-            Err(e) => {
-                let permanent = matches!(e, IngestError::Malformed(_));
-                tracing::warn!(%message_id, error = %e, permanent, "record failed");
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = message_id;
-                response.batch_item_failures.push(failure);
-            }
-        }
-    }
-    response
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    s.chars().take(n).collect()
-}
-
-/// The AWS SDK configuration from the environment (region, credentials,
-/// `AWS_ENDPOINT_URL*` overrides for local servers), over the HTTPS client
-/// of [`sdk_http_client`].
-pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(sdk_http_client())
-        .load()
-        .await
-}
-
-/// The AWS SDK's HTTP client: hyper + rustls with ring as the crypto
-/// provider, the one TLS provider of the workspace (Cargo.toml says why).
-/// The SDK crates are built without `default-https-client`, so every SDK
-/// configuration needs this client (the tests' too): without it the first
-/// request fails with "no HTTP client".
-pub fn sdk_http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
-    use aws_smithy_http_client::tls;
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https()
-}
+/// The scrape function's handler (in the sources crate, so the scrape
+/// function needs no bot or router).
+pub use crate::scrape::run_scheduled as scrape;
 
 /// Reads a SecureString parameter. Errors name the parameter, never its value.
 pub async fn ssm_secret(ssm: &aws_sdk_ssm::Client, name: &str) -> anyhow::Result<String> {

@@ -13,14 +13,15 @@ pub mod demo;
 pub mod http;
 #[cfg(feature = "aws")]
 pub mod lambda;
+#[cfg(feature = "local")]
 pub mod local;
 pub mod queue;
 pub mod settings;
 pub mod store;
 pub mod telegram;
-pub mod telemetry;
 
 // The core crate, re-exported at the paths the rest of pricehound uses.
 pub use pricehound_core::{domain, events, ingest, price, schedule};
 pub use pricehound_sources as sources;
 pub use pricehound_sources::scrape;
+pub use pricehound_telemetry as telemetry;

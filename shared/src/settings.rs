@@ -40,7 +40,7 @@ impl SettingsError {
 
 /// Every setting, typed. Fields a deployment may leave unset are `Option`s;
 /// the AWS names are required only by the functions that use them
-/// ([`AwsNames`]).
+/// (`pricehound_aws::names::AwsNames`).
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// `PRICEHOUND_SOURCES_FILE`: the sources file. Unset: the Lambdas use
@@ -51,7 +51,7 @@ pub struct Settings {
     /// a test stand-in); Telegram's by default.
     pub telegram_api: String,
     /// `PRICEHOUND_BOT_TOKEN`: the bot's token for `serve` and the CLI
-    /// (in AWS it is read from SSM, see [`AwsNames::bot_token_parameter`]).
+    /// (in AWS it is read from SSM, see `AwsNames::bot_token_parameter`).
     pub bot_token: Option<BotToken>,
     /// `PRICEHOUND_WEBHOOK_SECRET`: `serve` answers the webhook route with
     /// it instead of long polling; `pricehound webhook set` registers it.
@@ -66,61 +66,9 @@ pub struct Settings {
     /// `PRICEHOUND_API_RATE`, `PRICEHOUND_API_BURST` (the rate limit applies
     /// in `serve` only; the api function sets it aside).
     pub http: HttpConfig,
-    pub aws: AwsNames,
-}
-
-/// The AWS resources and SSM parameter names template.yaml gives each
-/// function. Each accessor says, when its variable is missing, that the
-/// template sets it.
-#[derive(Debug, Clone, Default)]
-pub struct AwsNames {
-    /// `PRICEHOUND_TABLE`: the DynamoDB table.
-    pub table: Option<String>,
-    /// `PRICEHOUND_QUEUE_URL`: the observations queue (scrape → ingest).
-    pub queue_url: Option<String>,
-    /// `PRICEHOUND_NOTIFY_QUEUE_URL`: the notifications queue.
-    pub notify_queue_url: Option<String>,
-    /// `PRICEHOUND_TRACK_QUEUE_URL`: the track jobs queue; unset, the bot
-    /// does not offer to track pasted links.
-    pub track_queue_url: Option<String>,
-    /// `PRICEHOUND_EVENT_BUS`: the EventBridge bus of domain events.
-    pub event_bus: Option<String>,
-    /// `PRICEHOUND_BOT_TOKEN_PARAMETER`: the SSM parameter holding the bot
-    /// token; unset, the api function serves without the webhook.
-    pub bot_token_parameter: Option<String>,
-    /// `PRICEHOUND_WEBHOOK_SECRET_PARAMETER`: the SSM parameter holding the
-    /// webhook secret.
-    pub webhook_secret_parameter: Option<String>,
-}
-
-fn required<'a>(var: &'static str, value: &'a Option<String>) -> Result<&'a str, SettingsError> {
-    value
-        .as_deref()
-        .ok_or_else(|| SettingsError::new(var, "is not set (template.yaml sets it in AWS)"))
-}
-
-impl AwsNames {
-    pub fn table(&self) -> Result<&str, SettingsError> {
-        required("PRICEHOUND_TABLE", &self.table)
-    }
-    pub fn queue_url(&self) -> Result<&str, SettingsError> {
-        required("PRICEHOUND_QUEUE_URL", &self.queue_url)
-    }
-    pub fn notify_queue_url(&self) -> Result<&str, SettingsError> {
-        required("PRICEHOUND_NOTIFY_QUEUE_URL", &self.notify_queue_url)
-    }
-    pub fn event_bus(&self) -> Result<&str, SettingsError> {
-        required("PRICEHOUND_EVENT_BUS", &self.event_bus)
-    }
-    pub fn bot_token_parameter(&self) -> Result<&str, SettingsError> {
-        required("PRICEHOUND_BOT_TOKEN_PARAMETER", &self.bot_token_parameter)
-    }
-    pub fn webhook_secret_parameter(&self) -> Result<&str, SettingsError> {
-        required(
-            "PRICEHOUND_WEBHOOK_SECRET_PARAMETER",
-            &self.webhook_secret_parameter,
-        )
-    }
+    /// The AWS resource and SSM parameter names (the `aws` feature).
+    #[cfg(feature = "aws")]
+    pub aws: pricehound_aws::names::AwsNames,
 }
 
 impl Settings {
@@ -151,7 +99,7 @@ impl Settings {
         };
         let split = |e: (&'static str, String)| SettingsError::new(e.0, e.1);
         Ok(Settings {
-            sources_file: var("PRICEHOUND_SOURCES_FILE").map(PathBuf::from),
+            sources_file: SourcesConfig::file_from_vars(&var),
             telegram_api: var("PRICEHOUND_TELEGRAM_API")
                 .map(|v| v.trim().to_string())
                 .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
@@ -160,15 +108,8 @@ impl Settings {
             bot: BotConfig::from_vars(&var).map_err(split)?,
             alerts: crate::alerts::policy_from_vars(&var).map_err(split)?,
             http: HttpConfig::from_vars(&var).map_err(split)?,
-            aws: AwsNames {
-                table: var("PRICEHOUND_TABLE"),
-                queue_url: var("PRICEHOUND_QUEUE_URL"),
-                notify_queue_url: var("PRICEHOUND_NOTIFY_QUEUE_URL"),
-                track_queue_url: var("PRICEHOUND_TRACK_QUEUE_URL"),
-                event_bus: var("PRICEHOUND_EVENT_BUS"),
-                bot_token_parameter: var("PRICEHOUND_BOT_TOKEN_PARAMETER"),
-                webhook_secret_parameter: var("PRICEHOUND_WEBHOOK_SECRET_PARAMETER"),
-            },
+            #[cfg(feature = "aws")]
+            aws: pricehound_aws::names::AwsNames::from_vars(&var),
         })
     }
 
@@ -176,10 +117,7 @@ impl Settings {
     /// `sources.toml` compiled into the binary (so a deploy needs no extra
     /// file).
     pub fn sources(&self) -> Result<SourcesConfig, crate::sources::config::ConfigError> {
-        match &self.sources_file {
-            Some(path) => SourcesConfig::load(path),
-            None => Ok(SourcesConfig::default_sources()),
-        }
+        SourcesConfig::load_or_default(self.sources_file.as_deref())
     }
 }
 
@@ -204,9 +142,12 @@ mod tests {
         assert!(s.sources_file.is_none());
         assert_eq!(s.bot.track_daily, BotConfig::default().track_daily);
         assert_eq!(s.alerts, AlertPolicy::default());
-        let err = s.aws.table().unwrap_err();
-        assert_eq!(err.var, "PRICEHOUND_TABLE");
-        assert!(err.to_string().contains("template.yaml"), "{err}");
+        #[cfg(feature = "aws")]
+        {
+            let err = s.aws.table().unwrap_err();
+            assert_eq!(err.var, "PRICEHOUND_TABLE");
+            assert!(err.to_string().contains("template.yaml"), "{err}");
+        }
     }
 
     #[test]
@@ -267,7 +208,10 @@ mod tests {
         assert_eq!(s.bot.track_daily, 5);
         assert_eq!(s.alerts.daily_cap, 7);
         assert!(s.http.rate_limit.is_none(), "0 turns the limit off");
-        assert_eq!(s.aws.table(), Ok("prices"));
-        assert!(s.aws.track_queue_url.is_none(), "blank counts as unset");
+        #[cfg(feature = "aws")]
+        {
+            assert_eq!(s.aws.table(), Ok("prices"));
+            assert!(s.aws.track_queue_url.is_none(), "blank counts as unset");
+        }
     }
 }

@@ -17,8 +17,8 @@ use pricehound::domain::user::{
 use pricehound::domain::{Availability, Currency, ItemId, Money, ObservationId, SourceId};
 use pricehound::local::{ServeOptions, TelegramOptions, serve};
 use pricehound::sources::SourcesConfig;
-use pricehound::store::UserStore;
 use pricehound::store::sqlite::SqliteStore;
+use pricehound::store::{AlertStore, UserStore};
 use pricehound::telegram::api::{BotApi, BotToken};
 use pricehound::telegram::bot::BotConfig;
 use pricehound_tests::bot::TOKEN;

@@ -1,7 +1,8 @@
 //! The layering the crates promise, checked on the real dependency graph
 //! (`cargo tree`): the core (`shared/core`, the domain, ports, ingest and
 //! alert rules) depends on no I/O crate, so "the domain never imports AWS"
-//! is something the build enforces rather than a convention.
+//! is something the build enforces rather than a convention; and each
+//! Lambda function compiles and links only what it uses.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -86,4 +87,58 @@ fn the_core_depends_on_no_io_crate() {
          crate in an adapter crate; `cargo tree -p pricehound-core -e normal -i <crate>` \
          shows which dependency brings it in."
     );
+}
+
+/// What a Lambda function must not compile or link: (function, crates).
+/// No function uses SQLite (the local stack's store); ingest uses only the
+/// core and the AWS adapters; scrape adds the sources, not the bot or the
+/// router.
+const NOT_IN_FUNCTIONS: &[(&str, &[&str])] = &[
+    ("api", &["rusqlite", "libsqlite3-sys", "pricehound-sqlite"]),
+    (
+        "notify",
+        &["rusqlite", "libsqlite3-sys", "pricehound-sqlite"],
+    ),
+    (
+        "ingest",
+        &[
+            "rusqlite",
+            "libsqlite3-sys",
+            "pricehound",
+            "pricehound-sources",
+            "scraper",
+            "html5ever",
+            "plotters",
+            "axum",
+            "reqwest",
+        ],
+    ),
+    (
+        "scrape",
+        &[
+            "rusqlite",
+            "libsqlite3-sys",
+            "pricehound",
+            "plotters",
+            "axum",
+        ],
+    ),
+];
+
+#[test]
+fn each_lambda_function_links_only_what_it_uses() {
+    for (function, banned) in NOT_IN_FUNCTIONS {
+        let deps = normal_dependencies(function);
+        assert!(
+            deps.contains("pricehound-core"),
+            "{function}: the tree was not read: {deps:?}"
+        );
+        let found: Vec<&&str> = banned.iter().filter(|b| deps.contains(**b)).collect();
+        assert!(
+            found.is_empty(),
+            "the {function} function now depends on {found:?}, which it does not use. \
+             `cargo tree -p {function} -e normal -i <crate>` shows what brings it in; \
+             depend on the narrower crate (shared/core, shared/sources, shared/aws) instead."
+        );
+    }
 }

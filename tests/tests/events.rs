@@ -284,7 +284,7 @@ async fn every_sample_event_has_the_outcome_it_shows() {
                     tracked: None,
                 };
                 let input: Value = serde_json::from_str(&read(name)).unwrap();
-                let report = lambda::scrape(&scraper, input).await.unwrap();
+                let report = lambda::scrape(&scraper, &input).await.unwrap();
                 assert_eq!(report.group, "gold");
                 assert!(report.sources.iter().all(|s| s.ok), "{report:?}");
                 let queued: usize = report.sources.iter().map(|s| s.observations).sum();
@@ -313,7 +313,7 @@ async fn every_sample_event_has_the_outcome_it_shows() {
                     tracked: None,
                 };
                 let input: Value = serde_json::from_str(&read(name)).unwrap();
-                let err = lambda::scrape(&scraper, input)
+                let err = lambda::scrape(&scraper, &input)
                     .await
                     .unwrap_err()
                     .to_string();

@@ -9,7 +9,7 @@ use pricehound::http::{AppState, router};
 use pricehound::lambda::{ssm_secret, telegram_webhook};
 use pricehound::settings::Settings;
 use pricehound::sources::SourcesConfig;
-use pricehound::store::UserStore;
+use pricehound::store::UserProfiles;
 use pricehound::store::dynamo::DynamoStore;
 use pricehound_tests::bot::{TOKEN, message};
 use pricehound_tests::services::{

@@ -13,7 +13,10 @@ use pricehound::domain::user::{
 };
 use pricehound::domain::{Availability, ItemDetails, SeriesId, SeriesSummary, SourceId, SourceRun};
 use pricehound::store::dynamo::DynamoStore;
-use pricehound::store::{HistoryQuery, Store, StoreError, UserStore};
+use pricehound::store::{
+    AlertStore, HistoryQuery, Payloads, Store, StoreError, TrackedPageStore, UpdateGuard, UsageLog,
+    UserProfiles, Watches,
+};
 use pricehound_tests::conformance::{at, obs};
 use pricehound_tests::conformance_suite;
 use pricehound_tests::conformance_users::t;

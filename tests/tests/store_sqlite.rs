@@ -3,7 +3,7 @@
 
 use pricehound::domain::user::{Contact, UserId, UserProfile, Watch};
 use pricehound::store::sqlite::SqliteStore;
-use pricehound::store::{LatestQuery, Store, UserStore};
+use pricehound::store::{LatestQuery, Store, UpdateGuard, UserProfiles, Watches};
 use pricehound_tests::conformance::{at, obs};
 use pricehound_tests::conformance_suite;
 use pricehound_tests::services::unique_name;

@@ -18,7 +18,7 @@ use pricehound::sources::fetch::{FetchPolicy, LinkGuard};
 use pricehound::sources::tracked::source_id_for;
 use pricehound::sources::{FetchError, Fetcher, RequestOptions, SourcesConfig};
 use pricehound::store::sqlite::SqliteStore;
-use pricehound::store::{Store, UserStore};
+use pricehound::store::{Store, TrackedPageStore, UserStore};
 use pricehound_tests::pages::Answer;
 use pricehound_tests::user_links::{
     PAGE, SHOP_HOST, fetcher, hostile_loopback_urls, on_host, on_shop_host, port, resolver, server,

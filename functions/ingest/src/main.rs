@@ -1,30 +1,31 @@
 //! The ingest Lambda: an SQS batch of observations in, idempotent DynamoDB
 //! writes and PriceChanged events out; failed records are reported one by
-//! one (ReportBatchItemFailures) so only they are retried.
+//! one (ReportBatchItemFailures) so only they are retried. It links the core
+//! and the AWS adapters only: no bot, scraper, router or SQLite.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use pricehound::bus::eventbridge::EventBridgeBus;
-use pricehound::ingest::Ingestor;
-use pricehound::lambda::{self, sdk_config};
-use pricehound::settings::Settings;
-use pricehound::store::dynamo::DynamoStore;
-use pricehound::telemetry::{self, LogFormat};
+use pricehound_aws::dynamo::DynamoStore;
+use pricehound_aws::eventbridge::EventBridgeBus;
+use pricehound_aws::names::AwsNames;
+use pricehound_aws::{lambda, sdk::sdk_config};
+use pricehound_core::ingest::Ingestor;
+use pricehound_telemetry::{self as telemetry, LogFormat};
 use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
-    let settings = Settings::from_env()?;
+    let names = AwsNames::from_env();
     let config = sdk_config().await;
     let ingestor = Ingestor::new(
         Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&config),
-            settings.aws.table()?,
+            names.table()?,
         )),
         Arc::new(EventBridgeBus::new(
             aws_sdk_eventbridge::Client::new(&config),
-            settings.aws.event_bus()?,
+            names.event_bus()?,
         )),
     );
     let ingestor = &ingestor;

@@ -1,27 +1,29 @@
 //! The scrape Lambda: EventBridge Scheduler sends `{"group": "<name>"}`; the
-//! group's sources are scraped and what they find is queued on SQS.
+//! group's sources are scraped and what they find is queued on SQS. It links
+//! the core, the sources and the AWS adapters only: no bot, router or SQLite.
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use pricehound::lambda::{self, sdk_config};
-use pricehound::queue::sqs::SqsQueue;
-use pricehound::scrape::{Scraper, TrackedPages};
-use pricehound::settings::Settings;
-use pricehound::sources::Fetcher;
-use pricehound::sources::tracked::tracked_group;
-use pricehound::store::dynamo::DynamoStore;
-use pricehound::telemetry::{self, LogFormat};
+use pricehound_aws::dynamo::DynamoStore;
+use pricehound_aws::names::AwsNames;
+use pricehound_aws::sdk::sdk_config;
+use pricehound_aws::sqs::SqsQueue;
+use pricehound_sources::scrape::{Scraper, TrackedPages, run_scheduled};
+use pricehound_sources::tracked::tracked_group;
+use pricehound_sources::{Fetcher, SourcesConfig};
+use pricehound_telemetry::{self as telemetry, LogFormat};
 use serde_json::Value;
 use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
-    let settings = Settings::from_env()?;
+    let names = AwsNames::from_env();
+    let sources_file = SourcesConfig::file_from_vars(&|name| std::env::var(name).ok());
+    let sources = Arc::new(SourcesConfig::load_or_default(sources_file.as_deref())?);
     let config = sdk_config().await;
-    let sources = Arc::new(settings.sources()?);
     let store = Arc::new(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&config),
-        settings.aws.table()?,
+        names.table()?,
     ));
     // Pages users pasted into the bot are scraped with the product pages.
     let tracked = tracked_group(&sources).map(|group| TrackedPages {
@@ -35,13 +37,13 @@ async fn main() -> Result<(), Error> {
         store,
         queue: Arc::new(SqsQueue::new(
             aws_sdk_sqs::Client::new(&config),
-            settings.aws.queue_url()?,
+            names.queue_url()?,
         )),
         tracked,
     };
     let scraper = &scraper;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        lambda::scrape(scraper, event.payload)
+        run_scheduled(scraper, &event.payload)
             .await
             .map_err(Error::from)
     }))

@@ -8,4 +8,7 @@
 pub mod batch;
 pub mod dynamo;
 pub mod eventbridge;
+pub mod lambda;
+pub mod names;
+pub mod sdk;
 pub mod sqs;

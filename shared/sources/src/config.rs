@@ -324,6 +324,26 @@ impl SourcesConfig {
         Self::from_toml(&text)
     }
 
+    /// The variable naming a sources file (`PRICEHOUND_SOURCES_FILE`).
+    pub const FILE_VAR: &'static str = "PRICEHOUND_SOURCES_FILE";
+
+    /// The file `PRICEHOUND_SOURCES_FILE` names, read with `var` (the app's
+    /// settings and the scrape function both read it through here).
+    pub fn file_from_vars(var: &dyn Fn(&str) -> Option<String>) -> Option<std::path::PathBuf> {
+        var(Self::FILE_VAR)
+            .filter(|v| !v.trim().is_empty())
+            .map(std::path::PathBuf::from)
+    }
+
+    /// `path` if given, else the `sources.toml` compiled into the binary
+    /// (so a deploy needs no extra file).
+    pub fn load_or_default(path: Option<&Path>) -> Result<Self, ConfigError> {
+        match path {
+            Some(path) => SourcesConfig::load(path),
+            None => Ok(SourcesConfig::default_sources()),
+        }
+    }
+
     /// The compiled-in default `sources.toml`.
     pub fn default_sources() -> Self {
         Self::from_toml(DEFAULT_SOURCES_TOML).expect("the default sources.toml is valid (tested)")

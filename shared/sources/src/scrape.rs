@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use crate::domain::{Checkpoint, SourceId, SourceRun};
 use crate::queue::{Queue, QueueMessage};
-use crate::store::{Store, UserStore};
+use crate::store::{Store, TrackedPageStore};
 use crate::tracked;
 use crate::{Fetcher, ScrapeOutput, SourceConfig, SourcesConfig, scrape_source};
 
@@ -66,7 +66,9 @@ pub struct Scraper {
 /// Where tracked pages are kept and which group scrapes them.
 #[derive(Clone)]
 pub struct TrackedPages {
-    pub users: Arc<dyn UserStore>,
+    /// Only the tracked pages of the user store are read: an
+    /// `Arc<dyn UserStore>` coerces to this.
+    pub users: Arc<dyn TrackedPageStore>,
     pub group: String,
 }
 
@@ -214,4 +216,20 @@ impl Scraper {
         }
         Ok(out)
     }
+}
+
+/// The scrape function's input: EventBridge Scheduler delivers exactly the
+/// schedule's `Input`, `{"group": "<name>"}`; runs that group.
+pub async fn run_scheduled(
+    scraper: &Scraper,
+    input: &serde_json::Value,
+) -> anyhow::Result<GroupReport> {
+    let group = input
+        .get("group")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| {
+            let shown: String = input.to_string().chars().take(200).collect();
+            anyhow::anyhow!("expected the schedule input {{\"group\": \"<name>\"}}, got {shown}")
+        })?;
+    Ok(scraper.run_group(group).await?)
 }

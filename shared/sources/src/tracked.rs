@@ -14,7 +14,7 @@ use super::limits::{MAX_NAME_CHARS, cap_chars};
 use super::{Fetcher, scrape_source};
 use crate::domain::user::{TrackedPage, UserId};
 use crate::domain::{LatestPrice, SourceId};
-use crate::store::{Store, UserStore};
+use crate::store::{Store, TrackedPageStore};
 use pricehound_core::tracking::{PageTracker, TrackLimits, TrackRefused};
 
 /// The group tracked pages join: the one named `products`, else the group
@@ -90,7 +90,9 @@ pub fn source_config(page: &TrackedPage, group: &str) -> Option<SourceConfig> {
 pub struct Tracker {
     pub fetcher: Fetcher,
     pub store: Arc<dyn Store>,
-    pub users: Arc<dyn UserStore>,
+    /// Where the page is added, and the caps read (an `Arc<dyn UserStore>`
+    /// coerces to this).
+    pub users: Arc<dyn TrackedPageStore>,
     pub group: String,
 }
 

@@ -1,4 +1,5 @@
-//! [`UserStore`] on SQLite: the tables of migration 3 (users, watches,
+//! [`UserStore`](pricehound_core::store::UserStore) on SQLite, one `impl`
+//! per narrow trait it is made of: the tables of migration 3 (users, watches,
 //! alerts, telegram_updates, throttle, payloads, usage_events) and of
 //! migration 4 (tracked_pages) and 5 (alert_quota).
 //!
@@ -30,7 +31,10 @@ use pricehound_core::domain::{ItemId, SourceId};
 use pricehound_core::store::rules::{
     self, Counter, USAGE_ALERT_SENT, USAGE_COMMAND, UsageWindows, alert_target_parts,
 };
-use pricehound_core::store::{StoreError, Tracking, Untracking, UserStore};
+use pricehound_core::store::{
+    AlertStore, Payloads, StoreError, TrackedPageStore, Tracking, Untracking, UpdateGuard,
+    UsageLog, UserProfiles, Watches,
+};
 
 /// The `payloads` key of a user's track job claim.
 fn track_job_key(user: UserId) -> String {
@@ -134,31 +138,7 @@ fn count(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<
 }
 
 #[async_trait]
-impl UserStore for SqliteStore {
-    async fn claim_update(&self, update_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let expires_at = rules::update_claim_expires_at(now);
-        let now = now.timestamp();
-        self.with(move |conn| {
-            let tx = conn.transaction().map_err(backend)?;
-            // A claim holds through its expiry second (rules).
-            tx.execute(
-                "DELETE FROM telegram_updates WHERE expires_at < ?1",
-                [now],
-            )
-            .map_err(backend)?;
-            let claimed = tx
-                .execute(
-                    "INSERT OR IGNORE INTO telegram_updates (update_id, expires_at) VALUES (?1, ?2)",
-                    [update_id, expires_at],
-                )
-                .map_err(backend)?
-                == 1;
-            tx.commit().map_err(backend)?;
-            Ok(claimed)
-        })
-        .await
-    }
-
+impl UserProfiles for SqliteStore {
     async fn touch_user(&self, contact: &Contact) -> Result<(User, bool), StoreError> {
         let contact = contact.clone();
         self.with(move |conn| {
@@ -239,125 +219,10 @@ impl UserStore for SqliteStore {
         })
         .await
     }
+}
 
-    async fn throttle_hit(
-        &self,
-        user: UserId,
-        window_start: DateTime<Utc>,
-    ) -> Result<u32, StoreError> {
-        let window = Counter::period(window_start);
-        self.with(move |conn| {
-            let tx = conn.transaction().map_err(backend)?;
-            tx.execute(
-                "DELETE FROM throttle WHERE window_start < ?1",
-                [Counter::Throttle.oldest_kept(window)],
-            )
-            .map_err(backend)?;
-            let count: i64 = tx
-                .query_row(
-                    "INSERT INTO throttle (user_id, window_start, count) VALUES (?1, ?2, 1)
-                     ON CONFLICT (user_id, window_start) DO UPDATE SET count = count + 1
-                     RETURNING count",
-                    [user.0, window],
-                    |r| r.get(0),
-                )
-                .map_err(backend)?;
-            tx.commit().map_err(backend)?;
-            Ok(u32::try_from(count).unwrap_or(u32::MAX))
-        })
-        .await
-    }
-
-    async fn alert_quota_hit(
-        &self,
-        user: UserId,
-        day_start: DateTime<Utc>,
-    ) -> Result<u32, StoreError> {
-        let day = Counter::period(day_start);
-        self.with(move |conn| {
-            let tx = conn.transaction().map_err(backend)?;
-            tx.execute(
-                "DELETE FROM alert_quota WHERE day_start < ?1",
-                [Counter::AlertQuota.oldest_kept(day)],
-            )
-            .map_err(backend)?;
-            let count: i64 = tx
-                .query_row(
-                    "INSERT INTO alert_quota (user_id, day_start, count) VALUES (?1, ?2, 1)
-                     ON CONFLICT (user_id, day_start) DO UPDATE SET count = count + 1
-                     RETURNING count",
-                    [user.0, day],
-                    |r| r.get(0),
-                )
-                .map_err(backend)?;
-            tx.commit().map_err(backend)?;
-            Ok(u32::try_from(count).unwrap_or(u32::MAX))
-        })
-        .await
-    }
-
-    async fn claim_track_job(
-        &self,
-        user: UserId,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let key = track_job_key(user);
-        let (now, until) = (millis(now), millis(until));
-        self.with(move |conn| {
-            // One statement: a new claim is inserted, a lapsed one
-            // (`expires_at <= now`, rules::lapsed) is replaced, a live one
-            // is left alone (no row changes).
-            let changed = conn
-                .execute(
-                    "INSERT INTO payloads (key, value, expires_at) VALUES (?1, '', ?2)
-                     ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
-                     WHERE payloads.expires_at <= ?3",
-                    params![key, until, now],
-                )
-                .map_err(backend)?;
-            Ok(changed == 1)
-        })
-        .await
-    }
-
-    async fn release_track_job(&self, user: UserId) -> Result<(), StoreError> {
-        let key = track_job_key(user);
-        self.with(move |conn| {
-            conn.execute("DELETE FROM payloads WHERE key = ?1", [key])
-                .map_err(backend)?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn track_quota_hit(
-        &self,
-        user: UserId,
-        day_start: DateTime<Utc>,
-    ) -> Result<u32, StoreError> {
-        let day = Counter::period(day_start);
-        let key = track_quota_key(user, day);
-        let expires = Counter::TrackQuota.expires_at(day).saturating_mul(1000);
-        self.with(move |conn| {
-            let count: String = conn
-                .query_row(
-                    "INSERT INTO payloads (key, value, expires_at) VALUES (?1, '1', ?2)
-                     ON CONFLICT (key) DO UPDATE
-                         SET value = CAST(CAST(payloads.value AS INTEGER) + 1 AS TEXT)
-                     RETURNING value",
-                    params![key, expires],
-                    |r| r.get(0),
-                )
-                .map_err(backend)?;
-            let count: u64 = count
-                .parse()
-                .map_err(|_| corrupt("track request count", &count))?;
-            Ok(u32::try_from(count).unwrap_or(u32::MAX))
-        })
-        .await
-    }
-
+#[async_trait]
+impl Watches for SqliteStore {
     async fn add_watch(&self, watch: &Watch) -> Result<bool, StoreError> {
         let watch = watch.clone();
         self.with(move |conn| {
@@ -417,7 +282,10 @@ impl UserStore for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl AlertStore for SqliteStore {
     async fn put_alert(&self, alert: &Alert) -> Result<(), StoreError> {
         let alert = alert.clone();
         self.with(move |conn| {
@@ -500,43 +368,37 @@ impl UserStore for SqliteStore {
         .await
     }
 
-    async fn put_payload(
+    async fn alert_quota_hit(
         &self,
-        key: &str,
-        value: &str,
-        expires_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let (key, value) = (key.to_string(), value.to_string());
+        user: UserId,
+        day_start: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        let day = Counter::period(day_start);
         self.with(move |conn| {
-            conn.execute(
-                "INSERT INTO payloads (key, value, expires_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
-                params![key, value, millis(expires_at)],
+            let tx = conn.transaction().map_err(backend)?;
+            tx.execute(
+                "DELETE FROM alert_quota WHERE day_start < ?1",
+                [Counter::AlertQuota.oldest_kept(day)],
             )
             .map_err(backend)?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn payload(&self, key: &str, now: DateTime<Utc>) -> Result<Option<String>, StoreError> {
-        let key = key.to_string();
-        let now = millis(now);
-        self.with(move |conn| {
-            // Expired payloads go now: they can never be read again.
-            conn.execute("DELETE FROM payloads WHERE expires_at <= ?1", [now])
+            let count: i64 = tx
+                .query_row(
+                    "INSERT INTO alert_quota (user_id, day_start, count) VALUES (?1, ?2, 1)
+                     ON CONFLICT (user_id, day_start) DO UPDATE SET count = count + 1
+                     RETURNING count",
+                    [user.0, day],
+                    |r| r.get(0),
+                )
                 .map_err(backend)?;
-            conn.query_row(
-                "SELECT value FROM payloads WHERE key = ?1 AND expires_at > ?2",
-                params![key, now],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(backend)
+            tx.commit().map_err(backend)?;
+            Ok(u32::try_from(count).unwrap_or(u32::MAX))
         })
         .await
     }
+}
 
+#[async_trait]
+impl TrackedPageStore for SqliteStore {
     async fn track_page(&self, page: &TrackedPage) -> Result<Tracking, StoreError> {
         let page = page.clone();
         self.with(move |conn| {
@@ -652,6 +514,166 @@ impl UserStore for SqliteStore {
         .await
     }
 
+    async fn claim_track_job(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let key = track_job_key(user);
+        let (now, until) = (millis(now), millis(until));
+        self.with(move |conn| {
+            // One statement: a new claim is inserted, a lapsed one
+            // (`expires_at <= now`, rules::lapsed) is replaced, a live one
+            // is left alone (no row changes).
+            let changed = conn
+                .execute(
+                    "INSERT INTO payloads (key, value, expires_at) VALUES (?1, '', ?2)
+                     ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
+                     WHERE payloads.expires_at <= ?3",
+                    params![key, until, now],
+                )
+                .map_err(backend)?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn release_track_job(&self, user: UserId) -> Result<(), StoreError> {
+        let key = track_job_key(user);
+        self.with(move |conn| {
+            conn.execute("DELETE FROM payloads WHERE key = ?1", [key])
+                .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn track_quota_hit(
+        &self,
+        user: UserId,
+        day_start: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        let day = Counter::period(day_start);
+        let key = track_quota_key(user, day);
+        let expires = Counter::TrackQuota.expires_at(day).saturating_mul(1000);
+        self.with(move |conn| {
+            let count: String = conn
+                .query_row(
+                    "INSERT INTO payloads (key, value, expires_at) VALUES (?1, '1', ?2)
+                     ON CONFLICT (key) DO UPDATE
+                         SET value = CAST(CAST(payloads.value AS INTEGER) + 1 AS TEXT)
+                     RETURNING value",
+                    params![key, expires],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            let count: u64 = count
+                .parse()
+                .map_err(|_| corrupt("track request count", &count))?;
+            Ok(u32::try_from(count).unwrap_or(u32::MAX))
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl UpdateGuard for SqliteStore {
+    async fn claim_update(&self, update_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let expires_at = rules::update_claim_expires_at(now);
+        let now = now.timestamp();
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            // A claim holds through its expiry second (rules).
+            tx.execute(
+                "DELETE FROM telegram_updates WHERE expires_at < ?1",
+                [now],
+            )
+            .map_err(backend)?;
+            let claimed = tx
+                .execute(
+                    "INSERT OR IGNORE INTO telegram_updates (update_id, expires_at) VALUES (?1, ?2)",
+                    [update_id, expires_at],
+                )
+                .map_err(backend)?
+                == 1;
+            tx.commit().map_err(backend)?;
+            Ok(claimed)
+        })
+        .await
+    }
+
+    async fn throttle_hit(
+        &self,
+        user: UserId,
+        window_start: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        let window = Counter::period(window_start);
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            tx.execute(
+                "DELETE FROM throttle WHERE window_start < ?1",
+                [Counter::Throttle.oldest_kept(window)],
+            )
+            .map_err(backend)?;
+            let count: i64 = tx
+                .query_row(
+                    "INSERT INTO throttle (user_id, window_start, count) VALUES (?1, ?2, 1)
+                     ON CONFLICT (user_id, window_start) DO UPDATE SET count = count + 1
+                     RETURNING count",
+                    [user.0, window],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(u32::try_from(count).unwrap_or(u32::MAX))
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Payloads for SqliteStore {
+    async fn put_payload(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO payloads (key, value, expires_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+                params![key, value, millis(expires_at)],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn payload(&self, key: &str, now: DateTime<Utc>) -> Result<Option<String>, StoreError> {
+        let key = key.to_string();
+        let now = millis(now);
+        self.with(move |conn| {
+            // Expired payloads go now: they can never be read again.
+            conn.execute("DELETE FROM payloads WHERE expires_at <= ?1", [now])
+                .map_err(backend)?;
+            conn.query_row(
+                "SELECT value FROM payloads WHERE key = ?1 AND expires_at > ?2",
+                params![key, now],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl UsageLog for SqliteStore {
     async fn record_usage(&self, event: &UsageEvent) -> Result<(), StoreError> {
         let event = event.clone();
         self.with(move |conn| {

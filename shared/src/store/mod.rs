@@ -6,4 +6,5 @@ pub use pricehound_core::store::*;
 
 #[cfg(feature = "aws")]
 pub use pricehound_aws::dynamo;
+#[cfg(feature = "local")]
 pub use pricehound_sqlite as sqlite;

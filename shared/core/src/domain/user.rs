@@ -106,7 +106,7 @@ impl User {
     }
 }
 
-/// A first contact or a later one: what [`crate::store::UserStore::touch_user`] records.
+/// A first contact or a later one: what [`crate::store::UserProfiles::touch_user`] records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contact {
     pub profile: UserProfile,

@@ -5,6 +5,10 @@
 //! user store's lifetimes, counters, usage windows and stored kinds in
 //! [`rules`].
 //!
+//! The user store is split by what its consumers need: [`UserProfiles`],
+//! [`Watches`], [`AlertStore`], [`TrackedPageStore`], [`UpdateGuard`],
+//! [`Payloads`] and [`UsageLog`]; [`UserStore`] is all of them together.
+//!
 //! Every write is idempotent: recording an observation twice leaves one, and
 //! an item's latest price only moves forward in time (by observed time, then
 //! by observation id, so redelivery order never matters).
@@ -13,18 +17,19 @@ use async_trait::async_trait;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 
-use crate::domain::user::{
-    Alert, AlertId, AlertTarget, Contact, Lang, TrackedPage, UsageEvent, UsageStats, User, UserId,
-    Watch,
-};
 use crate::domain::{
     Checkpoint, ItemId, LatestPrice, Observation, SeriesId, SeriesSummary, SourceHealth, SourceId,
     SourceRun,
 };
 
 pub mod rules;
+mod users;
 
 pub use rules::UPDATE_DEDUPE_TTL_HOURS;
+pub use users::{
+    AlertStore, Payloads, TrackedPageStore, Tracking, Untracking, UpdateGuard, UsageLog,
+    UserProfiles, UserStore, Watches,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -37,24 +42,6 @@ pub enum StoreError {
     /// A cursor that this store did not hand out.
     #[error("invalid cursor: pass back the `next_cursor` of the previous page unchanged")]
     BadCursor,
-}
-
-/// What [`UserStore::track_page`] changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Tracking {
-    /// The page was not tracked by anyone before.
-    pub page_added: bool,
-    /// The user was not among the page's trackers before.
-    pub user_added: bool,
-}
-
-/// What [`UserStore::untrack_page`] changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Untracking {
-    /// The user was tracking the page.
-    pub was_tracking: bool,
-    /// Nobody tracks the page any more: it left the tracked set.
-    pub page_removed: bool,
 }
 
 /// What recording an observation did.
@@ -187,134 +174,6 @@ pub trait Store: Send + Sync + 'static {
 
     /// A cheap round trip, for health checks.
     async fn ping(&self) -> Result<(), StoreError>;
-}
-
-/// What the bot keeps about its users: the user records, watches, alerts,
-/// the webhook's update dedupe, the per-user throttle, short-lived callback
-/// payloads and usage events. Implemented by the same adapters as [`Store`]
-/// and checked by the same conformance suite.
-#[async_trait]
-pub trait UserStore: Send + Sync + 'static {
-    /// Marks `update_id` as taken; true the first time, false for a retry
-    /// within [`UPDATE_DEDUPE_TTL_HOURS`]. One conditional write, so two
-    /// concurrent deliveries of one update cannot both win.
-    async fn claim_update(&self, update_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError>;
-
-    /// Creates the user on first contact (keeping the contact's referrer) or
-    /// updates names, language code and last seen; clears `blocked`.
-    /// Returns the stored user and whether this was the first contact.
-    async fn touch_user(&self, contact: &Contact) -> Result<(User, bool), StoreError>;
-
-    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;
-
-    /// Sets (or with None clears) the language the user picked.
-    async fn set_language(&self, id: UserId, lang: Option<Lang>) -> Result<(), StoreError>;
-
-    /// Marks the user as having blocked the bot and deactivates their
-    /// alerts; returns how many alerts were deactivated.
-    async fn mark_blocked(&self, id: UserId) -> Result<u32, StoreError>;
-
-    /// Counts one request of `user` in the throttle window starting at
-    /// `window_start` (see [`rules::window_start`]) and returns the count so
-    /// far in that window. Windows expire on their own
-    /// ([`rules::Counter::Throttle`]); the count is atomic across instances.
-    async fn throttle_hit(
-        &self,
-        user: UserId,
-        window_start: DateTime<Utc>,
-    ) -> Result<u32, StoreError>;
-
-    /// Counts one alert notification for `user` on the UTC day starting at
-    /// `day_start` ([`rules::utc_day_start`]) and returns the day's count so
-    /// far (atomic; days expire on their own, [`rules::Counter::AlertQuota`]).
-    /// Drives the per-user daily cap.
-    async fn alert_quota_hit(
-        &self,
-        user: UserId,
-        day_start: DateTime<Utc>,
-    ) -> Result<u32, StoreError>;
-
-    /// Claims `user`'s one slot for a track job (a pressed "Track" whose
-    /// page is being read) unless a claim made earlier is still live at
-    /// `now`; true if this call claimed it. One conditional write, so of
-    /// two concurrent presses only one wins. The claim lapses at `until`
-    /// by itself ([`rules::lapsed`]), so a job that crashed never blocks the
-    /// user for long.
-    async fn claim_track_job(
-        &self,
-        user: UserId,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
-    /// Frees `user`'s track job slot (the job ended); nothing if none is held.
-    async fn release_track_job(&self, user: UserId) -> Result<(), StoreError>;
-    /// Counts one track request of `user` on the UTC day starting at
-    /// `day_start` and returns the day's count so far (atomic, as
-    /// [`UserStore::alert_quota_hit`]; days expire on their own,
-    /// [`rules::Counter::TrackQuota`]).
-    async fn track_quota_hit(
-        &self,
-        user: UserId,
-        day_start: DateTime<Utc>,
-    ) -> Result<u32, StoreError>;
-
-    /// Adds a watch; false if the user already watched the item.
-    async fn add_watch(&self, watch: &Watch) -> Result<bool, StoreError>;
-    /// Removes a watch; false if there was none.
-    async fn remove_watch(&self, user: UserId, item: &ItemId) -> Result<bool, StoreError>;
-    /// The user's watches, oldest first.
-    async fn watches(&self, user: UserId) -> Result<Vec<Watch>, StoreError>;
-    /// Removes every watch of the user; returns how many there were.
-    async fn clear_watches(&self, user: UserId) -> Result<u32, StoreError>;
-
-    /// Stores a new alert or replaces the one with the same id.
-    async fn put_alert(&self, alert: &Alert) -> Result<(), StoreError>;
-    /// The user's alerts (active or not), oldest first.
-    async fn alerts(&self, user: UserId) -> Result<Vec<Alert>, StoreError>;
-    /// The active alerts on any of these targets (an item, a series), for
-    /// matching price changes: one indexed lookup per target, never a scan
-    /// of all alerts. Order: by target as given, then by alert id.
-    async fn active_alerts_for(&self, targets: &[AlertTarget]) -> Result<Vec<Alert>, StoreError>;
-    /// Deletes the user's alert; false if the user has no alert with that id
-    /// (another user's id deletes nothing).
-    async fn delete_alert(&self, user: UserId, id: &AlertId) -> Result<bool, StoreError>;
-
-    /// Keeps `value` under `key` until `expires_at`, for callback buttons
-    /// whose payload (a long item id, a pasted URL) does not fit Telegram's
-    /// 64 bytes. Putting the same key again replaces the value.
-    async fn put_payload(
-        &self,
-        key: &str,
-        value: &str,
-        expires_at: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
-    /// The payload under `key`, if it has not expired by `now`.
-    async fn payload(&self, key: &str, now: DateTime<Utc>) -> Result<Option<String>, StoreError>;
-
-    /// `page.added_by` starts tracking a pasted page (at `page.added_at`).
-    /// The page is added when new (the first add keeps its URL, name, adder
-    /// and time); the user joins its trackers once. Idempotent: a second
-    /// call for the same user and page changes nothing, so a re-pasted link
-    /// is never counted twice.
-    async fn track_page(&self, page: &TrackedPage) -> Result<Tracking, StoreError>;
-    /// `user` stops tracking the page. A page nobody tracks any more is
-    /// removed from the tracked set (it expires: the scraper stops reading
-    /// it); its items and history stay.
-    async fn untrack_page(&self, user: UserId, source: &SourceId)
-    -> Result<Untracking, StoreError>;
-    /// The pages `user` tracks, by source id: `added_by` is the user and
-    /// `added_at` when they started tracking; URL and name are the page's.
-    async fn tracked_pages_of(&self, user: UserId) -> Result<Vec<TrackedPage>, StoreError>;
-    /// How many pages are tracked, by anyone (each page once).
-    async fn tracked_page_count(&self) -> Result<u64, StoreError>;
-    /// Every tracked page, by source id.
-    async fn tracked_pages(&self) -> Result<Vec<TrackedPage>, StoreError>;
-
-    async fn record_usage(&self, event: &UsageEvent) -> Result<(), StoreError>;
-
-    /// Users, active users and usage in the windows up to `now` (see
-    /// [`UsageStats`] and [`rules::UsageWindows`]).
-    async fn usage_stats(&self, now: DateTime<Utc>) -> Result<UsageStats, StoreError>;
 }
 
 /// Clamps a requested page size into 1..=MAX_PAGE (0 means the default 100).

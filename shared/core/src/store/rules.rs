@@ -50,13 +50,13 @@ pub fn lapsed(until_ms: i64, now: DateTime<Utc>) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Counter {
     /// Requests of a user in one throttle window
-    /// ([`UserStore::throttle_hit`](super::UserStore::throttle_hit)).
+    /// ([`UpdateGuard::throttle_hit`](super::UpdateGuard::throttle_hit)).
     Throttle,
     /// Alert notifications to a user on one UTC day
-    /// ([`UserStore::alert_quota_hit`](super::UserStore::alert_quota_hit)).
+    /// ([`AlertStore::alert_quota_hit`](super::AlertStore::alert_quota_hit)).
     AlertQuota,
     /// Track requests of a user on one UTC day
-    /// ([`UserStore::track_quota_hit`](super::UserStore::track_quota_hit)).
+    /// ([`TrackedPageStore::track_quota_hit`](super::TrackedPageStore::track_quota_hit)).
     TrackQuota,
 }
 
@@ -115,7 +115,7 @@ pub fn utc_day_start(now: DateTime<Utc>) -> DateTime<Utc> {
     window_start(now, Duration::days(1))
 }
 
-/// The windows [`UserStore::usage_stats`](super::UserStore::usage_stats)
+/// The windows [`UsageLog::usage_stats`](super::UsageLog::usage_stats)
 /// counts over. Each is `(now - length, now]` to the millisecond (stored
 /// times have millisecond precision); the fields hold each window's first
 /// millisecond, so every window is the closed range `[first, now]`.
@@ -238,7 +238,7 @@ pub fn money_from_parts(
 }
 
 /// The targets to look up for
-/// [`UserStore::active_alerts_for`](super::UserStore::active_alerts_for):
+/// [`AlertStore::active_alerts_for`](super::AlertStore::active_alerts_for):
 /// each once, in the order first given (the order of the answer).
 pub fn unique_targets(targets: &[AlertTarget]) -> Vec<&AlertTarget> {
     let mut unique: Vec<&AlertTarget> = Vec::with_capacity(targets.len());

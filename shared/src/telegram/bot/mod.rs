@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use crate::domain::user::{Contact, Lang, UsageEvent, UsageKind, User, UserId, UserProfile};
 use crate::sources::SourcesConfig;
-use crate::store::{Store, StoreError, UserStore};
+use crate::store::{Payloads, Store, StoreError, UserStore};
 
 use super::callback::Callback;
 use super::commands::{self, Input};
@@ -445,7 +445,7 @@ impl Bot {
 /// stashed in the user store for [`STASH_DAYS`] under a hash (the bot looks
 /// it up when the button is pressed). Shared with the alert notifier.
 pub async fn button_data(
-    users: &dyn UserStore,
+    users: &dyn Payloads,
     callback: &Callback,
     now: DateTime<Utc>,
 ) -> Result<String, StoreError> {

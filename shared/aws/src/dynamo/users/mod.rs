@@ -1,4 +1,5 @@
-//! [`UserStore`] on DynamoDB: the bot's records in the same single table
+//! [`UserStore`](pricehound_core::store::UserStore) on DynamoDB, one `impl`
+//! per narrow trait it is made of: the bot's records in the same single table
 //! (layout in `docs/dynamodb.md` and the table at the top of `dynamo/mod.rs`).
 //!
 //! | record          | pk                               | sk                            | gsi1pk                          | gsi1sk                      | TTL |
@@ -54,7 +55,10 @@ use pricehound_core::domain::user::{
 };
 use pricehound_core::domain::{ItemId, SourceId};
 use pricehound_core::store::rules::Counter;
-use pricehound_core::store::{StoreError, Tracking, Untracking, UserStore, sortable_time};
+use pricehound_core::store::{
+    AlertStore, Payloads, StoreError, TrackedPageStore, Tracking, Untracking, UpdateGuard,
+    UsageLog, UserProfiles, Watches, sortable_time,
+};
 
 use super::attrs::{Item, get_n, n, s};
 use super::{A_PK, A_SK, DynamoStore, TTL_ATTRIBUTE, is_code};
@@ -245,13 +249,10 @@ impl DynamoStore {
     }
 }
 
-// Each method lives with its record kind, in the module named here.
+// Each method lives with its record kind, in the module named here (one
+// `impl` per narrow trait of `UserStore`).
 #[async_trait]
-impl UserStore for DynamoStore {
-    async fn claim_update(&self, update_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        expiring::claim_update(self, update_id, now).await
-    }
-
+impl UserProfiles for DynamoStore {
     async fn touch_user(&self, contact: &Contact) -> Result<(User, bool), StoreError> {
         profiles::touch_user(self, contact).await
     }
@@ -267,44 +268,10 @@ impl UserStore for DynamoStore {
     async fn mark_blocked(&self, id: UserId) -> Result<u32, StoreError> {
         profiles::mark_blocked(self, id).await
     }
+}
 
-    async fn throttle_hit(
-        &self,
-        user: UserId,
-        window_start: DateTime<Utc>,
-    ) -> Result<u32, StoreError> {
-        expiring::throttle_hit(self, user, window_start).await
-    }
-
-    async fn alert_quota_hit(
-        &self,
-        user: UserId,
-        day_start: DateTime<Utc>,
-    ) -> Result<u32, StoreError> {
-        expiring::alert_quota_hit(self, user, day_start).await
-    }
-
-    async fn claim_track_job(
-        &self,
-        user: UserId,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        tracking::claim_track_job(self, user, now, until).await
-    }
-
-    async fn release_track_job(&self, user: UserId) -> Result<(), StoreError> {
-        tracking::release_track_job(self, user).await
-    }
-
-    async fn track_quota_hit(
-        &self,
-        user: UserId,
-        day_start: DateTime<Utc>,
-    ) -> Result<u32, StoreError> {
-        tracking::track_quota_hit(self, user, day_start).await
-    }
-
+#[async_trait]
+impl Watches for DynamoStore {
     async fn add_watch(&self, watch: &Watch) -> Result<bool, StoreError> {
         watches::add_watch(self, watch).await
     }
@@ -320,7 +287,10 @@ impl UserStore for DynamoStore {
     async fn clear_watches(&self, user: UserId) -> Result<u32, StoreError> {
         watches::clear_watches(self, user).await
     }
+}
 
+#[async_trait]
+impl AlertStore for DynamoStore {
     async fn put_alert(&self, alert: &Alert) -> Result<(), StoreError> {
         alerts::put_alert(self, alert).await
     }
@@ -337,19 +307,17 @@ impl UserStore for DynamoStore {
         alerts::delete_alert(self, user, id).await
     }
 
-    async fn put_payload(
+    async fn alert_quota_hit(
         &self,
-        key: &str,
-        value: &str,
-        expires_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        expiring::put_payload(self, key, value, expires_at).await
+        user: UserId,
+        day_start: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        expiring::alert_quota_hit(self, user, day_start).await
     }
+}
 
-    async fn payload(&self, key: &str, now: DateTime<Utc>) -> Result<Option<String>, StoreError> {
-        expiring::payload(self, key, now).await
-    }
-
+#[async_trait]
+impl TrackedPageStore for DynamoStore {
     async fn track_page(&self, page: &TrackedPage) -> Result<Tracking, StoreError> {
         tracking::track_page(self, page).await
     }
@@ -374,6 +342,61 @@ impl UserStore for DynamoStore {
         tracking::tracked_pages(self).await
     }
 
+    async fn claim_track_job(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        tracking::claim_track_job(self, user, now, until).await
+    }
+
+    async fn release_track_job(&self, user: UserId) -> Result<(), StoreError> {
+        tracking::release_track_job(self, user).await
+    }
+
+    async fn track_quota_hit(
+        &self,
+        user: UserId,
+        day_start: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        tracking::track_quota_hit(self, user, day_start).await
+    }
+}
+
+#[async_trait]
+impl UpdateGuard for DynamoStore {
+    async fn claim_update(&self, update_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        expiring::claim_update(self, update_id, now).await
+    }
+
+    async fn throttle_hit(
+        &self,
+        user: UserId,
+        window_start: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        expiring::throttle_hit(self, user, window_start).await
+    }
+}
+
+#[async_trait]
+impl Payloads for DynamoStore {
+    async fn put_payload(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        expiring::put_payload(self, key, value, expires_at).await
+    }
+
+    async fn payload(&self, key: &str, now: DateTime<Utc>) -> Result<Option<String>, StoreError> {
+        expiring::payload(self, key, now).await
+    }
+}
+
+#[async_trait]
+impl UsageLog for DynamoStore {
     async fn record_usage(&self, event: &UsageEvent) -> Result<(), StoreError> {
         usage::record_usage(self, event).await
     }
