@@ -796,7 +796,7 @@ fn api_policies_are_least_privilege() {
         "the api function does not write to the notifications queue"
     );
     // The track job slot and the day's count are claimed and counted by
-    // the bot (shared/src/telegram/bot/tracking.rs).
+    // the bot (shared/telegram/src/bot/tracking.rs).
     let keys_of = |action: &str| -> Vec<String> {
         statements
             .iter()

@@ -4,11 +4,11 @@
 use crate::domain::{ItemId, LatestPrice};
 use crate::store::{HistoryQuery, MAX_PAGE, Order};
 
-use crate::telegram::callback::{Callback, ChartWindow};
-use crate::telegram::chart::{ChartPoint, ChartRequest, render_png};
-use crate::telegram::html;
-use crate::telegram::methods::{MAX_CAPTION, Method, SendPhoto};
-use crate::telegram::texts::Text;
+use crate::callback::{Callback, ChartWindow};
+use crate::chart::{ChartPoint, ChartRequest, render_png};
+use crate::html;
+use crate::methods::{MAX_CAPTION, Method, SendPhoto};
+use crate::texts::Text;
 
 use super::{Bot, ButtonReply, Ctx, Reply};
 

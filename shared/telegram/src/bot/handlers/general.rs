@@ -3,11 +3,11 @@
 
 use crate::domain::user::Lang;
 
-use crate::telegram::bot::views::{keyboard, plain};
-use crate::telegram::callback::Callback;
-use crate::telegram::html::escape;
-use crate::telegram::texts::{Text, lang_name, render};
-use crate::telegram::types::{InlineKeyboardButton as Button, InlineKeyboardMarkup};
+use crate::bot::views::{keyboard, plain};
+use crate::callback::Callback;
+use crate::html::escape;
+use crate::texts::{Text, lang_name, render};
+use crate::types::{InlineKeyboardButton as Button, InlineKeyboardMarkup};
 
 use super::{Bot, ButtonReply, Ctx, Reply, item_from_deep_link};
 

@@ -8,14 +8,14 @@ use crate::domain::{ItemId, LatestPrice, Money};
 use crate::price::{PriceHints, parse_price};
 use crate::store::StoreError;
 
-use crate::telegram::bot::alert_args::{self, RuleArg};
-use crate::telegram::bot::catalog::Resolved;
-use crate::telegram::bot::views::{self, keyboard, plain};
-use crate::telegram::callback::Callback;
-use crate::telegram::html::{escape, truncate};
-use crate::telegram::methods::Method;
-use crate::telegram::texts::Text;
-use crate::telegram::types::{InlineKeyboardButton as Button, InlineKeyboardMarkup};
+use crate::bot::alert_args::{self, RuleArg};
+use crate::bot::catalog::Resolved;
+use crate::bot::views::{self, keyboard, plain};
+use crate::callback::Callback;
+use crate::html::{escape, truncate};
+use crate::methods::Method;
+use crate::texts::Text;
+use crate::types::{InlineKeyboardButton as Button, InlineKeyboardMarkup};
 
 use super::{Bot, ButtonReply, Ctx, Reply};
 

@@ -5,13 +5,13 @@ use crate::domain::user::{UserId, Watch};
 use crate::domain::{ItemId, LatestPrice, SourceId};
 use crate::store::StoreError;
 
-use crate::telegram::bot::catalog;
-use crate::telegram::bot::views::{self, keyboard, plain};
-use crate::telegram::callback::{Callback, ChartWindow};
-use crate::telegram::html::escape;
-use crate::telegram::methods::Method;
-use crate::telegram::texts::Text;
-use crate::telegram::types::{InlineKeyboardButton as Button, InlineKeyboardMarkup};
+use crate::bot::catalog;
+use crate::bot::views::{self, keyboard, plain};
+use crate::callback::{Callback, ChartWindow};
+use crate::html::escape;
+use crate::methods::Method;
+use crate::texts::Text;
+use crate::types::{InlineKeyboardButton as Button, InlineKeyboardMarkup};
 
 use super::{Bot, ButtonReply, Ctx, Reply};
 

@@ -21,14 +21,14 @@ use std::future::Future;
 use crate::domain::{ItemId, LatestPrice, SourceId};
 use crate::store::StoreError;
 
-use crate::telegram::bot::catalog::{Resolved, Viewer};
-use crate::telegram::bot::views::{self, NAME_IN_BUTTON, keyboard};
-use crate::telegram::callback::Callback;
-use crate::telegram::commands::Command;
-use crate::telegram::html::truncate;
-use crate::telegram::methods::Method;
-use crate::telegram::texts::Text;
-use crate::telegram::types::{InlineKeyboardButton as Button, InlineKeyboardMarkup};
+use crate::bot::catalog::{Resolved, Viewer};
+use crate::bot::views::{self, NAME_IN_BUTTON, keyboard};
+use crate::callback::Callback;
+use crate::commands::Command;
+use crate::html::truncate;
+use crate::methods::Method;
+use crate::texts::Text;
+use crate::types::{InlineKeyboardButton as Button, InlineKeyboardMarkup};
 
 use super::{Bot, Ctx};
 

@@ -12,9 +12,9 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::notifier::Notification;
+use crate::api::{BotApi, BotError};
 use crate::domain::user::{UsageEvent, UsageKind};
 use crate::store::{StoreError, UserStore};
-use crate::telegram::api::{BotApi, BotError};
 
 /// Spacing between messages to one chat.
 pub const PER_CHAT: Duration = Duration::from_secs(1);

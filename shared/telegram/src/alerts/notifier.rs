@@ -14,16 +14,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::rules::{AlertPolicy, evaluate};
+use crate::bot::button_data;
+use crate::bot::views;
 use crate::bus::PriceChanged;
+use crate::callback::Callback;
 use crate::domain::user::{Alert, AlertId, AlertTarget, Lang, User, UserId};
+use crate::html;
+use crate::methods::{Method, SendMessage};
 use crate::store::{StoreError, UserStore};
-use crate::telegram::bot::button_data;
-use crate::telegram::bot::views;
-use crate::telegram::callback::Callback;
-use crate::telegram::html;
-use crate::telegram::methods::{Method, SendMessage};
-use crate::telegram::texts::{Text, render};
-use crate::telegram::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+use crate::texts::{Text, render};
+use crate::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 /// One message to one user about one alert and one change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
