@@ -156,13 +156,7 @@ pub async fn notify_with(
     }
     if !changes.is_empty() {
         match crate::alerts::outbox::queue_planned(notifier, outbox, &changes, now).await {
-            Ok(plan) => tracing::info!(
-                changes = changes.len(),
-                matched = plan.matched,
-                notifications = plan.notifications.len(),
-                capped = plan.capped,
-                "alerts planned"
-            ),
+            Ok(_) => {}
             Err(e) => {
                 tracing::error!(error = %e, "alerts not planned; the changes will be retried");
                 failed.extend(change_ids);

@@ -375,23 +375,14 @@ impl AlertStore for SqliteStore {
     ) -> Result<u32, StoreError> {
         let day = Counter::period(day_start);
         self.with(move |conn| {
-            let tx = conn.transaction().map_err(backend)?;
-            tx.execute(
-                "DELETE FROM alert_quota WHERE day_start < ?1",
-                [Counter::AlertQuota.oldest_kept(day)],
+            bump_counter(
+                conn,
+                "alert_quota",
+                "day_start",
+                Counter::AlertQuota,
+                user,
+                day,
             )
-            .map_err(backend)?;
-            let count: i64 = tx
-                .query_row(
-                    "INSERT INTO alert_quota (user_id, day_start, count) VALUES (?1, ?2, 1)
-                     ON CONFLICT (user_id, day_start) DO UPDATE SET count = count + 1
-                     RETURNING count",
-                    [user.0, day],
-                    |r| r.get(0),
-                )
-                .map_err(backend)?;
-            tx.commit().map_err(backend)?;
-            Ok(u32::try_from(count).unwrap_or(u32::MAX))
         })
         .await
     }
@@ -610,23 +601,14 @@ impl UpdateGuard for SqliteStore {
     ) -> Result<u32, StoreError> {
         let window = Counter::period(window_start);
         self.with(move |conn| {
-            let tx = conn.transaction().map_err(backend)?;
-            tx.execute(
-                "DELETE FROM throttle WHERE window_start < ?1",
-                [Counter::Throttle.oldest_kept(window)],
+            bump_counter(
+                conn,
+                "throttle",
+                "window_start",
+                Counter::Throttle,
+                user,
+                window,
             )
-            .map_err(backend)?;
-            let count: i64 = tx
-                .query_row(
-                    "INSERT INTO throttle (user_id, window_start, count) VALUES (?1, ?2, 1)
-                     ON CONFLICT (user_id, window_start) DO UPDATE SET count = count + 1
-                     RETURNING count",
-                    [user.0, window],
-                    |r| r.get(0),
-                )
-                .map_err(backend)?;
-            tx.commit().map_err(backend)?;
-            Ok(u32::try_from(count).unwrap_or(u32::MAX))
         })
         .await
     }
@@ -742,4 +724,37 @@ impl UsageLog for SqliteStore {
         })
         .await
     }
+}
+
+/// Adds one to `user`'s count in `period` of a windowed counter table
+/// (`table`, keyed by `user_id` and the period `column`), dropping the
+/// periods the counter no longer keeps, in one transaction; returns the new
+/// count. `table` and `column` are names from this file, never input.
+fn bump_counter(
+    conn: &mut Connection,
+    table: &'static str,
+    column: &'static str,
+    counter: Counter,
+    user: UserId,
+    period: i64,
+) -> Result<u32, StoreError> {
+    let tx = conn.transaction().map_err(backend)?;
+    tx.execute(
+        &format!("DELETE FROM {table} WHERE {column} < ?1"),
+        [counter.oldest_kept(period)],
+    )
+    .map_err(backend)?;
+    let count: i64 = tx
+        .query_row(
+            &format!(
+                "INSERT INTO {table} (user_id, {column}, count) VALUES (?1, ?2, 1)
+                 ON CONFLICT (user_id, {column}) DO UPDATE SET count = count + 1
+                 RETURNING count"
+            ),
+            [user.0, period],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    tx.commit().map_err(backend)?;
+    Ok(u32::try_from(count).unwrap_or(u32::MAX))
 }

@@ -64,13 +64,7 @@ async fn plan_and_queue(
     changes: &[crate::bus::PriceChanged],
 ) {
     match queue_planned(notifier, outbox, changes, Utc::now()).await {
-        Ok(plan) => tracing::info!(
-            changes = changes.len(),
-            matched = plan.matched,
-            notifications = plan.notifications.len(),
-            capped = plan.capped,
-            "alerts planned"
-        ),
+        Ok(_) => {}
         // The notifications are out; only the alerts' new state is lost
         // (they may fire again on the next change).
         Err(e @ PlanError::Apply(_)) => tracing::error!(error = %e, "alert state not stored"),

@@ -54,7 +54,7 @@ pub enum PlanError {
 /// new state, in that order: a crash between the steps re-plans the same
 /// changes and queues the same notification ids again (sent once), rather
 /// than storing a fired alert whose message was never queued. The one
-/// sequence both the notify function and `serve` run.
+/// sequence both the notify function and `serve` run; it logs the plan.
 pub async fn queue_planned(
     notifier: &Notifier,
     outbox: &dyn Outbox,
@@ -67,6 +67,13 @@ pub async fn queue_planned(
         .await
         .map_err(PlanError::Queue)?;
     notifier.apply(&plan).await.map_err(PlanError::Apply)?;
+    tracing::info!(
+        changes = changes.len(),
+        matched = plan.matched,
+        notifications = plan.notifications.len(),
+        capped = plan.capped,
+        "alerts planned"
+    );
     Ok(plan)
 }
 
