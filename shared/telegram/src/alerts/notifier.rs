@@ -7,7 +7,7 @@
 //! stored: a crash in between re-plans the same change and sends again
 //! (deduplicated by notification id) rather than losing the message.
 
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -103,7 +103,7 @@ impl Notifier {
         let mut state = alerts;
         let mut changed: BTreeMap<usize, ()> = BTreeMap::new();
         let mut users: HashMap<UserId, Option<User>> = HashMap::new();
-        let day = now.duration_trunc(Duration::days(1)).unwrap_or(now);
+        let day = crate::store::rules::utc_day_start(now);
         for change in changes {
             let mut hits: Vec<usize> = by_target
                 .get(&AlertTarget::Item(change.item_id.clone()))

@@ -17,7 +17,7 @@ pub use catalog::{Catalog, Resolved, Viewer};
 pub use handlers::item_deep_link;
 pub use tracking::{TrackJob, TrackJobError, TrackJobs};
 
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, Utc};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -371,7 +371,7 @@ impl Bot {
         now: DateTime<Utc>,
         reply: impl FnOnce(String) -> Vec<Method>,
     ) -> Result<Option<Vec<Method>>, StoreError> {
-        let window = now.duration_trunc(self.config.window).unwrap_or(now);
+        let window = crate::store::rules::window_start(now, self.config.window);
         let count = self.users.throttle_hit(UserId(from.id), window).await?;
         if count <= self.config.burst {
             return Ok(None);

@@ -25,7 +25,7 @@
 //! [`BotConfig::track_daily`]: super::BotConfig::track_daily
 
 use async_trait::async_trait;
-use chrono::{Duration, DurationRound};
+use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::sync::Arc;
@@ -221,7 +221,7 @@ impl Bot {
         }
         // Counted only once the slot is held, so presses refused for a job
         // in flight cost the user nothing of their quota.
-        let day = ctx.now.duration_trunc(Duration::days(1)).unwrap_or(ctx.now);
+        let day = crate::store::rules::utc_day_start(ctx.now);
         let counted = self.users.track_quota_hit(user, day).await;
         match counted {
             Ok(count) if count <= self.config.track_daily => Ok(None),
