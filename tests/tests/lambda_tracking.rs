@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const LEGO: &str =
-    include_str!("../../shared/src/demo/pages/products/briques-et-cie-lego-42143.html");
+    include_str!("../../shared/app/src/demo/pages/products/briques-et-cie-lego-42143.html");
 
 /// Track jobs never put notifications back; this one says so if it does.
 struct NoOutbox;

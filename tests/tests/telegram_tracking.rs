@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const LEGO: &str =
-    include_str!("../../shared/src/demo/pages/products/briques-et-cie-lego-42143.html");
+    include_str!("../../shared/app/src/demo/pages/products/briques-et-cie-lego-42143.html");
 
 /// With tracking tags in the query string and a fragment, which are not kept.
 const LEGO_PATH: &str =

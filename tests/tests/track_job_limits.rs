@@ -12,7 +12,7 @@ use pricehound_tests::pages::{Answer, Scripted};
 use serde_json::{Value, json};
 
 const LEGO: &str =
-    include_str!("../../shared/src/demo/pages/products/briques-et-cie-lego-42143.html");
+    include_str!("../../shared/app/src/demo/pages/products/briques-et-cie-lego-42143.html");
 
 fn text_of(call: &Value) -> &str {
     call["text"].as_str().unwrap_or_default()

@@ -6,7 +6,6 @@ use lambda_http::{Error, run};
 use pricehound::http::{AppState, HttpConfig, router_with};
 use pricehound::lambda::{sdk_config, telegram_webhook};
 use pricehound::settings::Settings;
-use pricehound::store::dynamo::DynamoStore;
 use pricehound::telemetry::{self, LogFormat};
 use std::sync::Arc;
 
@@ -15,10 +14,7 @@ async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     let settings = Settings::from_env()?;
     let config = sdk_config().await;
-    let dynamo = Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&config),
-        settings.aws.table()?,
-    ));
+    let dynamo = Arc::new(settings.aws.dynamo_store(&config)?);
     let sources = Arc::new(settings.sources()?);
     let telegram = telegram_webhook(
         &settings,

@@ -5,8 +5,6 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use pricehound_aws::dynamo::DynamoStore;
-use pricehound_aws::eventbridge::EventBridgeBus;
 use pricehound_aws::names::AwsNames;
 use pricehound_aws::{lambda, sdk::sdk_config};
 use pricehound_core::ingest::Ingestor;
@@ -19,14 +17,8 @@ async fn main() -> Result<(), Error> {
     let names = AwsNames::from_env();
     let config = sdk_config().await;
     let ingestor = Ingestor::new(
-        Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&config),
-            names.table()?,
-        )),
-        Arc::new(EventBridgeBus::new(
-            aws_sdk_eventbridge::Client::new(&config),
-            names.event_bus()?,
-        )),
+        Arc::new(names.dynamo_store(&config)?),
+        Arc::new(names.event_bus_client(&config)?),
     );
     let ingestor = &ingestor;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {

@@ -14,7 +14,6 @@ use pricehound::alerts::sender::Sender;
 use pricehound::lambda::{self, bot_api_from_ssm, sdk_config, track_bot};
 use pricehound::settings::Settings;
 use pricehound::store::UserStore;
-use pricehound::store::dynamo::DynamoStore;
 use pricehound::telemetry::{self, LogFormat};
 use std::sync::Arc;
 
@@ -23,10 +22,7 @@ async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     let settings = Settings::from_env()?;
     let config = sdk_config().await;
-    let dynamo = Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&config),
-        settings.aws.table()?,
-    ));
+    let dynamo = Arc::new(settings.aws.dynamo_store(&config)?);
     let users: Arc<dyn UserStore> = dynamo.clone();
     // Pasted pages the bot queued: read here, off the webhook's path.
     let tracks = track_bot(
@@ -37,10 +33,7 @@ async fn main() -> Result<(), Error> {
     );
     let notifier = Notifier::new(users.clone(), settings.alerts);
     let sender = Sender::new(bot_api_from_ssm(&settings, &config).await?, users);
-    let outbox = SqsOutbox::new(
-        aws_sdk_sqs::Client::new(&config),
-        settings.aws.notify_queue_url()?,
-    );
+    let outbox = SqsOutbox::from_names(&settings.aws, &config)?;
     let (notifier, sender, outbox, tracks) = (&notifier, &sender, &outbox, tracks.as_ref());
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<SqsBatchResponse, Error>(

@@ -3,10 +3,8 @@
 //! the core, the sources and the AWS adapters only: no bot, router or SQLite.
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use pricehound_aws::dynamo::DynamoStore;
 use pricehound_aws::names::AwsNames;
 use pricehound_aws::sdk::sdk_config;
-use pricehound_aws::sqs::SqsQueue;
 use pricehound_sources::scrape::{Scraper, TrackedPages, run_scheduled};
 use pricehound_sources::tracked::tracked_group;
 use pricehound_sources::{Fetcher, SourcesConfig};
@@ -21,10 +19,7 @@ async fn main() -> Result<(), Error> {
     let sources_file = SourcesConfig::file_from_vars(&|name| std::env::var(name).ok());
     let sources = Arc::new(SourcesConfig::load_or_default(sources_file.as_deref())?);
     let config = sdk_config().await;
-    let store = Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&config),
-        names.table()?,
-    ));
+    let store = Arc::new(names.dynamo_store(&config)?);
     // Pages users pasted into the bot are scraped with the product pages.
     let tracked = tracked_group(&sources).map(|group| TrackedPages {
         users: store.clone(),
@@ -35,10 +30,7 @@ async fn main() -> Result<(), Error> {
         fetcher: Fetcher::new(),
         user_fetcher: Fetcher::for_user_links(),
         store,
-        queue: Arc::new(SqsQueue::new(
-            aws_sdk_sqs::Client::new(&config),
-            names.queue_url()?,
-        )),
+        queue: Arc::new(names.observation_queue(&config)?),
         tracked,
     };
     let scraper = &scraper;

@@ -73,8 +73,7 @@ pub fn split(html: &str, max: usize) -> Vec<String> {
                 parts.push(std::mem::take(&mut current));
                 current_len = 0;
             }
-            let plain = strip_tags(line);
-            let chars: Vec<char> = plain.chars().collect();
+            let chars: Vec<char> = plain(line).chars().collect();
             for chunk in chars.chunks(max) {
                 parts.push(escape(&chunk.iter().collect::<String>()));
             }
@@ -98,8 +97,9 @@ pub fn split(html: &str, max: usize) -> Vec<String> {
     parts
 }
 
-/// The text of a line without tags, entities decoded.
-fn strip_tags(html: &str) -> String {
+/// The text of a rendered text without tags, entities decoded: what the
+/// user reads (button labels, toasts, the length of a line).
+pub fn plain(html: &str) -> String {
     let mut out = String::new();
     let mut in_tag = false;
     for c in html.chars() {

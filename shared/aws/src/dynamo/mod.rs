@@ -43,9 +43,10 @@ mod users;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use pricehound_core::store::StoreError;
 
-use attrs::Item;
+use attrs::{Item, s};
 
 /// The global secondary index, overloaded and sparse: `LATEST` records list
 /// latest prices by source and item, history records of a series list that
@@ -120,12 +121,65 @@ impl DynamoStore {
         sdk_error(op, &self.table, e)
     }
 
+    /// One record by its key, or `None` when there is none. `Read::Consistent`
+    /// where the caller decides what to write next from it.
+    async fn get_record(
+        &self,
+        pk: String,
+        sk: impl Into<String>,
+        read: Read,
+        what: &str,
+    ) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(A_PK, s(pk))
+            .key(A_SK, s(sk))
+            .consistent_read(matches!(read, Read::Consistent))
+            .send()
+            .await
+            .map_err(|e| self.err(&format!("GetItem ({what})"), e))?;
+        Ok(out.item.filter(|i| !i.is_empty()))
+    }
+
+    /// A query of one partition of the table or of GSI1, limited to the
+    /// sort keys `sort` names. Callers add projection, order, consistency
+    /// and filters, then run it through [`DynamoStore::query_upto`].
+    fn partition(&self, keys: Keys, pk: String, sort: SortKeys) -> QueryFluentBuilder {
+        let (pk_name, sk_name) = match keys {
+            Keys::Table => (A_PK, A_SK),
+            Keys::Gsi1 => (A_GSI1PK, A_GSI1SK),
+        };
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .expression_attribute_names("#pk", pk_name)
+            .expression_attribute_values(":pk", s(pk));
+        if let Keys::Gsi1 = keys {
+            query = query.index_name(GSI1);
+        }
+        match sort {
+            SortKeys::All => query.key_condition_expression("#pk = :pk"),
+            SortKeys::Prefix(prefix) => query
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#sk", sk_name)
+                .expression_attribute_values(":prefix", s(prefix)),
+            SortKeys::Between(lo, hi) => query
+                .key_condition_expression("#pk = :pk AND #sk BETWEEN :lo AND :hi")
+                .expression_attribute_names("#sk", sk_name)
+                .expression_attribute_values(":lo", s(lo))
+                .expression_attribute_values(":hi", s(hi)),
+        }
+    }
+
     /// Runs a query page by page until it has `want` items or runs out, so
     /// the caller knows exactly whether there is more (DynamoDB may return a
     /// LastEvaluatedKey even when nothing follows, and may stop early at 1 MB).
     async fn query_upto(
         &self,
-        base: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        base: QueryFluentBuilder,
         start: Option<Item>,
         want: usize,
     ) -> Result<Vec<Item>, StoreError> {
@@ -148,6 +202,32 @@ impl DynamoStore {
         }
         Ok(items)
     }
+}
+
+/// How a [`DynamoStore::get_record`] reads.
+#[derive(Clone, Copy, Debug)]
+enum Read {
+    /// Sees every write that succeeded before it.
+    Consistent,
+    /// May miss a write of the last second; half the cost.
+    Eventual,
+}
+
+/// The key pair a [`DynamoStore::partition`] query runs on.
+#[derive(Clone, Copy, Debug)]
+enum Keys {
+    Table,
+    Gsi1,
+}
+
+/// The sort keys of one partition a query reads.
+#[derive(Clone, Debug)]
+enum SortKeys {
+    All,
+    Prefix(String),
+    /// Inclusive at both ends; the caller makes sure `lo <= hi`, which
+    /// DynamoDB requires.
+    Between(String, String),
 }
 
 fn is_code<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>, code: &str) -> bool {

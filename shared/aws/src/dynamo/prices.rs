@@ -23,7 +23,7 @@ use super::{
     A_AMOUNT, A_AVAILABILITY, A_CURRENCY, A_DETAILS, A_FAILURES, A_GSI1PK, A_GSI1SK, A_ITEM,
     A_ITEMS, A_ITEMS_SEEN, A_LAST_ERROR, A_LAST_ERROR_AT, A_LAST_POST, A_LAST_SUCCESS, A_NAME,
     A_OBS_ID, A_OBSERVED, A_PK, A_PROVENANCE, A_RUNS, A_SERIES, A_SK, A_SOURCE, A_UPDATED,
-    CHECKPOINT_SK, DynamoStore, GSI1, HEALTH_SK, LATEST_SK, OBS_PREFIX, SERIES_PK,
+    CHECKPOINT_SK, DynamoStore, HEALTH_SK, Keys, LATEST_SK, OBS_PREFIX, Read, SERIES_PK, SortKeys,
 };
 
 fn item_pk(item: &ItemId) -> String {
@@ -134,17 +134,16 @@ impl DynamoStore {
         item: &ItemId,
         consistent: bool,
     ) -> Result<Option<LatestPrice>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(A_PK, s(item_pk(item)))
-            .key(A_SK, s(LATEST_SK))
-            .consistent_read(consistent)
-            .send()
-            .await
-            .map_err(|e| self.err("GetItem", e))?;
-        out.item().map(latest_from_item).transpose()
+        let read = if consistent {
+            Read::Consistent
+        } else {
+            Read::Eventual
+        };
+        self.get_record(item_pk(item), LATEST_SK, read, "latest price")
+            .await?
+            .as_ref()
+            .map(latest_from_item)
+            .transpose()
     }
 
     /// Moves the LATEST record to `obs` if it is newer. Returns the previous
@@ -329,13 +328,11 @@ impl Store for DynamoStore {
                 ]))
             }
         };
-        let mut base = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .expression_attribute_names("#pk", A_GSI1PK)
-            .expression_attribute_values(":pk", s(LATEST_SK));
+        let sort = match &query.source {
+            None => SortKeys::All,
+            Some(source) => SortKeys::Prefix(format!("{source}#")),
+        };
+        let mut base = self.partition(Keys::Gsi1, LATEST_SK.into(), sort);
         if query.hide_user_pages {
             // Not a key condition: user pages sit in the middle of the
             // index's order. Filtered items still count against each
@@ -349,13 +346,6 @@ impl Store for DynamoStore {
                     s(pricehound_core::domain::USER_PAGE_PREFIX),
                 );
         }
-        base = match &query.source {
-            None => base.key_condition_expression("#pk = :pk"),
-            Some(source) => base
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#sk", A_GSI1SK)
-                .expression_attribute_values(":prefix", s(format!("{source}#"))),
-        };
         let rows = self.query_upto(base, start, limit + 1).await?;
         let mut items = rows
             .iter()
@@ -421,15 +411,7 @@ impl Store for DynamoStore {
             });
         }
         let base = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk AND #sk BETWEEN :lo AND :hi")
-            .expression_attribute_names("#pk", A_PK)
-            .expression_attribute_names("#sk", A_SK)
-            .expression_attribute_values(":pk", s(item_pk(item)))
-            .expression_attribute_values(":lo", s(lo))
-            .expression_attribute_values(":hi", s(hi))
+            .partition(Keys::Table, item_pk(item), SortKeys::Between(lo, hi))
             .scan_index_forward(query.order == Order::Ascending);
         let rows = self.query_upto(base, start, limit + 1).await?;
         let mut items = rows
@@ -446,18 +428,16 @@ impl Store for DynamoStore {
     }
 
     async fn checkpoint(&self, source: &SourceId) -> Result<Option<Checkpoint>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(A_PK, s(source_pk(source)))
-            .key(A_SK, s(CHECKPOINT_SK))
-            // The scraper decides what to read from this: never a stale value.
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.err("GetItem", e))?;
-        let Some(item) = out.item() else {
+        // The scraper decides what to read from this: never a stale value.
+        let record = self
+            .get_record(
+                source_pk(source),
+                CHECKPOINT_SK,
+                Read::Consistent,
+                "checkpoint",
+            )
+            .await?;
+        let Some(item) = &record else {
             return Ok(None);
         };
         let last_post_id = match item.get(A_LAST_POST) {
@@ -523,16 +503,7 @@ impl Store for DynamoStore {
             return Ok(Vec::new());
         }
         let base = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .key_condition_expression("#pk = :pk AND #sk BETWEEN :lo AND :hi")
-            .expression_attribute_names("#pk", A_GSI1PK)
-            .expression_attribute_names("#sk", A_GSI1SK)
-            .expression_attribute_values(":pk", s(series_gsi1pk(series)))
-            .expression_attribute_values(":lo", s(lo))
-            .expression_attribute_values(":hi", s(hi))
+            .partition(Keys::Gsi1, series_gsi1pk(series), SortKeys::Between(lo, hi))
             // Newest first, so the cap keeps the most recent observations.
             .scan_index_forward(false);
         let rows = self
@@ -542,13 +513,7 @@ impl Store for DynamoStore {
     }
 
     async fn list_series(&self) -> Result<Vec<SeriesSummary>, StoreError> {
-        let base = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", A_PK)
-            .expression_attribute_values(":pk", s(SERIES_PK));
+        let base = self.partition(Keys::Table, SERIES_PK.into(), SortKeys::All);
         // Sort keys are series ids: DynamoDB returns them in id order.
         let rows = self.query_upto(base, None, usize::MAX).await?;
         let mut out = Vec::with_capacity(rows.len());
@@ -601,16 +566,15 @@ impl Store for DynamoStore {
     }
 
     async fn source_health(&self, source: &SourceId) -> Result<Option<SourceHealth>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(A_PK, s(source_pk(source)))
-            .key(A_SK, s(HEALTH_SK))
-            .send()
-            .await
-            .map_err(|e| self.err("GetItem (source health)", e))?;
-        let Some(item) = out.item().filter(|i| !i.is_empty()) else {
+        let record = self
+            .get_record(
+                source_pk(source),
+                HEALTH_SK,
+                Read::Eventual,
+                "source health",
+            )
+            .await?;
+        let Some(item) = &record else {
             return Ok(None);
         };
         let time = |name: &str| get_opt_s(item, name)?.map(parse_sortable_time).transpose();
@@ -628,14 +592,8 @@ impl Store for DynamoStore {
     async fn ping(&self) -> Result<(), StoreError> {
         // A GetItem of a key that never exists: the API function's role may
         // only GetItem and Query, not DescribeTable.
-        self.client
-            .get_item()
-            .table_name(&self.table)
-            .key(A_PK, s("PING"))
-            .key(A_SK, s("PING"))
-            .send()
-            .await
-            .map_err(|e| self.err("GetItem", e))?;
+        self.get_record("PING".into(), "PING", Read::Eventual, "ping")
+            .await?;
         Ok(())
     }
 }

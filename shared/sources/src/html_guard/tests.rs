@@ -5,7 +5,7 @@ use super::*;
 fn recorded_pages_pass_with_a_wide_margin() {
     // The recorded pages of the demo (`pricehound::demo`, real captures),
     // read from the files: the demo server lives in the app crate.
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../src/demo/pages");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../app/src/demo/pages");
     let mut files = vec![dir];
     let mut recorded = Vec::new();
     while let Some(path) = files.pop() {

@@ -165,23 +165,7 @@ pub fn rule(lang: Lang, alert: &Alert) -> String {
     }
 }
 
-/// The plain-text form of a rendered text, for button labels.
-pub fn plain(html_text: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in html_text.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            _ if in_tag => {}
-            c => out.push(c),
-        }
-    }
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
-}
+pub use crate::html::plain;
 
 pub fn keyboard(rows: Vec<Vec<InlineKeyboardButton>>) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup {

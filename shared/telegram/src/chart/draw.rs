@@ -16,7 +16,7 @@ use super::window::{Window, step_path};
 use super::{ChartError, ChartRequest, HEIGHT, WIDTH};
 
 const FONT_FAMILY: &str = "pricehound-dejavu-sans";
-static FONT_BYTES: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 
 /// Registers the embedded font with plotters once per process.
 pub(super) fn font_ready() -> Result<(), ChartError> {

@@ -9,7 +9,7 @@
 //! decimal amounts; axis ticks are plain round numbers (y) and whole hours,
 //! days or months (x, in UTC).
 //!
-//! Text uses DejaVu Sans compiled into the binary (`shared/assets/fonts/`,
+//! Text uses DejaVu Sans compiled into the binary (`shared/telegram/assets/fonts/`,
 //! licence beside it), so nothing depends on the fonts a machine has: Latin,
 //! Cyrillic and Arabic letters all have glyphs. Glyphs are drawn one by one,
 //! left to right, without shaping, so Arabic script shows its letters

@@ -11,7 +11,7 @@ use super::{
     A_TARGET_ID, A_TARGET_KIND, A_USER, ALERT_PREFIX, user_pk,
 };
 use crate::dynamo::attrs::{Item, boolean, corrupt, get_bool, get_n, get_opt_s, get_s, n, s};
-use crate::dynamo::{A_GSI1PK, A_GSI1SK, A_PK, A_SK, DynamoStore, GSI1};
+use crate::dynamo::{A_GSI1PK, A_GSI1SK, A_PK, A_SK, DynamoStore, Keys, SortKeys};
 
 fn alert_sk(id: &AlertId) -> String {
     format!("{ALERT_PREFIX}{id}")
@@ -78,14 +78,7 @@ fn alert_from_item(item: &Item) -> Result<Alert, StoreError> {
 impl DynamoStore {
     /// The active alerts on one target, by alert id (then user).
     async fn active_alerts_on(&self, target: &AlertTarget) -> Result<Vec<Alert>, StoreError> {
-        let base = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", A_GSI1PK)
-            .expression_attribute_values(":pk", s(alert_gsi1pk(target)));
+        let base = self.partition(Keys::Gsi1, alert_gsi1pk(target), SortKeys::All);
         let rows = self.query_upto(base, None, usize::MAX).await?;
         let mut alerts = rows
             .iter()

@@ -12,7 +12,7 @@ use super::{
     THROTTLE_SK, UPDATE_SK, condition_failed, ttl_secs,
 };
 use crate::dynamo::attrs::{get_n, get_s, n, s};
-use crate::dynamo::{A_PK, A_SK, DynamoStore, TTL_ATTRIBUTE};
+use crate::dynamo::{A_PK, A_SK, DynamoStore, Read, TTL_ATTRIBUTE};
 
 fn update_pk(update_id: i64) -> String {
     format!("UPDATE#{update_id}")
@@ -115,17 +115,10 @@ pub(super) async fn payload(
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, StoreError> {
-    let out = store
-        .client
-        .get_item()
-        .table_name(&store.table)
-        .key(A_PK, s(payload_pk(key)))
-        .key(A_SK, s(PAYLOAD_SK))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(|e| store.err("GetItem (payload)", e))?;
-    let Some(item) = out.item().filter(|i| !i.is_empty()) else {
+    let record = store
+        .get_record(payload_pk(key), PAYLOAD_SK, Read::Consistent, "payload")
+        .await?;
+    let Some(item) = &record else {
         return Ok(None);
     };
     // TTL deletion is lazy: an expired record may still be there.

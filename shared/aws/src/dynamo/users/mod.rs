@@ -61,7 +61,7 @@ use pricehound_core::store::{
 };
 
 use super::attrs::{Item, get_n, n, s};
-use super::{A_PK, A_SK, DynamoStore, TTL_ATTRIBUTE, is_code};
+use super::{A_PK, A_SK, DynamoStore, Keys, SortKeys, TTL_ATTRIBUTE, is_code};
 
 const PROFILE_SK: &str = "PROFILE";
 const UPDATE_SK: &str = "UPDATE";
@@ -198,14 +198,7 @@ impl DynamoStore {
     /// consistently (a user's next message sees what the last one changed).
     async fn user_records(&self, user: UserId, prefix: &str) -> Result<Vec<Item>, StoreError> {
         let base = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", A_PK)
-            .expression_attribute_names("#sk", A_SK)
-            .expression_attribute_values(":pk", s(user_pk(user)))
-            .expression_attribute_values(":prefix", s(prefix))
+            .partition(Keys::Table, user_pk(user), SortKeys::Prefix(prefix.into()))
             .consistent_read(true);
         self.query_upto(base, None, usize::MAX).await
     }

@@ -14,7 +14,7 @@ use super::{
 use crate::dynamo::attrs::{
     Item, boolean, corrupt, get_bool, get_n, get_opt_s, get_s, n, opt_string, s,
 };
-use crate::dynamo::{A_GSI1PK, A_GSI1SK, A_PK, A_SK, DynamoStore, GSI1};
+use crate::dynamo::{A_GSI1PK, A_GSI1SK, A_PK, A_SK, DynamoStore, Keys, Read, SortKeys};
 
 /// A profile's place in the `USERS` index partition: last seen, then id, so
 /// "seen in a window" is one key range.
@@ -143,24 +143,15 @@ impl DynamoStore {
         &self,
         range: Option<(DateTime<Utc>, DateTime<Utc>)>,
     ) -> Result<u64, StoreError> {
-        let mut base = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .expression_attribute_names("#pk", A_GSI1PK)
-            .expression_attribute_values(":pk", s(USERS_GSI1PK));
-        base = match range {
-            None => base.key_condition_expression("#pk = :pk"),
+        let sort = match range {
+            None => SortKeys::All,
             // The id follows the '#' of the index key.
             Some((from, to)) => {
                 let (lo, hi) = time_range(from, to);
-                base.key_condition_expression("#pk = :pk AND #sk BETWEEN :lo AND :hi")
-                    .expression_attribute_names("#sk", A_GSI1SK)
-                    .expression_attribute_values(":lo", s(lo))
-                    .expression_attribute_values(":hi", s(hi))
+                SortKeys::Between(lo, hi)
             }
         };
+        let base = self.partition(Keys::Gsi1, USERS_GSI1PK.into(), sort);
         self.count_query(base).await
     }
 }
@@ -225,18 +216,10 @@ pub(super) async fn touch_user(
 }
 
 pub(super) async fn user(store: &DynamoStore, id: UserId) -> Result<Option<User>, StoreError> {
-    let out = store
-        .client
-        .get_item()
-        .table_name(&store.table)
-        .key(A_PK, s(user_pk(id)))
-        .key(A_SK, s(PROFILE_SK))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(|e| store.err("GetItem (user)", e))?;
-    out.item()
-        .filter(|i| !i.is_empty())
+    store
+        .get_record(user_pk(id), PROFILE_SK, Read::Consistent, "user")
+        .await?
+        .as_ref()
         .map(user_from_item)
         .transpose()
 }

@@ -17,7 +17,9 @@ use super::{
     ttl_secs, user_pk,
 };
 use crate::dynamo::attrs::{Item, corrupt, get_n, get_s, n, s};
-use crate::dynamo::{A_NAME, A_PK, A_SK, A_SOURCE, DynamoStore, TTL_ATTRIBUTE};
+use crate::dynamo::{
+    A_NAME, A_PK, A_SK, A_SOURCE, DynamoStore, Keys, Read, SortKeys, TTL_ATTRIBUTE,
+};
 
 fn page_sk(source: &SourceId) -> String {
     format!("{PAGE_PREFIX}{source}")
@@ -268,19 +270,17 @@ pub(super) async fn tracked_pages_of(
     // and keeps URL and name in one place (the page record).
     for row in rows {
         let source = SourceId::new(get_s(&row, A_SOURCE)?).map_err(|e| corrupt(A_SOURCE, e))?;
-        let out = store
-            .client
-            .get_item()
-            .table_name(&store.table)
-            .key(A_PK, s(TRACKED_PK))
-            .key(A_SK, s(page_sk(&source)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| store.err("GetItem (tracked page)", e))?;
+        let record = store
+            .get_record(
+                TRACKED_PK.into(),
+                page_sk(&source),
+                Read::Consistent,
+                "tracked page",
+            )
+            .await?;
         // A record whose page is gone (an interrupted untrack) is not
         // tracking anything.
-        let Some(page) = out.item().filter(|i| i.contains_key(A_URL)) else {
+        let Some(page) = record.as_ref().filter(|i| i.contains_key(A_URL)) else {
             continue;
         };
         let mut page = tracked_page_from_item(page)?;
@@ -296,14 +296,11 @@ pub(super) async fn tracked_page_count(store: &DynamoStore) -> Result<u64, Store
     let mut start = None;
     loop {
         let out = store
-            .client
-            .query()
-            .table_name(&store.table)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", A_PK)
-            .expression_attribute_names("#sk", A_SK)
-            .expression_attribute_values(":pk", s(TRACKED_PK))
-            .expression_attribute_values(":prefix", s(PAGE_PREFIX))
+            .partition(
+                Keys::Table,
+                TRACKED_PK.into(),
+                SortKeys::Prefix(PAGE_PREFIX.into()),
+            )
             .select(Select::Count)
             .consistent_read(true)
             .set_exclusive_start_key(start.take())
@@ -322,14 +319,11 @@ pub(super) async fn tracked_page_count(store: &DynamoStore) -> Result<u64, Store
 pub(super) async fn tracked_pages(store: &DynamoStore) -> Result<Vec<TrackedPage>, StoreError> {
     // One partition, sorted by source id: the table order is the trait's.
     let base = store
-        .client
-        .query()
-        .table_name(&store.table)
-        .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-        .expression_attribute_names("#pk", A_PK)
-        .expression_attribute_names("#sk", A_SK)
-        .expression_attribute_values(":pk", s(TRACKED_PK))
-        .expression_attribute_values(":prefix", s(PAGE_PREFIX))
+        .partition(
+            Keys::Table,
+            TRACKED_PK.into(),
+            SortKeys::Prefix(PAGE_PREFIX.into()),
+        )
         .consistent_read(true);
     let rows = store.query_upto(base, None, usize::MAX).await?;
     rows.iter().map(tracked_page_from_item).collect()

@@ -9,7 +9,7 @@ use pricehound_core::store::{StoreError, sortable_time};
 
 use super::{A_AT, A_KIND, A_USER, USAGE_QUERY_CONCURRENCY, time_range};
 use crate::dynamo::attrs::{Item, corrupt, get_s, n, s};
-use crate::dynamo::{A_NAME, A_PK, A_SK, DynamoStore};
+use crate::dynamo::{A_NAME, A_PK, A_SK, DynamoStore, Keys, SortKeys};
 
 /// The partition of the usage events of one UTC day.
 fn usage_pk(day: NaiveDate) -> String {
@@ -32,18 +32,14 @@ impl DynamoStore {
         hi: &str,
     ) -> Result<Vec<Item>, StoreError> {
         let base = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk AND #sk BETWEEN :lo AND :hi")
+            .partition(
+                Keys::Table,
+                usage_pk(day),
+                SortKeys::Between(lo.into(), hi.into()),
+            )
             .projection_expression("#kind, #name")
-            .expression_attribute_names("#pk", A_PK)
-            .expression_attribute_names("#sk", A_SK)
             .expression_attribute_names("#kind", A_KIND)
-            .expression_attribute_names("#name", A_NAME)
-            .expression_attribute_values(":pk", s(usage_pk(day)))
-            .expression_attribute_values(":lo", s(lo))
-            .expression_attribute_values(":hi", s(hi));
+            .expression_attribute_names("#name", A_NAME);
         self.query_upto(base, None, usize::MAX).await
     }
 }

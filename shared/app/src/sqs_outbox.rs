@@ -10,6 +10,7 @@ use crate::alerts::notifier::Notification;
 use crate::alerts::outbox::{NotifyMessage, Outbox, OutboxError};
 use crate::telegram::bot::TrackJob;
 use aws_sdk_sqs::Client;
+use pricehound_aws::names::{AwsNames, MissingName};
 use pricehound_aws::sqs::SqsQueue;
 
 /// The notifications queue on SQS. Delays over SQS's 15 minutes are cut
@@ -23,6 +24,18 @@ impl SqsOutbox {
         SqsOutbox {
             queue: SqsQueue::new(client, queue_url),
         }
+    }
+
+    /// The outbox on the notifications queue `PRICEHOUND_NOTIFY_QUEUE_URL`
+    /// names.
+    pub fn from_names(
+        names: &AwsNames,
+        config: &aws_config::SdkConfig,
+    ) -> Result<Self, MissingName> {
+        Ok(SqsOutbox::new(
+            Client::new(config),
+            names.notify_queue_url()?,
+        ))
     }
 }
 

@@ -4,11 +4,12 @@
 //!
 //! `cargo bench -p pricehound --bench catalog_page` (results in BENCHMARKS.md).
 
+mod common;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pricehound::sources::html_catalog::parse_page;
 use pricehound::sources::{SourceKind, SourcesConfig};
 use std::hint::black_box;
-use std::time::Duration;
 
 fn bench(c: &mut Criterion) {
     let sources = SourcesConfig::default_sources();
@@ -33,11 +34,7 @@ fn bench(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    // Short runs: the machine has two cores shared with builds.
-    config = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5));
+    config = common::short_runs();
     targets = bench
 }
 criterion_main!(benches);

@@ -3,6 +3,8 @@
 //!
 //! `cargo bench -p pricehound --bench chart` (results in BENCHMARKS.md).
 
+mod common;
+
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pricehound::telegram::chart::{ChartPoint, ChartRequest, render_png};
@@ -39,11 +41,7 @@ fn bench(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    // Short runs: the machine has two cores shared with builds.
-    config = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(std::time::Duration::from_secs(1))
-        .measurement_time(std::time::Duration::from_secs(5));
+    config = common::short_runs();
     targets = bench
 }
 criterion_main!(benches);

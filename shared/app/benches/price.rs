@@ -3,11 +3,12 @@
 //!
 //! `cargo bench -p pricehound --bench price` (results in BENCHMARKS.md).
 
+mod common;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pricehound::domain::Currency;
 use pricehound::price::{PriceHints, parse_price};
 use std::hint::black_box;
-use std::time::Duration;
 
 /// What real pages and posts put in a price element or line.
 const CORPUS: &[&str] = &[
@@ -89,11 +90,7 @@ fn bench(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    // Short runs: the machine has two cores shared with builds.
-    config = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5));
+    config = common::short_runs();
     targets = bench
 }
 criterion_main!(benches);
