@@ -198,10 +198,7 @@ pub async fn seed(store: Arc<dyn Store>) -> usize {
         scraper.run_group(group).await.unwrap();
     }
     drop(scraper);
-    let ingestor = Ingestor::new(
-        store,
-        Arc::new(pricehound::bus::memory::MemoryBus::default()),
-    );
+    let ingestor = Ingestor::new(store);
     let mut n = 0;
     while let Some(m) = rx.recv().await {
         ingestor.ingest(&m).await.unwrap();

@@ -91,7 +91,7 @@ fn the_core_depends_on_no_io_crate() {
 
 /// What a Lambda function must not compile or link: (function, crates).
 /// No function uses SQLite (the local stack's store); ingest uses only the
-/// core and the AWS adapters; scrape adds the sources, not the bot or the
+/// core and the AWS adapters, and so does events; scrape adds the sources, not the bot or the
 /// router.
 const NOT_IN_FUNCTIONS: &[(&str, &[&str])] = &[
     ("api", &["rusqlite", "libsqlite3-sys", "pricehound-sqlite"]),
@@ -101,6 +101,20 @@ const NOT_IN_FUNCTIONS: &[(&str, &[&str])] = &[
     ),
     (
         "ingest",
+        &[
+            "rusqlite",
+            "libsqlite3-sys",
+            "pricehound",
+            "pricehound-sources",
+            "scraper",
+            "html5ever",
+            "plotters",
+            "axum",
+            "reqwest",
+        ],
+    ),
+    (
+        "events",
         &[
             "rusqlite",
             "libsqlite3-sys",

@@ -11,7 +11,6 @@ use pricehound::alerts::notifier::{Notification, Notifier};
 use pricehound::alerts::outbox::{NotifyMessage, Outbox, OutboxError};
 use pricehound::alerts::rules::AlertPolicy;
 use pricehound::alerts::sender::Sender;
-use pricehound::bus::memory::MemoryBus;
 use pricehound::domain::user::{
     Alert, AlertId, AlertRule, AlertTarget, Contact, UserId, UserProfile,
 };
@@ -20,6 +19,7 @@ use pricehound::http::{AppState, router};
 use pricehound::ingest::Ingestor;
 use pricehound::lambda;
 use pricehound::queue::memory::MemoryQueue;
+use pricehound::relay::EventOutbox;
 use pricehound::scrape::Scraper;
 use pricehound::sources::Fetcher;
 use pricehound::store::sqlite::SqliteStore;
@@ -320,10 +320,9 @@ async fn every_sample_event_has_the_outcome_it_shows() {
                 assert!(err.contains("\"silver\"") && err.contains("gold"), "{err}");
             }
             "ingest-sqs-batch.json" => {
-                let fresh: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
-                let bus = MemoryBus::default();
-                let mut events = bus.subscribe();
-                let ingestor = Ingestor::new(fresh.clone(), Arc::new(bus));
+                let sqlite = Arc::new(SqliteStore::in_memory().unwrap());
+                let fresh: Arc<dyn Store> = sqlite.clone();
+                let ingestor = Ingestor::new(fresh.clone());
                 let event: SqsEvent = serde_json::from_str(&read(name)).unwrap();
                 let resp = lambda::ingest(&ingestor, event).await;
                 let failed: Vec<&str> = resp
@@ -353,7 +352,17 @@ async fn every_sample_event_has_the_outcome_it_shows() {
                         .is_none(),
                     "the tampered record wrote nothing"
                 );
-                assert!(events.try_recv().is_ok(), "a new item raises PriceChanged");
+                // The events wait in the outbox, one per new item.
+                let pending = sqlite.pending_events(100).await.unwrap();
+                assert_eq!(
+                    pending.len(),
+                    1,
+                    "a new item raises PriceChanged: {pending:?}"
+                );
+                sqlite
+                    .mark_published(&pending.iter().map(|p| p.seq).collect::<Vec<_>>())
+                    .await
+                    .unwrap();
 
                 // The redelivery sample: the same message again writes and publishes nothing.
                 let again: SqsEvent =
@@ -361,11 +370,32 @@ async fn every_sample_event_has_the_outcome_it_shows() {
                 let resp = lambda::ingest(&ingestor, again).await;
                 assert!(resp.batch_item_failures.is_empty());
                 assert!(
-                    events.try_recv().is_err(),
+                    sqlite.pending_events(100).await.unwrap().is_empty(),
                     "no second event for a redelivery"
                 );
             }
             "ingest-sqs-redelivery.json" => { /* checked with ingest-sqs-batch.json */ }
+            "events-stream-latest.json" => {
+                // Two changes of one LATEST record: 13740 -> 12900 DZD
+                // raises the PriceChanged the notify sample carries; the
+                // same price again from a later post raises nothing.
+                let bus = pricehound::bus::memory::MemoryBus::default();
+                let mut published = bus.subscribe();
+                let event = serde_json::from_str(&read(name)).unwrap();
+                let resp = lambda::publish_changes(&bus, event).await;
+                assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+                let pricehound::bus::DomainEvent::PriceChanged(change) =
+                    published.try_recv().unwrap();
+                let notify: Value =
+                    serde_json::from_str(&read("notify-price-changed.json")).unwrap();
+                let body: Value =
+                    serde_json::from_str(notify["Records"][0]["body"].as_str().unwrap()).unwrap();
+                assert_eq!(serde_json::to_value(&change).unwrap(), body["detail"]);
+                assert!(
+                    published.try_recv().is_err(),
+                    "an unchanged price raises nothing"
+                );
+            }
             "notify-price-changed.json" => {
                 let (users, notifier, sender) = notify_stack(&standin);
                 let chat = 222_333_444;

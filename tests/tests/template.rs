@@ -83,6 +83,7 @@ fn functions_are_arm64_al2023_cargo_lambda_builds() {
         "IngestFunction",
         "NotifyFunction",
         "ApiFunction",
+        "EventsFunction",
     ] {
         let f = &resources(&t)[name];
         assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda", "{name}");
@@ -593,7 +594,7 @@ fn every_function_has_reserved_concurrency_from_a_parameter() {
     let fns = functions(&t);
     assert_eq!(
         fns.len(),
-        4,
+        5,
         "{:?}",
         fns.iter().map(|f| f.0).collect::<Vec<_>>()
     );
@@ -810,4 +811,60 @@ fn api_policies_are_least_privilege() {
     for k in ["TRACKJOB#*", "TRACKQUOTA#*"] {
         assert!(updates.contains(&k.to_string()), "UpdateItem on {k}");
     }
+}
+
+/// Price events come from the table's stream, not from ingest: the table
+/// streams old and new images, the events function reads only LATEST
+/// records with batch failures, bounded retries and a DLQ, and ingest may
+/// no longer publish.
+#[test]
+fn price_events_come_from_the_table_stream() {
+    let t = template();
+    let r = resources(&t);
+    assert_eq!(
+        r["Table"]["Properties"]["StreamSpecification"]["StreamViewType"],
+        "NEW_AND_OLD_IMAGES"
+    );
+    let events = &r["EventsFunction"]["Properties"];
+    let source = &events["Events"]["LatestChanges"];
+    assert_eq!(source["Type"], "DynamoDB");
+    let p = &source["Properties"];
+    assert!(
+        is_get_att(&p["Stream"], "Table.StreamArn"),
+        "{:?}",
+        p["Stream"]
+    );
+    assert_eq!(p["StartingPosition"], "TRIM_HORIZON");
+    assert_eq!(
+        strings(&p["FunctionResponseTypes"]),
+        vec![&Value::from("ReportBatchItemFailures")]
+    );
+    assert!(
+        p["MaximumRetryAttempts"]
+            .as_u64()
+            .is_some_and(|n| n > 0 && n <= 100)
+    );
+    assert!(is_get_att(
+        &p["DestinationConfig"]["OnFailure"]["Destination"],
+        "EventsDLQ.Arn"
+    ));
+    let pattern: serde_json::Value = serde_json::from_str(
+        p["FilterCriteria"]["Filters"][0]["Pattern"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        pattern,
+        serde_json::json!({"dynamodb": {"Keys": {"sk": {"S": ["LATEST"]}}}})
+    );
+    assert!(is_ref(
+        &events["Environment"]["Variables"]["PRICEHOUND_EVENT_BUS"],
+        "PriceEventsBus"
+    ));
+    let ingest = serde_norway::to_string(&r["IngestFunction"]).unwrap();
+    assert!(
+        !ingest.contains("events:PutEvents") && !ingest.contains("PRICEHOUND_EVENT_BUS"),
+        "ingest publishes nothing any more"
+    );
 }

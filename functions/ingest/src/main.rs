@@ -1,5 +1,6 @@
 //! The ingest Lambda: an SQS batch of observations in, idempotent DynamoDB
-//! writes and PriceChanged events out; failed records are reported one by
+//! writes out (the table's stream then carries each price change to the
+//! events function); failed records are reported one by
 //! one (ReportBatchItemFailures) so only they are retried. It links the core
 //! and the AWS adapters only: no bot, scraper, router or SQLite.
 
@@ -16,10 +17,9 @@ async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     let names = AwsNames::from_env();
     let config = sdk_config().await;
-    let ingestor = Ingestor::new(
-        Arc::new(names.dynamo_store(&config)?),
-        Arc::new(names.event_bus_client(&config)?),
-    );
+    // Ingest publishes nothing: the table's stream carries each change of
+    // a latest price to the events function.
+    let ingestor = Ingestor::new(Arc::new(names.dynamo_store(&config)?));
     let ingestor = &ingestor;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<SqsBatchResponse, Error>(lambda::ingest(ingestor, event.payload).await)

@@ -11,6 +11,7 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use futures::future::join_all;
 pub use pricehound_aws::lambda::ingest;
 pub use pricehound_aws::sdk::{sdk_config, sdk_http_client};
+pub use pricehound_aws::stream::publish_changes;
 use std::sync::Arc;
 
 use crate::settings::Settings;

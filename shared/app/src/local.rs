@@ -19,9 +19,10 @@ use tokio::task::JoinSet;
 use crate::alerts::{self, notifier::Notifier, rules::AlertPolicy, sender::Sender};
 use crate::bus::memory::MemoryBus;
 use crate::http::{AppState, ClientLimiter, HttpConfig, router_with_limiter};
-use crate::ingest::{IngestError, Ingestor};
+use crate::ingest::{IngestError, Ingested, Ingestor};
 use crate::queue::QueueMessage;
 use crate::queue::memory::MemoryQueue;
+use crate::relay::{EventOutbox, Relay};
 use crate::scrape::{Scraper, TrackedPages};
 use crate::sources::tracked;
 use crate::sources::{Fetcher, SourcesConfig};
@@ -80,12 +81,17 @@ pub async fn serve(
         None => SqliteStore::in_memory()?,
     });
     let store: Arc<dyn Store> = sqlite.clone();
+    let outbox: Arc<dyn EventOutbox> = sqlite.clone();
     let users: Arc<dyn UserStore> = sqlite;
     let sources = Arc::new(opts.sources);
     let (queue, rx) = MemoryQueue::new();
     let bus = MemoryBus::default();
-    let ingestor = Ingestor::new(store.clone(), Arc::new(bus.clone()));
-    let worker = tokio::spawn(ingest_worker(ingestor, rx));
+    // Price events wait in the store's outbox until the relay has put them
+    // on the bus: drained after each change, on a timer and at start (what
+    // a crash or a failed publish left behind).
+    let relay = Arc::new(Relay::new(outbox, Arc::new(bus.clone())));
+    let ingestor = Ingestor::new(store.clone());
+    let worker = tokio::spawn(ingest_worker(ingestor, rx, relay.clone()));
 
     let tracked = tracked::tracked_group(&sources).map(|group| TrackedPages {
         users: users.clone(),
@@ -153,7 +159,26 @@ pub async fn serve(
             None => poller = Some(tokio::spawn(polling::run(dispatcher, stop_rx.clone()))),
         }
     }
+    // Without Telegram nothing reads the events; this receiver (never
+    // read, the channel overwrites what it does not read) lets the relay
+    // empty the outbox instead of keeping every event forever.
+    let _no_notifier = notifier_task.is_none().then(|| bus.subscribe());
     let mut timers = JoinSet::new();
+    {
+        // Started after the notifier subscribed, so what a crash left in
+        // the outbox reaches it.
+        let relay = relay.clone();
+        let mut stop = stop_rx.clone();
+        timers.spawn(async move {
+            loop {
+                drain(&relay).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(RELAY_INTERVAL) => {}
+                    _ = stopped(&mut stop) => break,
+                }
+            }
+        });
+    }
     let limiter = opts.http.rate_limit.map(ClientLimiter::new);
     let app = router_with_limiter(
         AppState {
@@ -244,6 +269,7 @@ pub async fn serve(
     // channel, and the worker returns once it has ingested what was queued.
     drop(scraper);
     let drained = worker.await.unwrap_or(0);
+    drain(&relay).await;
     tracing::info!(drained, "stopped cleanly");
     Ok(())
 }
@@ -274,8 +300,25 @@ async fn run_group(scraper: &Scraper, name: &str, stop: &mut watch::Receiver<boo
     }
 }
 
+/// How often the relay looks for events a failed drain left in the outbox.
+const RELAY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Publishes what the outbox holds; a failure is logged and the events
+/// wait for the next drain.
+async fn drain(relay: &Relay) {
+    match relay.drain().await {
+        Ok(0) => {}
+        Ok(published) => tracing::debug!(published, "price events published"),
+        Err(e) => tracing::warn!(error = %e, "price events not published yet"),
+    }
+}
+
 /// Ingests queued messages until the queue closes; returns how many it handled.
-async fn ingest_worker(ingestor: Ingestor, mut rx: mpsc::UnboundedReceiver<QueueMessage>) -> usize {
+async fn ingest_worker(
+    ingestor: Ingestor,
+    mut rx: mpsc::UnboundedReceiver<QueueMessage>,
+    relay: Arc<Relay>,
+) -> usize {
     let mut handled = 0;
     while let Some(message) = rx.recv().await {
         handled += 1;
@@ -292,6 +335,12 @@ async fn ingest_worker(ingestor: Ingestor, mut rx: mpsc::UnboundedReceiver<Queue
                     ))
                 });
             match ingested {
+                Ok(Ingested::Stored {
+                    price_changed: true,
+                }) => {
+                    drain(&relay).await;
+                    break;
+                }
                 Ok(_) => break,
                 Err(IngestError::Malformed(e)) => {
                     tracing::error!(message_id = message.id(), error = %e, "malformed message dropped");

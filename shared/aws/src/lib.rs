@@ -14,3 +14,4 @@ pub mod lambda;
 pub mod names;
 pub mod sdk;
 pub mod sqs;
+pub mod stream;

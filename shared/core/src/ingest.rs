@@ -1,19 +1,21 @@
-//! Ingest: one queue message in, one idempotent store write, and a
-//! [`PriceChanged`] event when the item's latest price moved to a new amount.
+//! Ingest: one queue message in, one idempotent store write.
+//!
+//! Ingest publishes nothing itself. The event that a price changed is
+//! derived from what the write stored ([`crate::events::price_change`]) and
+//! kept by the store with the write: in SQLite's outbox, drained to the bus
+//! by [`crate::relay::Relay`]; in DynamoDB's stream, read by the `events`
+//! function. So a publish that fails, or a crash after the write, can delay
+//! an event but never lose it, and a redelivered message raises nothing.
 //!
 //! The same code serves the `ingest` Lambda (SQS batches) and the in-process
 //! worker in `serve`.
 
-use rust_decimal::Decimal;
 use std::sync::Arc;
 
-use crate::bus::{Bus, BusError, DomainEvent, PriceChanged};
 use crate::domain::{LatestPrice, Observation};
+use crate::events::price_change;
 use crate::queue::QueueMessage;
-use crate::store::{Recorded, Store, StoreError};
-
-/// Where links to Telegram posts point.
-pub const TELEGRAM_LINK_BASE: &str = "https://t.me";
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -22,27 +24,25 @@ pub enum IngestError {
     Malformed(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(transparent)]
-    Bus(#[from] BusError),
 }
 
 /// What one message did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ingested {
-    /// A new observation was stored.
+    /// A new observation was stored; `price_changed` when it moved the
+    /// item's latest price or availability (the store keeps the event).
     Stored { price_changed: bool },
-    /// Already stored (an SQS redelivery): nothing new was written or published.
+    /// Already stored (an SQS redelivery): nothing new was written.
     Duplicate,
 }
 
 pub struct Ingestor {
     store: Arc<dyn Store>,
-    bus: Arc<dyn Bus>,
 }
 
 impl Ingestor {
-    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>) -> Self {
-        Ingestor { store, bus }
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Ingestor { store }
     }
 
     /// Parses and ingests one message body.
@@ -81,53 +81,10 @@ impl Ingestor {
         if !recorded.inserted {
             return Ok(Ingested::Duplicate);
         }
-        let event = price_change(obs, &recorded);
-        let price_changed = event.is_some();
-        if let Some(e) = event {
-            self.bus.publish(&[DomainEvent::PriceChanged(e)]).await?;
-        }
+        let price_changed = recorded.became_latest
+            && price_change(recorded.previous.as_ref(), &LatestPrice::from(obs)).is_some();
         Ok(Ingested::Stored { price_changed })
     }
-}
-
-/// The event for a newly stored observation, if it changed the item's
-/// price or availability (or the item is new).
-fn price_change(obs: &Observation, recorded: &Recorded) -> Option<PriceChanged> {
-    if !recorded.became_latest {
-        return None;
-    }
-    let previous: Option<&LatestPrice> = recorded.previous.as_ref();
-    let old_price = previous.and_then(|p| p.price.clone());
-    let old_availability = previous.map(|p| p.availability);
-    if previous.is_some() && old_price == obs.price && old_availability == Some(obs.availability) {
-        return None;
-    }
-    let percent_change = match (&old_price, &obs.price) {
-        // Checked: scraped amounts reach Decimal::MAX, and a change from
-        // 0.01 to that does not fit (rust_decimal panics on overflow).
-        (Some(o), Some(n)) if o.currency == n.currency && !o.amount.is_zero() => n
-            .amount
-            .checked_sub(o.amount)
-            .and_then(|d| d.checked_div(o.amount))
-            .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
-            .map(|p| p.round_dp(2)),
-        _ => None,
-    };
-    Some(PriceChanged {
-        item_id: obs.item_id.clone(),
-        source_id: obs.source_id.clone(),
-        item_name: obs.item_name.clone(),
-        series: obs.series.clone(),
-        new_item: previous.is_none(),
-        old_price,
-        new_price: obs.price.clone(),
-        old_availability,
-        availability: obs.availability,
-        percent_change,
-        observation_id: obs.id.clone(),
-        observed_at: obs.observed_at,
-        link: obs.link(TELEGRAM_LINK_BASE),
-    })
 }
 
 #[cfg(test)]
@@ -135,6 +92,7 @@ mod tests {
     use super::*;
     use crate::domain::{Currency, ItemId, Money, Provenance};
     use chrono::{Duration, TimeZone, Utc};
+    use rust_decimal::Decimal;
     use std::str::FromStr;
 
     fn obs(amount: &str, minutes: i64) -> Observation {
@@ -169,20 +127,18 @@ mod tests {
         ] {
             let first = obs(old, 0);
             let second = obs(new, 1);
-            let recorded = Recorded {
-                inserted: true,
-                previous: Some(LatestPrice::from(&first)),
-                became_latest: true,
-            };
-            let change = price_change(&second, &recorded).expect("the price moved");
+            let change = price_change(
+                Some(&LatestPrice::from(&first)),
+                &LatestPrice::from(&second),
+            )
+            .expect("the price moved");
             assert_eq!(change.percent_change, None, "{old} -> {new}");
         }
-        let recorded = Recorded {
-            inserted: true,
-            previous: Some(LatestPrice::from(&obs("10", 0))),
-            became_latest: true,
-        };
-        let change = price_change(&obs("15", 1), &recorded).unwrap();
+        let change = price_change(
+            Some(&LatestPrice::from(&obs("10", 0))),
+            &LatestPrice::from(&obs("15", 1)),
+        )
+        .unwrap();
         assert_eq!(change.percent_change, Some(Decimal::from(50)));
     }
 }

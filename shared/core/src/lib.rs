@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod price;
 pub mod queue;
 pub mod random;
+pub mod relay;
 pub mod schedule;
 pub mod store;
 pub mod tracking;

@@ -19,6 +19,8 @@ use pricehound_core::domain::{
     Availability, Checkpoint, Currency, ItemDetails, ItemId, LatestPrice, Money, Observation,
     ObservationId, SeriesId, SeriesSummary, SourceHealth, SourceId, SourceRun, USER_PAGE_PREFIX,
 };
+use pricehound_core::events::{DomainEvent, price_change};
+use pricehound_core::relay::{EventOutbox, PendingEvent};
 use pricehound_core::store::{
     Cursor, HistoryQuery, LatestQuery, Order, Page, Recorded, SERIES_SCAN_LIMIT, Store, StoreError,
     USER_PAGES_END, page_size,
@@ -217,6 +219,19 @@ INSERT INTO tracked_page_users (source_id, user_id, added_at)
     SELECT source_id, added_by, added_at FROM tracked_pages;
 "#,
     ),
+    M::up(
+        r#"
+-- The outbox: each price event is written in the transaction that moved
+-- the item's latest price, and deleted once the relay has published it
+-- (pricehound_core::relay). AUTOINCREMENT: a sequence number is never
+-- reused, so a late mark cannot delete a newer event.
+CREATE TABLE event_outbox (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    event        TEXT NOT NULL,       -- a DomainEvent as JSON
+    created_at   INTEGER NOT NULL     -- Unix milliseconds
+) STRICT;
+"#,
+    ),
 ];
 
 #[derive(Clone)]
@@ -388,6 +403,23 @@ impl Store for SqliteStore {
             let became_latest = previous
                 .as_ref()
                 .is_none_or(|p| obs.is_newer_than(p.observed_at, &p.observation_id));
+            // The event, derived from what is stored before and after,
+            // goes into the outbox in this same transaction: it exists
+            // exactly when the latest price moved.
+            let event = if inserted && became_latest {
+                price_change(previous.as_ref(), &LatestPrice::from(&obs))
+            } else {
+                None
+            };
+            if let Some(event) = event {
+                let json = serde_json::to_string(&DomainEvent::PriceChanged(event))
+                    .map_err(|e| StoreError::Backend(format!("event as JSON: {e}")))?;
+                tx.execute(
+                    "INSERT INTO event_outbox (event, created_at) VALUES (?1, ?2)",
+                    params![json, millis(Utc::now())],
+                )
+                .map_err(backend)?;
+            }
             if became_latest {
                 tx.execute(
                     "INSERT INTO items (id, source_id, name, series, latest_obs, latest_at)
@@ -703,4 +735,55 @@ fn paginate<T>(mut items: Vec<T>, limit: u32, cursor_of: impl Fn(&T) -> Cursor) 
         None
     };
     Page { items, next_cursor }
+}
+
+#[async_trait]
+impl EventOutbox for SqliteStore {
+    async fn pending_events(&self, limit: usize) -> Result<Vec<PendingEvent>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT seq, event FROM event_outbox ORDER BY seq LIMIT ?1")
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([limit], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+                })
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (seq, json) = row.map_err(backend)?;
+                let event = serde_json::from_str(&json).map_err(|e| {
+                    StoreError::Corrupt(format!("outbox event {seq} is not an event: {e}"))
+                })?;
+                out.push(PendingEvent {
+                    seq: u64::try_from(seq)
+                        .map_err(|_| StoreError::Corrupt(format!("outbox sequence {seq}")))?,
+                    event,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn mark_published(&self, seqs: &[u64]) -> Result<(), StoreError> {
+        let seqs = seqs.to_vec();
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            {
+                let mut stmt = tx
+                    .prepare_cached("DELETE FROM event_outbox WHERE seq = ?1")
+                    .map_err(backend)?;
+                for seq in seqs {
+                    // Past i64::MAX no row can exist.
+                    if let Ok(seq) = i64::try_from(seq) {
+                        stmt.execute([seq]).map_err(backend)?;
+                    }
+                }
+            }
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
 }

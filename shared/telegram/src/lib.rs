@@ -4,7 +4,7 @@
 //! alerts ([`alerts`]), whose notifications are Telegram messages.
 
 // The crates below, under the names the bot's modules use.
-use pricehound_core::{bus, domain, ingest, price, store};
+use pricehound_core::{bus, domain, events, price, store};
 use pricehound_sources as sources;
 
 pub mod alerts;

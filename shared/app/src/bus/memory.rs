@@ -32,9 +32,20 @@ impl Default for MemoryBus {
 #[async_trait]
 impl Bus for MemoryBus {
     async fn publish(&self, events: &[DomainEvent]) -> Result<(), BusError> {
+        // Nobody listening (the notifier has not started, or has stopped at
+        // shutdown) is an error: the relay then leaves the events in the
+        // store's outbox for a later drain instead of dropping them.
+        if self.tx.receiver_count() == 0 {
+            return Err(BusError::Backend(
+                "no subscriber on the in-process bus yet; the events wait".into(),
+            ));
+        }
         for e in events {
-            // No subscriber is not an error: nobody is listening yet.
-            let _ = self.tx.send(e.clone());
+            // Fails only if every receiver went away since the check; the
+            // events already sent reached them.
+            if self.tx.send(e.clone()).is_err() {
+                return Err(BusError::Backend("the last subscriber went away".into()));
+            }
         }
         Ok(())
     }

@@ -28,7 +28,7 @@ use crate::domain::stats::{self, SeriesStats};
 use crate::domain::{
     Availability, ItemId, LatestPrice, Money, Observation, SeriesId, SourceHealth, SourceId,
 };
-use crate::ingest::TELEGRAM_LINK_BASE;
+use crate::events::TELEGRAM_LINK_BASE;
 use crate::sources::{SourceKind, SourcesConfig};
 use crate::store::{HistoryQuery, LatestQuery, Store};
 use crate::telegram::webhook::{self, WebhookState};

@@ -204,6 +204,19 @@ impl DynamoStore {
     }
 }
 
+/// The latest price a stream image holds, or None when the image is not an
+/// item's LATEST record (the stream carries every record of the table).
+pub fn latest_from_image(
+    image: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+) -> Result<Option<pricehound_core::domain::LatestPrice>, StoreError> {
+    match image.get(A_SK) {
+        Some(aws_sdk_dynamodb::types::AttributeValue::S(sk)) if sk == LATEST_SK => {
+            prices::latest_from_item(image).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
 /// How a [`DynamoStore::get_record`] reads.
 #[derive(Clone, Copy, Debug)]
 enum Read {

@@ -123,7 +123,7 @@ fn observation_from_item(item: &Item) -> Result<Observation, StoreError> {
     })
 }
 
-fn latest_from_item(item: &Item) -> Result<LatestPrice, StoreError> {
+pub(super) fn latest_from_item(item: &Item) -> Result<LatestPrice, StoreError> {
     Ok(LatestPrice::from(&observation_from_item(item)?))
 }
 

@@ -204,6 +204,22 @@ pub struct LatestPrice {
     pub provenance: Provenance,
 }
 
+impl LatestPrice {
+    /// True when `self` comes after `other` in the store's total order
+    /// (time, then observation id).
+    pub fn is_newer_than(&self, other: &LatestPrice) -> bool {
+        (self.observed_at, &self.observation_id) > (other.observed_at, &other.observation_id)
+    }
+
+    /// The link a person can open: the item's own page if known, else its provenance.
+    pub fn link(&self, telegram_base: &str) -> String {
+        self.details
+            .url
+            .clone()
+            .unwrap_or_else(|| self.provenance.link(telegram_base))
+    }
+}
+
 impl From<&Observation> for LatestPrice {
     fn from(o: &Observation) -> Self {
         LatestPrice {
@@ -228,16 +244,6 @@ pub struct Checkpoint {
     /// The highest Telegram post id read so far.
     pub last_post_id: u64,
     pub updated_at: DateTime<Utc>,
-}
-
-impl LatestPrice {
-    /// The link a person can open: the item's own page if known, else its provenance.
-    pub fn link(&self, telegram_base: &str) -> String {
-        self.details
-            .url
-            .clone()
-            .unwrap_or_else(|| self.provenance.link(telegram_base))
-    }
 }
 
 /// The outcome of one scrape of one source, recorded for source health.

@@ -2,7 +2,7 @@
 
 use crate::domain::user::{Alert, AlertRule, AlertTarget, Lang};
 use crate::domain::{Availability, LatestPrice};
-use crate::ingest::TELEGRAM_LINK_BASE;
+use crate::events::TELEGRAM_LINK_BASE;
 
 use super::super::html::{self, escape, truncate};
 use super::super::methods::{EditMessageText, MAX_TEXT, Method, SendMessage};
