@@ -37,6 +37,7 @@ pub async fn run(args: Args, settings: Settings) -> anyhow::Result<()> {
         listen: args.listen,
         run_at_start: !args.no_run_at_start,
         http: settings.http.clone(),
+        retention: settings.retention,
         telegram: telegram_options(settings),
     };
     serve(opts, shutdown_signal(), |stack| {

@@ -123,6 +123,7 @@ url = "{base}widget"
             listen: "127.0.0.1:0".parse().unwrap(),
             run_at_start: false,
             http: Default::default(),
+            retention: Default::default(),
             telegram: Some(TelegramOptions {
                 token: BotToken::new(TOKEN).unwrap(),
                 api_base: standin.base_url(),

@@ -26,6 +26,7 @@ async fn serve_scrapes_ingests_serves_and_drains_on_shutdown() {
         listen: "127.0.0.1:0".parse().unwrap(),
         run_at_start: true,
         http: Default::default(),
+        retention: Default::default(),
         telegram: None,
     };
     let running = tokio::spawn(serve(
@@ -110,6 +111,7 @@ async fn every_demo_source_reaches_the_api_with_series_statistics() {
             listen: "127.0.0.1:0".parse().unwrap(),
             run_at_start: true,
             http: Default::default(),
+            retention: Default::default(),
             telegram: None,
         },
         async move {

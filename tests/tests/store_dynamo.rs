@@ -633,3 +633,63 @@ async fn user_operations_name_the_table_in_errors() {
         assert!(msg.contains(op) && msg.contains(&table), "{msg}");
     }
 }
+
+/// Retention in DynamoDB: each history row and usage event is written with
+/// `expires_at` (the TTL attribute) from the store's retention; the LATEST
+/// record has none, so an item's last price never expires.
+#[tokio::test]
+async fn history_and_usage_rows_carry_their_expiry_and_latest_none() {
+    use pricehound::domain::user::{UsageEvent, UsageKind};
+    use pricehound::retention::Retention;
+
+    let client = dynamodb_client().await;
+    let table = unique_name("ttl");
+    DynamoStore::create_table(&client, &table).await.unwrap();
+    let retention = Retention {
+        history_days: 30,
+        usage_days: 7,
+    };
+    let store = DynamoStore::new(client.clone(), table.clone()).with_retention(retention);
+    let o = obs("shop:ttl", "TTL", at(0), "10", 1);
+    store.record(&o).await.unwrap();
+    store
+        .record_usage(&UsageEvent {
+            user: UserId(9),
+            at: at(5),
+            kind: UsageKind::AlertSent,
+        })
+        .await
+        .unwrap();
+    let rows = client
+        .scan()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    let expiry = |prefix: &str, sk: &str| -> Option<String> {
+        let row = rows
+            .iter()
+            .find(|r| {
+                matches!(r.get("pk"), Some(AttributeValue::S(p)) if p.starts_with(prefix))
+                    && matches!(r.get("sk"), Some(AttributeValue::S(s)) if s.starts_with(sk))
+            })
+            .unwrap_or_else(|| panic!("no {prefix} / {sk} row in {rows:?}"));
+        match row.get("expires_at") {
+            Some(AttributeValue::N(n)) => Some(n.clone()),
+            None => None,
+            other => panic!("expires_at is {other:?}"),
+        }
+    };
+    let day = 24 * 60 * 60;
+    assert_eq!(
+        expiry("ITEM#", "OBS#"),
+        Some((at(0).timestamp() + 30 * day).to_string())
+    );
+    assert_eq!(expiry("ITEM#", "LATEST"), None);
+    assert_eq!(
+        expiry("USAGE#", ""),
+        Some((at(5).timestamp() + 7 * day).to_string())
+    );
+}

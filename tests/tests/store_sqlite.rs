@@ -80,3 +80,76 @@ async fn file_store_keeps_users_across_reopen() {
     drop(store);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Retention in `serve`: a prune removes history older than the retention
+/// and usage events older than theirs, never an item's latest observation
+/// however old, and what charts and stats read stays.
+#[tokio::test]
+async fn prune_keeps_recent_history_and_every_latest_price() {
+    use chrono::Duration;
+    use pricehound::domain::user::{UsageEvent, UsageKind};
+    use pricehound::retention::{Prune, Pruned, Retention};
+    use pricehound::store::{HistoryQuery, UsageLog};
+
+    let store = SqliteStore::in_memory().unwrap();
+    let day = |d: i64| at(0) + Duration::days(d);
+    let now = day(1000);
+    let retention = Retention {
+        history_days: 730,
+        usage_days: 400,
+    };
+    // shop:a changes over the years; shop:b was last seen long ago.
+    for (d, amount, post) in [(0, "10", 1), (100, "11", 2), (900, "12", 3)] {
+        store
+            .record(&obs("shop:a", "A", day(d), amount, post))
+            .await
+            .unwrap();
+    }
+    store
+        .record(&obs("shop:b", "B", day(10), "5", 4))
+        .await
+        .unwrap();
+    for (d, user) in [(500, 1), (990, 2)] {
+        store
+            .record_usage(&UsageEvent {
+                user: UserId(user),
+                at: day(d),
+                kind: UsageKind::Command("prices".into()),
+            })
+            .await
+            .unwrap();
+    }
+
+    let pruned = store.prune(&retention, now).await.unwrap();
+    assert_eq!(
+        pruned,
+        Pruned {
+            observations: 2,
+            usage_events: 1
+        }
+    );
+    let history = |item: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .history(&item.parse().unwrap(), &HistoryQuery::default())
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|o| o.observed_at)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(history("shop:a").await, vec![day(900)], "the last two years");
+    assert_eq!(history("shop:b").await, vec![day(10)], "a latest price is kept");
+    let b = store
+        .latest_price(&"shop:b".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.price.unwrap().amount.to_string(), "5");
+    let stats = store.usage_stats(now).await.unwrap();
+    assert_eq!(stats.commands, vec![("prices".to_string(), 1)]);
+    assert_eq!(store.prune(&retention, now).await.unwrap(), Pruned::default());
+}

@@ -40,6 +40,7 @@ impl Running {
             listen: "127.0.0.1:0".parse().unwrap(),
             run_at_start: false,
             http: Default::default(),
+            retention: Default::default(),
             telegram: Some(TelegramOptions {
                 token: BotToken::new(TOKEN).unwrap(),
                 api_base,

@@ -14,7 +14,12 @@ async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     let settings = Settings::from_env()?;
     let config = sdk_config().await;
-    let dynamo = Arc::new(settings.aws.dynamo_store(&config)?);
+    let dynamo = Arc::new(
+        settings
+            .aws
+            .dynamo_store(&config)?
+            .with_retention(settings.retention),
+    );
     let sources = Arc::new(settings.sources()?);
     let telegram = telegram_webhook(
         &settings,

@@ -9,6 +9,7 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use pricehound_aws::names::AwsNames;
 use pricehound_aws::{lambda, sdk::sdk_config};
 use pricehound_core::ingest::Ingestor;
+use pricehound_core::retention::Retention;
 use pricehound_telemetry::{self as telemetry, LogFormat};
 use std::sync::Arc;
 
@@ -19,7 +20,11 @@ async fn main() -> Result<(), Error> {
     let config = sdk_config().await;
     // Ingest publishes nothing: the table's stream carries each change of
     // a latest price to the events function.
-    let ingestor = Ingestor::new(Arc::new(names.dynamo_store(&config)?));
+    let retention = Retention::from_vars(&|name| std::env::var(name).ok())
+        .map_err(|(var, problem)| format!("{var}: {problem}"))?;
+    let ingestor = Ingestor::new(Arc::new(
+        names.dynamo_store(&config)?.with_retention(retention),
+    ));
     let ingestor = &ingestor;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<SqsBatchResponse, Error>(lambda::ingest(ingestor, event.payload).await)

@@ -22,7 +22,12 @@ async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     let settings = Settings::from_env()?;
     let config = sdk_config().await;
-    let dynamo = Arc::new(settings.aws.dynamo_store(&config)?);
+    let dynamo = Arc::new(
+        settings
+            .aws
+            .dynamo_store(&config)?
+            .with_retention(settings.retention),
+    );
     let users: Arc<dyn UserStore> = dynamo.clone();
     // Pasted pages the bot queued: read here, off the webhook's path.
     let tracks = track_bot(

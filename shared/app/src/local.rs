@@ -23,6 +23,7 @@ use crate::ingest::{IngestError, Ingested, Ingestor};
 use crate::queue::QueueMessage;
 use crate::queue::memory::MemoryQueue;
 use crate::relay::{EventOutbox, Relay};
+use crate::retention::{Prune, Retention};
 use crate::scrape::{Scraper, TrackedPages};
 use crate::sources::tracked;
 use crate::sources::{Fetcher, SourcesConfig};
@@ -46,6 +47,9 @@ pub struct ServeOptions {
     pub telegram: Option<TelegramOptions>,
     /// CORS, the per-client rate limit on `/api/*`, tracked-page visibility.
     pub http: HttpConfig,
+    /// How long history and usage events are kept (pruned at start and
+    /// daily: SQLite has no TTL).
+    pub retention: Retention,
 }
 
 /// The bot in `serve`: by long polling, or behind the webhook route when a
@@ -82,6 +86,7 @@ pub async fn serve(
     });
     let store: Arc<dyn Store> = sqlite.clone();
     let outbox: Arc<dyn EventOutbox> = sqlite.clone();
+    let prune: Arc<dyn Prune> = sqlite.clone();
     let users: Arc<dyn UserStore> = sqlite;
     let sources = Arc::new(opts.sources);
     let (queue, rx) = MemoryQueue::new();
@@ -164,6 +169,26 @@ pub async fn serve(
     // empty the outbox instead of keeping every event forever.
     let _no_notifier = notifier_task.is_none().then(|| bus.subscribe());
     let mut timers = JoinSet::new();
+    {
+        let retention = opts.retention;
+        let mut stop = stop_rx.clone();
+        timers.spawn(async move {
+            loop {
+                match prune.prune(&retention, Utc::now()).await {
+                    Ok(p) => tracing::info!(
+                        observations = p.observations,
+                        usage_events = p.usage_events,
+                        "old history and usage pruned"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "pruning failed; trying again later"),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(PRUNE_INTERVAL) => {}
+                    _ = stopped(&mut stop) => break,
+                }
+            }
+        });
+    }
     {
         // Started after the notifier subscribed, so what a crash left in
         // the outbox reaches it.
@@ -299,6 +324,9 @@ async fn run_group(scraper: &Scraper, name: &str, stop: &mut watch::Receiver<boo
         _ = stopped(stop) => tracing::info!(group = %name, "scrape interrupted by shutdown; its checkpoint did not move"),
     }
 }
+
+/// How often `serve` prunes history and usage past their retention.
+const PRUNE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 
 /// How often the relay looks for events a failed drain left in the outbox.
 const RELAY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 use crate::alerts::rules::AlertPolicy;
 use crate::http::HttpConfig;
+use crate::retention::Retention;
 use crate::sources::SourcesConfig;
 use crate::telegram::api::{BotToken, DEFAULT_BASE_URL};
 use crate::telegram::bot::BotConfig;
@@ -66,6 +67,8 @@ pub struct Settings {
     /// `PRICEHOUND_API_RATE`, `PRICEHOUND_API_BURST` (the rate limit applies
     /// in `serve` only; the api function sets it aside).
     pub http: HttpConfig,
+    /// `PRICEHOUND_HISTORY_RETENTION_DAYS`, `PRICEHOUND_USAGE_RETENTION_DAYS`.
+    pub retention: Retention,
     /// The AWS resource and SSM parameter names (the `aws` feature).
     #[cfg(feature = "aws")]
     pub aws: pricehound_aws::names::AwsNames,
@@ -108,6 +111,7 @@ impl Settings {
             bot: BotConfig::from_vars(&var).map_err(split)?,
             alerts: crate::alerts::policy_from_vars(&var).map_err(split)?,
             http: HttpConfig::from_vars(&var).map_err(split)?,
+            retention: Retention::from_vars(&var).map_err(split)?,
             #[cfg(feature = "aws")]
             aws: pricehound_aws::names::AwsNames::from_vars(&var),
         })
@@ -197,8 +201,11 @@ mod tests {
             ("PRICEHOUND_API_RATE", "0"),
             ("PRICEHOUND_TABLE", "prices"),
             ("PRICEHOUND_TRACK_QUEUE_URL", "   "),
+            ("PRICEHOUND_HISTORY_RETENTION_DAYS", "365"),
         ])
         .unwrap();
+        assert_eq!(s.retention.history_days, 365);
+        assert_eq!(s.retention.usage_days, 400, "the default");
         assert_eq!(s.telegram_api, "http://127.0.0.1:9");
         assert_eq!(
             s.sources_file.as_deref(),

@@ -20,6 +20,7 @@ pub mod price;
 pub mod queue;
 pub mod random;
 pub mod relay;
+pub mod retention;
 pub mod schedule;
 pub mod store;
 pub mod tracking;

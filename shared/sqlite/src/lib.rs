@@ -21,6 +21,7 @@ use pricehound_core::domain::{
 };
 use pricehound_core::events::{DomainEvent, price_change};
 use pricehound_core::relay::{EventOutbox, PendingEvent};
+use pricehound_core::retention::{Prune, Pruned, Retention};
 use pricehound_core::store::{
     Cursor, HistoryQuery, LatestQuery, Order, Page, Recorded, SERIES_SCAN_LIMIT, Store, StoreError,
     USER_PAGES_END, page_size,
@@ -230,6 +231,14 @@ CREATE TABLE event_outbox (
     event        TEXT NOT NULL,       -- a DomainEvent as JSON
     created_at   INTEGER NOT NULL     -- Unix milliseconds
 ) STRICT;
+"#,
+    ),
+    M::up(
+        r#"
+-- Retention (pricehound_core::retention): the prune finds old history by
+-- time and keeps each item's latest observation.
+CREATE INDEX observations_by_time ON observations (observed_at);
+CREATE INDEX items_by_latest_obs ON items (latest_obs);
 "#,
     ),
 ];
@@ -787,3 +796,42 @@ impl EventOutbox for SqliteStore {
         .await
     }
 }
+
+#[async_trait]
+impl Prune for SqliteStore {
+    async fn prune(&self, retention: &Retention, now: DateTime<Utc>) -> Result<Pruned, StoreError> {
+        let history_cutoff = millis(retention.history_cutoff(now));
+        let usage_cutoff = millis(retention.usage_cutoff(now));
+        let mut pruned = Pruned::default();
+        // In chunks, so ingest and the API never wait long for the lock.
+        loop {
+            let deleted = self
+                .with(move |conn| {
+                    conn.execute(
+                        "DELETE FROM observations WHERE id IN (
+                             SELECT o.id FROM observations o
+                             WHERE o.observed_at < ?1
+                               AND NOT EXISTS (SELECT 1 FROM items i WHERE i.latest_obs = o.id)
+                             LIMIT ?2)",
+                        params![history_cutoff, PRUNE_CHUNK],
+                    )
+                    .map_err(backend)
+                })
+                .await?;
+            pruned.observations += deleted as u64;
+            if deleted < PRUNE_CHUNK as usize {
+                break;
+            }
+        }
+        pruned.usage_events = self
+            .with(move |conn| {
+                conn.execute("DELETE FROM usage_events WHERE at < ?1", [usage_cutoff])
+                    .map_err(backend)
+            })
+            .await? as u64;
+        Ok(pruned)
+    }
+}
+
+/// Rows one prune statement deletes at most.
+const PRUNE_CHUNK: i64 = 5_000;

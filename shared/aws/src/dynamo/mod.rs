@@ -23,6 +23,8 @@
 //! partition, one `ALERTS#…` partition per alert target).
 //! ² only while the alert is active: deactivating it removes both.
 //!
+//! History rows and usage events carry `expires_at` from the store's
+//! [`Retention`] (LATEST records never do, so an item's last price stays).
 //! Update claims, throttle windows, alert quota days and payloads carry the TTL attribute
 //! `expires_at`; their readers check it too, since DynamoDB deletes lazily.
 //! The price half of the store (`Store`) lives in `prices.rs`, the user half
@@ -44,6 +46,7 @@ mod users;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use pricehound_core::retention::Retention;
 use pricehound_core::store::StoreError;
 
 use attrs::{Item, s};
@@ -99,6 +102,8 @@ const A_RUNS: &str = "runs";
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// History rows and usage events are written with `expires_at` from it.
+    retention: Retention,
 }
 
 impl DynamoStore {
@@ -106,7 +111,15 @@ impl DynamoStore {
         DynamoStore {
             client,
             table: table.into(),
+            retention: Retention::default(),
         }
+    }
+
+    /// How long the history rows and usage events this store writes are
+    /// kept (DynamoDB's TTL deletes them after).
+    pub fn with_retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
     }
 
     pub fn table(&self) -> &str {

@@ -24,6 +24,7 @@ use super::{
     A_ITEMS, A_ITEMS_SEEN, A_LAST_ERROR, A_LAST_ERROR_AT, A_LAST_POST, A_LAST_SUCCESS, A_NAME,
     A_OBS_ID, A_OBSERVED, A_PK, A_PROVENANCE, A_RUNS, A_SERIES, A_SK, A_SOURCE, A_UPDATED,
     CHECKPOINT_SK, DynamoStore, HEALTH_SK, Keys, LATEST_SK, OBS_PREFIX, Read, SERIES_PK, SortKeys,
+    TTL_ATTRIBUTE,
 };
 
 fn item_pk(item: &ItemId) -> String {
@@ -273,6 +274,9 @@ impl Store for DynamoStore {
         for (name, value) in observation_attributes(obs) {
             put = put.item(name, value);
         }
+        // Never on LATEST: only history rows expire.
+        let expires = self.retention.history_expires_at(obs.observed_at);
+        put = put.item(TTL_ATTRIBUTE, n(expires.timestamp()));
         if let Some(series) = &obs.series {
             // The series index (`series_observations`).
             put = put

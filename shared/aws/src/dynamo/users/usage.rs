@@ -9,7 +9,7 @@ use pricehound_core::store::{StoreError, sortable_time};
 
 use super::{A_AT, A_KIND, A_USER, USAGE_QUERY_CONCURRENCY, time_range};
 use crate::dynamo::attrs::{Item, corrupt, get_s, n, s};
-use crate::dynamo::{A_NAME, A_PK, A_SK, DynamoStore, Keys, SortKeys};
+use crate::dynamo::{A_NAME, A_PK, A_SK, DynamoStore, Keys, SortKeys, TTL_ATTRIBUTE};
 
 /// The partition of the usage events of one UTC day.
 fn usage_pk(day: NaiveDate) -> String {
@@ -61,7 +61,11 @@ pub(super) async fn record_usage(
         .item(A_PK, s(usage_pk(event.at.date_naive())))
         .item(A_SK, s(sk))
         .item(A_USER, n(event.user.0))
-        .item(A_AT, s(sortable_time(event.at)));
+        .item(A_AT, s(sortable_time(event.at)))
+        .item(
+            TTL_ATTRIBUTE,
+            n(store.retention.usage_expires_at(event.at).timestamp()),
+        );
     let (kind, name) = rules::usage_kind_parts(&event.kind);
     put = put.item(A_KIND, s(kind));
     if let Some(name) = name {
