@@ -421,3 +421,50 @@ async fn a_user_who_blocked_the_bot_is_not_retried_and_their_alerts_pause() {
     let _ = b.stop.send(true);
     let _ = b.task.await;
 }
+
+/// What the notifier holds back is counted by reason (the
+/// `alerts_suppressed` metric): a firing inside the cooldown, and one past
+/// the user's daily cap.
+#[tokio::test]
+async fn the_plan_counts_firings_held_back_by_cooldown_and_by_the_daily_cap() {
+    let store = Arc::new(SqliteStore::in_memory().unwrap());
+    user(store.as_ref(), 7, "en").await;
+    let items: Vec<ItemId> = (0..2)
+        .map(|i| ItemId::new(format!("held:item-{i}")).unwrap())
+        .collect();
+    for item in &items {
+        store.put_alert(&below(7, item, "60")).await.unwrap();
+    }
+    let users: Arc<dyn UserStore> = store;
+    let notifier = Notifier::new(
+        users,
+        AlertPolicy {
+            cooldown: ChronoDuration::minutes(30),
+            daily_cap: 1,
+        },
+    );
+    let moved = |item: &ItemId, n: usize, old: &str, new: &str| {
+        let mut c = changes(std::slice::from_ref(item)).remove(0);
+        c.observation_id = ObservationId::new(format!("{:032x}", 100 + n)).unwrap();
+        c.old_price = Some(eur(old));
+        c.new_price = Some(eur(new));
+        c
+    };
+    // Item 0: below 60 fires, 70 re-arms, below again inside the cooldown
+    // is held back. Item 1: fires, but the user's one message a day is spent.
+    let plan = notifier
+        .plan(
+            &[
+                moved(&items[0], 1, "100", "50"),
+                moved(&items[0], 2, "50", "70"),
+                moved(&items[0], 3, "70", "55"),
+                moved(&items[1], 4, "100", "50"),
+            ],
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(plan.notifications.len(), 1);
+    assert_eq!(plan.cooled, 1, "the second crossing of item 0");
+    assert_eq!(plan.capped, 1, "item 1 past the daily cap");
+}

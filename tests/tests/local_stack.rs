@@ -56,6 +56,34 @@ async fn serve_scrapes_ingests_serves_and_drains_on_shutdown() {
     let health = client(&format!("http://{addr}/api/health")).await;
     assert!(health.contains("\"sqlite\""));
 
+    // The same run, counted on /metrics: observations stored by ingest,
+    // source runs by source and outcome, requests by route pattern.
+    let metrics = client(&format!("http://{addr}/metrics")).await;
+    let value = |series: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {series} in /metrics:\n{metrics}"))
+    };
+    assert!(value("observations_stored ") >= 7.0);
+    assert!(value("price_changes ") >= 7.0, "each new item is a change");
+    assert!(value(r#"source_runs{source="tg-bijouterie-dz",outcome="ok"} "#) >= 1.0);
+    assert!(value(r#"http_requests{route="/api/health",status="200"} "#) >= 1.0);
+    assert!(value(r#"http_requests{route="/api/prices",status="200"} "#) >= 1.0);
+    let missing = reqwest::get(format!("http://{addr}/api/no/such/{}", "x".repeat(40)))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let metrics = client(&format!("http://{addr}/metrics")).await;
+    assert!(
+        metrics.contains(r#"http_requests{route="unmatched",status="404"}"#),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("xxxxxxxx"),
+        "raw paths never become labels"
+    );
+
     stop_tx.send(()).unwrap();
     running.await.unwrap().unwrap();
 

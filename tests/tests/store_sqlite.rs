@@ -141,8 +141,16 @@ async fn prune_keeps_recent_history_and_every_latest_price() {
                 .collect::<Vec<_>>()
         }
     };
-    assert_eq!(history("shop:a").await, vec![day(900)], "the last two years");
-    assert_eq!(history("shop:b").await, vec![day(10)], "a latest price is kept");
+    assert_eq!(
+        history("shop:a").await,
+        vec![day(900)],
+        "the last two years"
+    );
+    assert_eq!(
+        history("shop:b").await,
+        vec![day(10)],
+        "a latest price is kept"
+    );
     let b = store
         .latest_price(&"shop:b".parse().unwrap())
         .await
@@ -151,5 +159,8 @@ async fn prune_keeps_recent_history_and_every_latest_price() {
     assert_eq!(b.price.unwrap().amount.to_string(), "5");
     let stats = store.usage_stats(now).await.unwrap();
     assert_eq!(stats.commands, vec![("prices".to_string(), 1)]);
-    assert_eq!(store.prune(&retention, now).await.unwrap(), Pruned::default());
+    assert_eq!(
+        store.prune(&retention, now).await.unwrap(),
+        Pruned::default()
+    );
 }

@@ -868,3 +868,130 @@ fn price_events_come_from_the_table_stream() {
         "ingest publishes nothing any more"
     );
 }
+
+/// Every alarm resource with its metric, the resource its dimension names
+/// (`!GetAtt X.QueueName` / `!Ref X`) or the literal value, by alarm name.
+fn alarms(t: &Value) -> Vec<(&str, &Value)> {
+    resources(t)
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm")
+        .map(|(name, r)| (name.as_str().unwrap(), &r["Properties"]))
+        .collect()
+}
+
+/// The resource an alarm's first dimension refers to.
+fn alarmed_resource(props: &Value) -> String {
+    let value = &props["Dimensions"][0]["Value"];
+    match intrinsic(value) {
+        Some((tag, v)) if tag == "GetAtt" => {
+            let v = v.as_str().unwrap();
+            v.split('.').next().unwrap().to_string()
+        }
+        Some((_, v)) => v.as_str().unwrap().to_string(),
+        None => value.as_str().unwrap_or_default().to_string(),
+    }
+}
+
+/// The operator hears of every way work can pile up or be lost: a depth
+/// alarm on every dead-letter queue, an age alarm on every other queue,
+/// errors and throttles of every function, and a failing-source alarm per
+/// group of sources.toml, all on the alarm topic; schedules and the
+/// PriceChanged rule retry and keep what they could not deliver.
+#[test]
+fn every_queue_function_and_source_group_has_its_alarm() {
+    let t = template();
+    let r = resources(&t);
+    let alarms = alarms(&t);
+    let with = |namespace: &str, metric: &str| -> Vec<String> {
+        let mut v: Vec<String> = alarms
+            .iter()
+            .filter(|(_, p)| p["Namespace"] == namespace && p["MetricName"] == metric)
+            .map(|(_, p)| alarmed_resource(p))
+            .collect();
+        v.sort();
+        v
+    };
+    let mut dlqs = Vec::new();
+    let mut queues = Vec::new();
+    for (name, res) in r {
+        if res["Type"] == "AWS::SQS::Queue" {
+            let name = name.as_str().unwrap().to_string();
+            if name.ends_with("DLQ") {
+                dlqs.push(name);
+            } else {
+                queues.push(name);
+            }
+        }
+    }
+    dlqs.sort();
+    queues.sort();
+    assert_eq!(with("AWS/SQS", "ApproximateNumberOfMessagesVisible"), dlqs);
+    assert_eq!(with("AWS/SQS", "ApproximateAgeOfOldestMessage"), queues);
+    let mut fns: Vec<String> = functions(&t).iter().map(|f| f.0.to_string()).collect();
+    fns.sort();
+    assert_eq!(with("AWS/Lambda", "Errors"), fns);
+    assert_eq!(with("AWS/Lambda", "Throttles"), fns);
+
+    let sources =
+        SourcesConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../sources.toml"))
+            .unwrap();
+    let mut groups: Vec<String> = sources.groups.keys().cloned().collect();
+    groups.sort();
+    let mut failing: Vec<String> = alarms
+        .iter()
+        .filter(|(_, p)| {
+            p["Namespace"] == "pricehound" && p["MetricName"] == "source_failing_hours"
+        })
+        .map(|(_, p)| {
+            assert_eq!(p["Dimensions"][0]["Value"], "scrape");
+            assert_eq!(p["Dimensions"][1]["Name"], "group");
+            assert!(is_ref(&p["Threshold"], "SourceFailingHours"));
+            p["Dimensions"][1]["Value"].as_str().unwrap().to_string()
+        })
+        .collect();
+    failing.sort();
+    assert_eq!(failing, groups);
+    // The metric's name is the one the scraper sets.
+    assert_eq!(
+        pricehound::metric::SOURCE_FAILING_HOURS,
+        "source_failing_hours"
+    );
+
+    for (name, p) in &alarms {
+        assert!(
+            strings(&p["AlarmActions"])
+                .iter()
+                .any(|a| is_ref(a, "AlarmTopic")),
+            "{name} notifies nobody"
+        );
+        assert!(
+            p["AlarmDescription"]
+                .as_str()
+                .unwrap()
+                .contains("docs/operations.md"),
+            "{name} does not say where its runbook is"
+        );
+    }
+
+    for (_, ev) in r["ScrapeFunction"]["Properties"]["Events"]
+        .as_mapping()
+        .unwrap()
+    {
+        let p = &ev["Properties"];
+        assert!(p["RetryPolicy"]["MaximumRetryAttempts"].as_u64().is_some());
+        assert!(is_get_att(
+            &p["DeadLetterConfig"]["Arn"],
+            "SchedulesDLQ.Arn"
+        ));
+    }
+    let target = &r["PriceChangedRule"]["Properties"]["Targets"][0];
+    assert!(
+        target["RetryPolicy"]["MaximumEventAgeInSeconds"]
+            .as_u64()
+            .is_some()
+    );
+    assert!(is_get_att(
+        &target["DeadLetterConfig"]["Arn"],
+        "PriceChangedRuleDLQ.Arn"
+    ));
+}

@@ -12,6 +12,7 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
+    telemetry::metrics::emf("api");
     let settings = Settings::from_env()?;
     let config = sdk_config().await;
     let dynamo = Arc::new(
@@ -41,5 +42,12 @@ async fn main() -> Result<(), Error> {
         rate_limit: None,
         ..settings.http
     };
-    run(router_with(state, http)).await
+    // EMF lines after each request (the Function URL's one invocation).
+    let app = tower::ServiceBuilder::new()
+        .map_response(|response| {
+            telemetry::metrics::flush_emf();
+            response
+        })
+        .service(router_with(state, http));
+    run(app).await
 }

@@ -16,13 +16,16 @@ use pricehound_telemetry::{self as telemetry, LogFormat};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
+    telemetry::metrics::emf("events");
     let names = AwsNames::from_env();
     let config = sdk_config().await;
     let bus = names.event_bus_client(&config)?;
     let bus = &bus;
     run(service_fn(
         move |event: LambdaEvent<DynamoDbEvent>| async move {
-            Ok::<DynamoDbEventResponse, Error>(publish_changes(bus, event.payload).await)
+            let response = publish_changes(bus, event.payload).await;
+            telemetry::metrics::flush_emf();
+            Ok::<DynamoDbEventResponse, Error>(response)
         },
     ))
     .await

@@ -16,6 +16,7 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
+    telemetry::metrics::emf("ingest");
     let names = AwsNames::from_env();
     let config = sdk_config().await;
     // Ingest publishes nothing: the table's stream carries each change of
@@ -27,7 +28,9 @@ async fn main() -> Result<(), Error> {
     ));
     let ingestor = &ingestor;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<SqsBatchResponse, Error>(lambda::ingest(ingestor, event.payload).await)
+        let response = lambda::ingest(ingestor, event.payload).await;
+        telemetry::metrics::flush_emf();
+        Ok::<SqsBatchResponse, Error>(response)
     }))
     .await
 }

@@ -20,6 +20,7 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
+    telemetry::metrics::emf("notify");
     let settings = Settings::from_env()?;
     let config = sdk_config().await;
     let dynamo = Arc::new(
@@ -41,9 +42,9 @@ async fn main() -> Result<(), Error> {
     let outbox = SqsOutbox::from_names(&settings.aws, &config)?;
     let (notifier, sender, outbox, tracks) = (&notifier, &sender, &outbox, tracks.as_ref());
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<SqsBatchResponse, Error>(
-            lambda::notify_with(notifier, sender, outbox, tracks, event.payload).await,
-        )
+        let response = lambda::notify_with(notifier, sender, outbox, tracks, event.payload).await;
+        telemetry::metrics::flush_emf();
+        Ok::<SqsBatchResponse, Error>(response)
     }))
     .await
 }

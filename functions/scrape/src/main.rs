@@ -15,6 +15,7 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
+    telemetry::metrics::emf("scrape");
     let names = AwsNames::from_env();
     let sources_file = SourcesConfig::file_from_vars(&|name| std::env::var(name).ok());
     let sources = Arc::new(SourcesConfig::load_or_default(sources_file.as_deref())?);
@@ -35,9 +36,9 @@ async fn main() -> Result<(), Error> {
     };
     let scraper = &scraper;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        run_scheduled(scraper, &event.payload)
-            .await
-            .map_err(Error::from)
+        let result = run_scheduled(scraper, &event.payload).await;
+        telemetry::metrics::flush_emf();
+        result.map_err(Error::from)
     }))
     .await
 }

@@ -214,6 +214,11 @@ pub async fn serve(
         opts.http,
         limiter.clone(),
     );
+    // The counters as Prometheus text on /metrics.
+    let app = match crate::telemetry::metrics::prometheus() {
+        Some(handle) => app.merge(crate::http::metrics_route(handle)),
+        None => app,
+    };
     if let Some(limiter) = limiter {
         // The limiter remembers every client it saw; forget the ones whose
         // bucket is full again, so a scan from many addresses cannot grow it.

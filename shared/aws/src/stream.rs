@@ -82,6 +82,7 @@ pub async fn publish_changes(bus: &dyn Bus, event: DynamoDbEvent) -> DynamoDbEve
             failed_at = Some(first);
             break;
         }
+        metrics::counter!(pricehound_core::metric::EVENTS_PUBLISHED).increment(events.len() as u64);
         tracing::info!(events = events.len(), "price events published");
     }
     let mut response = DynamoDbEventResponse::default();

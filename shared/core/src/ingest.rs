@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use crate::domain::{LatestPrice, Observation};
 use crate::events::price_change;
+use crate::metric;
 use crate::queue::QueueMessage;
 use crate::store::{Store, StoreError};
 
@@ -79,10 +80,15 @@ impl Ingestor {
         }
         let recorded = self.store.record(obs).await?;
         if !recorded.inserted {
+            metrics::counter!(metric::OBSERVATIONS_DUPLICATE).increment(1);
             return Ok(Ingested::Duplicate);
         }
         let price_changed = recorded.became_latest
             && price_change(recorded.previous.as_ref(), &LatestPrice::from(obs)).is_some();
+        metrics::counter!(metric::OBSERVATIONS_STORED).increment(1);
+        if price_changed {
+            metrics::counter!(metric::PRICE_CHANGES).increment(1);
+        }
         Ok(Ingested::Stored { price_changed })
     }
 }

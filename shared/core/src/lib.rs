@@ -16,6 +16,7 @@ pub mod bus;
 pub mod domain;
 pub mod events;
 pub mod ingest;
+pub mod metric;
 pub mod price;
 pub mod queue;
 pub mod random;

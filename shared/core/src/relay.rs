@@ -87,6 +87,7 @@ impl Relay {
             let seqs: Vec<u64> = batch.iter().map(|p| p.seq).collect();
             let events: Vec<DomainEvent> = batch.into_iter().map(|p| p.event).collect();
             self.bus.publish(&events).await?;
+            metrics::counter!(crate::metric::EVENTS_PUBLISHED).increment(events.len() as u64);
             count += events.len();
             *published = seqs;
             self.outbox.mark_published(&published).await?;

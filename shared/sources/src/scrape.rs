@@ -7,6 +7,7 @@
 use chrono::Utc;
 use futures::StreamExt;
 use futures::future::join_all;
+use pricehound_core::metric;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Instant;
@@ -72,6 +73,10 @@ pub struct TrackedPages {
     pub group: String,
 }
 
+/// What [`metric::SOURCE_FAILING_HOURS`] says for a source that has never
+/// succeeded: longer than any alarm threshold.
+pub const NEVER_SUCCEEDED_HOURS: f64 = 1_000_000.0;
+
 impl Scraper {
     /// Runs every enabled source of `group` concurrently. One failing source
     /// never stops the others; its error is in the report and the log.
@@ -99,11 +104,36 @@ impl Scraper {
             .buffered(TRACKED_CONCURRENCY)
             .collect::<Vec<_>>();
         let (mut sources, tracked_reports) = futures::join!(operator, users);
+        self.record_failing_hours(group, &sources).await;
         sources.extend(tracked_reports);
         Ok(GroupReport {
             group: group.to_string(),
             sources,
         })
+    }
+
+    /// Sets the group's [`metric::SOURCE_FAILING_HOURS`]: how long its
+    /// longest-failing configured source (pasted pages do not count) has
+    /// gone without a success; 0 when all succeeded. A source that never
+    /// succeeded reads as [`NEVER_SUCCEEDED_HOURS`].
+    async fn record_failing_hours(&self, group: &str, reports: &[SourceReport]) {
+        let now = Utc::now();
+        let mut hours: f64 = 0.0;
+        for report in reports.iter().filter(|r| !r.ok) {
+            let since = match self.store.source_health(&report.source_id).await {
+                Ok(Some(h)) => match h.last_success_at {
+                    Some(at) => (now - at).num_seconds().max(0) as f64 / 3600.0,
+                    None => NEVER_SUCCEEDED_HOURS,
+                },
+                Ok(None) => NEVER_SUCCEEDED_HOURS,
+                Err(e) => {
+                    tracing::warn!(source_id = %report.source_id, error = %e, "source health not read");
+                    continue;
+                }
+            };
+            hours = hours.max(since);
+        }
+        metrics::gauge!(metric::SOURCE_FAILING_HOURS, "group" => group.to_string()).set(hours);
     }
 
     /// The tracked pages that belong to `group`; none if they cannot be read
@@ -143,6 +173,18 @@ impl Scraper {
                 Err(e) => Err(format!("{e:#}")),
             },
         };
+        let label = metric::source_label(&source.id);
+        let outcome = if result.is_ok() {
+            metric::OUTCOME_OK
+        } else {
+            metric::OUTCOME_FAILED
+        };
+        metrics::counter!(metric::SOURCE_RUNS, "source" => label.clone(), "outcome" => outcome)
+            .increment(1);
+        if let Ok(out) = &result {
+            metrics::counter!(metric::SOURCE_ITEMS, "source" => label)
+                .increment(out.observations.len() as u64);
+        }
         // Health is bookkeeping: failing to record it must not fail the run.
         if let Err(e) = self.store.record_source_run(&run).await {
             tracing::warn!(source_id = %source.id, error = %e, "could not record source health");

@@ -1,5 +1,8 @@
 //! Logging setup: structured JSON (Lambda, servers, pipes) or human text (a
-//! terminal). `RUST_LOG` filters as usual; the default is `info`.
+//! terminal). `RUST_LOG` filters as usual; the default is `info`. The
+//! metrics exporters are in [`metrics`].
+
+pub mod metrics;
 
 use tracing_subscriber::EnvFilter;
 

@@ -5,6 +5,7 @@
 
 mod error;
 mod guard;
+mod observe;
 mod params;
 
 pub use error::ApiError;
@@ -119,7 +120,31 @@ pub fn router_with_limiter(
     if let Some(telegram) = telegram {
         app = app.merge(webhook::routes(telegram));
     }
-    harden(app).layer(TraceLayer::new_for_http())
+    let app = app.route_layer(middleware::from_fn(observe::mark_route));
+    harden(app)
+        .layer(middleware::from_fn(observe::observe))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// `GET /metrics`: the Prometheus text of every counter (`serve` only; the
+/// Lambdas write CloudWatch EMF lines instead). Kept off the public API's
+/// prefix: `serve` listens on 127.0.0.1 unless told otherwise.
+pub fn metrics_route(handle: pricehound_telemetry::metrics::PrometheusHandle) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || {
+            let handle = handle.clone();
+            async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    handle.render(),
+                )
+            }
+        }),
+    )
 }
 
 /// The layers every route runs under, innermost first: a panicking handler

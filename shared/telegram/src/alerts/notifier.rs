@@ -24,6 +24,7 @@ use crate::methods::{Method, SendMessage};
 use crate::store::{StoreError, UserStore};
 use crate::texts::{Text, render};
 use crate::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+use pricehound_core::metric;
 
 /// One message to one user about one alert and one change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +58,8 @@ pub struct Plan {
     pub matched: usize,
     /// Firings dropped by the per-user daily cap.
     pub capped: usize,
+    /// Changes an alert would have fired on but for its cooldown.
+    pub cooled: usize,
 }
 
 pub struct Notifier {
@@ -119,6 +122,9 @@ impl Notifier {
             }
             for i in hits {
                 let eval = evaluate(&state[i], change, now, &self.policy);
+                if !eval.fire && self.cooled(&state[i], change, now) {
+                    plan.cooled += 1;
+                }
                 if !eval.fire {
                     if let Some(updated) = eval.updated {
                         state[i] = updated;
@@ -155,7 +161,21 @@ impl Notifier {
             }
         }
         plan.updates = changed.keys().map(|i| state[*i].clone()).collect();
+        metrics::counter!(metric::ALERTS_PLANNED).increment(plan.notifications.len() as u64);
+        metrics::counter!(metric::ALERTS_SUPPRESSED, "reason" => metric::REASON_CAP)
+            .increment(plan.capped as u64);
+        metrics::counter!(metric::ALERTS_SUPPRESSED, "reason" => metric::REASON_COOLDOWN)
+            .increment(plan.cooled as u64);
         Ok(plan)
+    }
+
+    /// True when `alert` would have fired on `change` but for its cooldown.
+    fn cooled(&self, alert: &Alert, change: &PriceChanged, now: DateTime<Utc>) -> bool {
+        let no_cooldown = AlertPolicy {
+            cooldown: chrono::Duration::zero(),
+            ..self.policy
+        };
+        evaluate(alert, change, now, &no_cooldown).fire
     }
 
     /// Stores the alerts' new state.

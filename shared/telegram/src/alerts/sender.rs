@@ -15,6 +15,7 @@ use super::notifier::Notification;
 use crate::api::{BotApi, BotError};
 use crate::domain::user::{UsageEvent, UsageKind};
 use crate::store::{StoreError, UserStore};
+use pricehound_core::metric;
 
 /// Spacing between messages to one chat.
 pub const PER_CHAT: Duration = Duration::from_secs(1);
@@ -119,9 +120,11 @@ impl Sender {
                 if let Err(e) = self.users.record_usage(&event).await {
                     tracing::warn!(error = %e, "alert usage event not recorded");
                 }
+                metrics::counter!(metric::ALERTS_SENT).increment(1);
                 Ok(Delivery::Sent)
             }
             Err(BotError::RetryAfter { seconds, .. }) => {
+                metrics::counter!(metric::TELEGRAM_THROTTLED).increment(1);
                 let wait = Duration::from_secs(seconds.max(1));
                 self.limiter.hold(n.chat_id, wait).await;
                 tracing::info!(
@@ -144,10 +147,12 @@ impl Sender {
                 Ok(Delivery::Blocked)
             }
             Err(e) if e.is_retryable() => {
+                metrics::counter!(metric::TELEGRAM_ERRORS).increment(1);
                 tracing::warn!(chat_id = n.chat_id, error = %e, "notification failed; put back");
                 Ok(Delivery::RetryAfter(Duration::from_secs(5)))
             }
             Err(e) => {
+                metrics::counter!(metric::TELEGRAM_ERRORS).increment(1);
                 tracing::warn!(chat_id = n.chat_id, error = %e, "notification refused; dropped");
                 Ok(Delivery::Dropped(e.to_string()))
             }
