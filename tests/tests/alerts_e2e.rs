@@ -151,12 +151,28 @@ url = "{base}widget"
     let run = |price: &'static str| {
         let scraper = scraper.clone();
         let shop = shop.clone();
+        let store = store.clone();
         async move {
             shop.set("/widget", Answer::html(product_page(price)));
             let report = scraper.run_group("products").await.unwrap();
             assert!(report.sources[0].ok, "{report:?}");
-            // Let ingest and the notifier catch up.
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            // Polled, not slept: ingest has stored the price (and so put
+            // its event in the outbox) within a generous deadline.
+            let want = Decimal::from_str(price).unwrap();
+            let mut stored = false;
+            for _ in 0..400 {
+                let latest = store.latest_prices(&Default::default()).await.unwrap();
+                if latest
+                    .items
+                    .iter()
+                    .any(|l| l.price.as_ref().is_some_and(|p| p.amount == want))
+                {
+                    stored = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            assert!(stored, "ingest did not store {price} within 10 s");
         }
     };
     run("100.00").await; // first sight: above the threshold
@@ -197,7 +213,7 @@ url = "{base}widget"
     assert_eq!(wait_for_messages(&standin, 4).await, 3);
     run("80.00").await; // crosses again: one more each
     assert_eq!(wait_for_messages(&standin, 6).await, 6);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Waits its whole deadline for a seventh that must not come.
     assert_eq!(wait_for_messages(&standin, 7).await, 6, "nothing extra");
 
     // The stack drains its queue once the last scraper handle is gone.

@@ -40,6 +40,33 @@ fn error_code(v: &Value) -> &str {
     v["error"]["code"].as_str().unwrap_or("<no error code>")
 }
 
+/// The store down (a DynamoDB endpoint nobody listens on): health answers
+/// 503 "degraded" so a load balancer or uptime check sees it, and the
+/// error never carries the SDK's chain to the caller.
+#[tokio::test]
+async fn health_is_503_while_the_store_is_down() {
+    // Port 1 on loopback: connections are refused at once.
+    let config = pricehound_tests::services::sdk_config("http://127.0.0.1:1").await;
+    let store = pricehound::store::dynamo::DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        "prices",
+    );
+    let app = router(AppState {
+        store: Arc::new(store),
+        sources: Arc::new(SourcesConfig::default_sources()),
+        telegram: None,
+    });
+    let (s, v) = get(&app, "/api/health").await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(v["status"], "degraded");
+    assert_eq!(v["store"], "dynamodb");
+    assert!(!v.to_string().contains("127.0.0.1"), "{v}");
+    // Reads that need the store fail with the JSON error shape, not a hang.
+    let (s, v) = get(&app, "/api/prices").await;
+    assert!(s.is_server_error(), "{s} {v}");
+    assert!(v["error"]["code"].is_string(), "{v}");
+}
+
 #[tokio::test]
 async fn health_names_the_store() {
     let app = app().await;

@@ -510,3 +510,113 @@ async fn every_sample_event_has_the_outcome_it_shows() {
         }
     }
 }
+
+/// A notification as the notify function's queue delivers it.
+fn queued_notification(chat: i64, alert: &AlertId) -> Notification {
+    Notification {
+        id: format!("test-firing-{chat}"),
+        user: UserId(chat),
+        alert_id: alert.clone(),
+        chat_id: chat,
+        text: "Or 18K cassé: 12 900 DZD".into(),
+        keyboard: Default::default(),
+    }
+}
+
+/// Telegram answers 429: the notify function puts the message back on its
+/// queue with Telegram's `retry_after` as the delay and reports no failure
+/// (SQS must not retry it sooner); delivered again, it is sent once.
+#[tokio::test]
+async fn the_notify_function_puts_a_throttled_message_back_with_telegrams_delay() {
+    let standin = TelegramStandin::start(TOKEN).await;
+    let (users, notifier, sender) = notify_stack(&standin);
+    let chat = 333_444_555;
+    touch(users.as_ref(), chat, "fr").await;
+    let n = queued_notification(chat, &AlertId::random());
+    let body = NotifyMessage::notification_body(&n);
+    standin.fail_next(
+        "sendMessage",
+        Failure::TooManyRequests { retry_after: 7 },
+        1,
+    );
+    let outbox = RecordingOutbox::default();
+
+    let resp = lambda::notify(&notifier, &sender, &outbox, sqs_event("m-1", body.clone())).await;
+    assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+    let puts = outbox.take();
+    assert_eq!(puts.len(), 1, "{puts:?}");
+    assert_eq!((&puts[0].0.id, puts[0].1), (&n.id, Duration::from_secs(7)));
+    assert!(sends_to(&standin, chat).iter().all(|c| c.failed));
+
+    let resp = lambda::notify(&notifier, &sender, &outbox, sqs_event("m-2", body)).await;
+    assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+    let ok: Vec<_> = sends_to(&standin, chat)
+        .into_iter()
+        .filter(|c| !c.failed)
+        .collect();
+    assert_eq!(ok.len(), 1, "sent once after the delay");
+    assert!(outbox.take().is_empty());
+}
+
+/// A 5xx from the Bot API is retryable: the message goes back with a short
+/// delay instead of failing the batch.
+#[tokio::test]
+async fn a_bot_api_5xx_puts_the_message_back_for_a_later_try() {
+    let standin = TelegramStandin::start(TOKEN).await;
+    let (users, notifier, sender) = notify_stack(&standin);
+    let chat = 333_444_556;
+    touch(users.as_ref(), chat, "en").await;
+    let n = queued_notification(chat, &AlertId::random());
+    standin.fail_next("sendMessage", Failure::ServerError, 1);
+    let outbox = RecordingOutbox::default();
+    let resp = lambda::notify(
+        &notifier,
+        &sender,
+        &outbox,
+        sqs_event("m-3", NotifyMessage::notification_body(&n)),
+    )
+    .await;
+    assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+    let puts = outbox.take();
+    assert_eq!(puts.len(), 1);
+    assert_eq!(puts[0].1, Duration::from_secs(5));
+}
+
+/// "Bad Request: chat not found" is as final as a block: the user's alerts
+/// pause, nothing is put back, and the batch does not fail.
+#[tokio::test]
+async fn a_chat_that_is_gone_pauses_the_users_alerts() {
+    let standin = TelegramStandin::start(TOKEN).await;
+    let (users, notifier, sender) = notify_stack(&standin);
+    let chat = 333_444_557;
+    touch(users.as_ref(), chat, "en").await;
+    let item: ItemId = "tg-bijouterie-dz:or-18k-casse".parse().unwrap();
+    let fired = alert(
+        AlertId::random(),
+        chat,
+        AlertTarget::Item(item),
+        AlertRule::Below { price: dzd(13000) },
+    );
+    users.put_alert(&fired).await.unwrap();
+    standin.fail_chat(
+        chat,
+        Failure::BadRequest("Bad Request: chat not found".into()),
+    );
+    let outbox = RecordingOutbox::default();
+    let resp = lambda::notify(
+        &notifier,
+        &sender,
+        &outbox,
+        sqs_event(
+            "m-4",
+            NotifyMessage::notification_body(&queued_notification(chat, &fired.id)),
+        ),
+    )
+    .await;
+    assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+    assert!(outbox.take().is_empty(), "nothing put back");
+    let user = users.user(UserId(chat)).await.unwrap().unwrap();
+    assert!(user.blocked, "{user:?}");
+    let alerts = users.alerts(UserId(chat)).await.unwrap();
+    assert!(alerts.iter().all(|a| !a.active), "{alerts:?}");
+}

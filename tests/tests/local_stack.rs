@@ -172,9 +172,36 @@ async fn every_demo_source_reaches_the_api_with_series_statistics() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(healthy, total, "every source ran successfully");
-    // Let the in-process queue drain into the store.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-
+    // The in-process queue drains into the store: polled up to a deadline,
+    // until ingest has handled as many observations as the runs queued
+    // (each source's `items_seen`, against ingest's counters on /metrics).
+    let sources = get("/api/sources".into()).await;
+    let queued: f64 = sources["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["health"]["items_seen"].as_f64().unwrap_or(0.0))
+        .sum();
+    let mut ingested = 0.0;
+    for _ in 0..400 {
+        let metrics = reqwest_like_get(&format!("http://{addr}/metrics")).await;
+        ingested = ["observations_stored ", "observations_duplicate "]
+            .iter()
+            .filter_map(|name| {
+                metrics
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+            })
+            .sum();
+        if ingested >= queued {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(
+        queued > 40.0 && ingested >= queued,
+        "{ingested} of {queued} ingested"
+    );
     let series = get("/api/series".into()).await;
     let ids: Vec<&str> = series["series"]
         .as_array()

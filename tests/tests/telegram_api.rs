@@ -146,7 +146,9 @@ async fn a_429_beyond_the_budget_comes_back_at_once() {
         .send(&message(5, "hi"), Duration::from_secs(5))
         .await
         .unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(3));
+    // Not the 30 s Telegram asked for: a bound on behaviour with room for a
+    // loaded machine, not a speed check.
+    assert!(started.elapsed() < Duration::from_secs(20));
     assert!(
         matches!(err, BotError::RetryAfter { seconds: 30, .. }),
         "{err:?}"
@@ -298,11 +300,11 @@ async fn get_updates_waits_for_a_push() {
             }
         }));
     });
-    let started = std::time::Instant::now();
     let updates = api.get_updates(None, 30, &[]).await.unwrap();
     assert_eq!(updates.len(), 1);
+    // The push ended the wait: had the stand-in's 2 s cap ended it, there
+    // would be no update (no timing assertion needed).
     assert!(matches!(updates[0].kind(), UpdateKind::CallbackQuery(_)));
-    assert!(started.elapsed() < Duration::from_millis(1900));
 
     // Nothing pushed: the stand-in gives up after its 2 s cap.
     let started = std::time::Instant::now();

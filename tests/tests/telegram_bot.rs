@@ -525,3 +525,31 @@ async fn an_alert_on_new_listings_in_a_series() {
         );
     }
 }
+
+/// The Mute button under a notification: only the alert's owner can press
+/// it (a forged or forwarded button of someone else's alert changes
+/// nothing), and it stops the alert for good.
+#[tokio::test]
+async fn mute_stops_the_owners_alert_and_nobody_elses() {
+    let h = BotHarness::start().await;
+    let (owner, stranger) = (9_000_900, 9_000_901);
+    h.say(owner, "en", "/start").await;
+    h.say(stranger, "en", "/start").await;
+    h.say(owner, "en", "/alert darkside cola below 1 400").await;
+    let alerts = h.users().alerts(UserId(owner)).await.unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let data = format!("m|{}", alerts[0].id);
+
+    let answer = answer_of(&h.press(stranger, "en", &data).await);
+    assert_eq!(answer.as_deref(), Some("That alert no longer exists."));
+    let alerts = h.users().alerts(UserId(owner)).await.unwrap();
+    assert!(alerts[0].active, "a stranger's press changed nothing");
+
+    let answer = answer_of(&h.press(owner, "en", &data).await).unwrap();
+    assert!(answer.contains("Alert muted"), "{answer}");
+    let alerts = h.users().alerts(UserId(owner)).await.unwrap();
+    assert!(!alerts[0].active, "{alerts:?}");
+    // Pressed again (an old notification): still muted, no error.
+    let again = answer_of(&h.press(owner, "en", &data).await).unwrap();
+    assert!(again.contains("Alert muted"), "{again}");
+}

@@ -248,7 +248,8 @@ async fn get_updates_failures_are_survived_with_backoff() {
         "retry_after: {:?}",
         gap(2)
     );
-    assert!(gap(2) < Duration::from_secs(5), "{:?}", gap(2));
+    // Upper bounds say "not stuck", with room for a loaded 2-core machine.
+    assert!(gap(2) < Duration::from_secs(15), "{:?}", gap(2));
     // A retry_after of 0 still waits (no hammering the API in a loop).
     assert!(
         gap(3) >= Duration::from_millis(950),
@@ -281,7 +282,9 @@ async fn shutdown_is_prompt_while_a_long_poll_is_open() {
     // Give the poll a moment to be really waiting, then stop.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let took = running.shutdown().await;
-    assert!(took < Duration::from_secs(3), "shutdown took {took:?}");
+    // Far below the 25 s long poll it must not wait out, and far above what
+    // a loaded 2-core CI machine needs: a bound on behaviour, not on speed.
+    assert!(took < Duration::from_secs(15), "shutdown took {took:?}");
     // Only one poll was ever open; none after the shutdown.
     assert_eq!(proxy.held(), 1);
 }
@@ -298,7 +301,9 @@ async fn shutdown_is_prompt_when_the_bot_api_never_answers() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(health(running.addr).await["status"], "ok");
     let took = running.shutdown().await;
-    assert!(took < Duration::from_secs(3), "shutdown took {took:?}");
+    // Far below the 25 s long poll it must not wait out, and far above what
+    // a loaded 2-core CI machine needs: a bound on behaviour, not on speed.
+    assert!(took < Duration::from_secs(15), "shutdown took {took:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -321,7 +326,7 @@ async fn shutdown_finishes_the_update_in_hand_and_confirms_it() {
     wait_until("the answer to be on its way", || proxy.held() > 0).await;
 
     let took = running.shutdown().await;
-    assert!(took < Duration::from_secs(5), "shutdown took {took:?}");
+    assert!(took < Duration::from_secs(15), "shutdown took {took:?}");
     assert!(
         !sends_to(&standin, user).is_empty(),
         "the answer was finished"
@@ -346,9 +351,10 @@ async fn shutdown_gives_up_on_an_answer_that_never_completes() {
     standin.push_update(message(user, "en", "/help"));
     wait_until("the answer to hang", || proxy.held() > 0).await;
 
-    // Bounded by the grace period (5 s), not by the hung call.
+    // Bounded by the grace period (5 s), not by the hung call (which never
+    // ends); the margin is for a loaded machine.
     let took = running.shutdown().await;
-    assert!(took < Duration::from_secs(8), "shutdown took {took:?}");
+    assert!(took < Duration::from_secs(15), "shutdown took {took:?}");
     assert!(
         took >= Duration::from_secs(4),
         "a grace period first: {took:?}"
