@@ -49,6 +49,7 @@ macro_rules! user_store_suite {
             watches_add_list_remove_clear,
             watches_are_per_user,
             alerts_put_replace_list_delete,
+            update_alert_only_over_the_state_it_read,
             alert_amounts_round_trip_exactly,
             active_alerts_for_items_and_series,
             mark_blocked_deactivates_alerts,
@@ -458,6 +459,7 @@ fn day(days: i64) -> DateTime<Utc> {
 
 pub async fn alert_quota_counts_per_user_and_day(store: &dyn UserStore) {
     let (a, b) = (UserId(1), UserId(2));
+    assert_eq!(store.alert_quota_used(a, day(0)).await.unwrap(), 0);
     assert_eq!(store.alert_quota_hit(a, day(0)).await.unwrap(), 1);
     assert_eq!(store.alert_quota_hit(a, day(0)).await.unwrap(), 2);
     assert_eq!(store.alert_quota_hit(a, day(0)).await.unwrap(), 3);
@@ -474,6 +476,11 @@ pub async fn alert_quota_counts_per_user_and_day(store: &dyn UserStore) {
     assert_eq!(store.alert_quota_hit(a, day(1)).await.unwrap(), 2);
     assert_eq!(store.alert_quota_hit(b, day(0)).await.unwrap(), 2);
     assert_eq!(store.alert_quota_hit(b, day(1)).await.unwrap(), 1);
+    // Reading the count does not add to it.
+    assert_eq!(store.alert_quota_used(a, day(0)).await.unwrap(), 3);
+    assert_eq!(store.alert_quota_used(a, day(0)).await.unwrap(), 3);
+    assert_eq!(store.alert_quota_used(b, day(1)).await.unwrap(), 1);
+    assert_eq!(store.alert_quota_used(b, day(2)).await.unwrap(), 0);
     // Much later: a fresh day, whatever was cleaned up meanwhile.
     assert_eq!(store.alert_quota_hit(a, day(5)).await.unwrap(), 1);
 }
@@ -582,6 +589,61 @@ pub async fn watches_are_per_user(store: &dyn UserStore) {
         vec![watch(2, "shop:gpu", 2), watch(2, "shop:ram", 3)]
     );
     assert_eq!(store.watches(UserId(3)).await.unwrap(), vec![]);
+}
+
+/// `update_alert` stores the notifier's new state only over the state it
+/// read: after a mute, an edit or a delete it changes nothing (and brings
+/// nothing back), and with a matching state it stores `after` whole,
+/// index keys included.
+pub async fn update_alert_only_over_the_state_it_read(store: &dyn UserStore) {
+    let gpu = AlertTarget::Item(item("shop:gpu"));
+    let read = alert(1, "eeeeeeeeee", gpu.clone(), 10, true);
+    store.put_alert(&read).await.unwrap();
+    let mut fired = read.clone();
+    fired.armed = false;
+    fired.last_fired_at = Some(t(30));
+    fired.reference_price = Some(Money::new(
+        Decimal::new(1250, 2),
+        Currency::new("EUR").unwrap(),
+    ));
+    assert!(store.update_alert(&read, &fired).await.unwrap());
+    assert_eq!(store.alerts(UserId(1)).await.unwrap(), vec![fired.clone()]);
+    // A second plan that read the old state loses: the stored one moved on.
+    assert!(!store.update_alert(&read, &fired).await.unwrap());
+    // Fired from the stored state again: re-armed.
+    let mut rearmed = fired.clone();
+    rearmed.armed = true;
+    assert!(store.update_alert(&fired, &rearmed).await.unwrap());
+
+    // The user mutes it meanwhile: the notifier's update is dropped.
+    let mut muted = rearmed.clone();
+    muted.active = false;
+    store.put_alert(&muted).await.unwrap();
+    let mut planned = rearmed.clone();
+    planned.armed = false;
+    assert!(!store.update_alert(&rearmed, &planned).await.unwrap());
+    assert_eq!(store.alerts(UserId(1)).await.unwrap(), vec![muted.clone()]);
+    assert!(
+        store
+            .active_alerts_for(std::slice::from_ref(&gpu))
+            .await
+            .unwrap()
+            .is_empty(),
+        "still off the index"
+    );
+
+    // Deleted meanwhile: nothing comes back.
+    store.delete_alert(UserId(1), &muted.id).await.unwrap();
+    assert!(!store.update_alert(&muted, &rearmed).await.unwrap());
+    assert!(store.alerts(UserId(1)).await.unwrap().is_empty());
+
+    // Another user's alert of the same id is not touched.
+    let theirs = alert(2, "eeeeeeeeee", gpu.clone(), 10, true);
+    store.put_alert(&theirs).await.unwrap();
+    let mut other = read.clone();
+    other.armed = false;
+    assert!(!store.update_alert(&read, &other).await.unwrap());
+    assert_eq!(store.alerts(UserId(2)).await.unwrap(), vec![theirs]);
 }
 
 pub async fn alerts_put_replace_list_delete(store: &dyn UserStore) {

@@ -1171,13 +1171,30 @@ async fn an_absurd_retry_after_puts_the_notification_back() {
         },
         1,
     );
+    // The alert the message is about, still on (the sender checks).
+    let alert = pricehound::domain::user::Alert {
+        id: AlertId::random(),
+        user: UserId(VICTIM),
+        target: pricehound::domain::user::AlertTarget::Item("shop:x".parse().unwrap()),
+        rule: pricehound::domain::user::AlertRule::BackInStock,
+        created_at: now(),
+        active: true,
+        armed: true,
+        reference_price: None,
+        last_fired_at: None,
+    };
+    pricehound::store::AlertStore::put_alert(h.store.as_ref(), &alert)
+        .await
+        .unwrap();
     let n = Notification {
         id: "n-absurd".into(),
         user: UserId(VICTIM),
-        alert_id: AlertId::random(),
+        alert_id: alert.id.clone(),
         chat_id: VICTIM,
         text: "price alert".into(),
         keyboard: Default::default(),
+        attempts: 0,
+        planned_at: None,
     };
     let got = sender.deliver(&n, now()).await.unwrap();
     assert_eq!(

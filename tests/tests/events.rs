@@ -65,6 +65,8 @@ async fn api_event(name: &str, app: &axum::Router) -> (u16, Value) {
 #[derive(Default)]
 struct RecordingOutbox {
     puts: Mutex<Vec<(Notification, Duration)>>,
+    /// A chat whose notifications the queue refuses (an injected fault).
+    refuse_chat: Option<i64>,
 }
 
 impl RecordingOutbox {
@@ -80,6 +82,12 @@ impl Outbox for RecordingOutbox {
         notifications: &[Notification],
         delay: Duration,
     ) -> Result<(), OutboxError> {
+        if notifications
+            .iter()
+            .any(|n| Some(n.chat_id) == self.refuse_chat)
+        {
+            return Err(OutboxError::Unavailable("injected: queue down".into()));
+        }
         let mut puts = self.puts.lock().unwrap();
         puts.extend(notifications.iter().map(|n| (n.clone(), delay)));
         Ok(())
@@ -511,6 +519,19 @@ async fn every_sample_event_has_the_outcome_it_shows() {
     }
 }
 
+/// An active alert of `chat`'s, stored: the sender sends only for alerts
+/// that are still on.
+async fn alert_on(users: &dyn UserStore, chat: i64) -> AlertId {
+    let a = alert(
+        AlertId::random(),
+        chat,
+        AlertTarget::Item("tg-bijouterie-dz:or-18k-casse".parse().unwrap()),
+        AlertRule::Below { price: dzd(13000) },
+    );
+    users.put_alert(&a).await.unwrap();
+    a.id
+}
+
 /// A notification as the notify function's queue delivers it.
 fn queued_notification(chat: i64, alert: &AlertId) -> Notification {
     Notification {
@@ -520,6 +541,8 @@ fn queued_notification(chat: i64, alert: &AlertId) -> Notification {
         chat_id: chat,
         text: "Or 18K cassé: 12 900 DZD".into(),
         keyboard: Default::default(),
+        attempts: 0,
+        planned_at: None,
     }
 }
 
@@ -532,7 +555,7 @@ async fn the_notify_function_puts_a_throttled_message_back_with_telegrams_delay(
     let (users, notifier, sender) = notify_stack(&standin);
     let chat = 333_444_555;
     touch(users.as_ref(), chat, "fr").await;
-    let n = queued_notification(chat, &AlertId::random());
+    let n = queued_notification(chat, &alert_on(users.as_ref(), chat).await);
     let body = NotifyMessage::notification_body(&n);
     standin.fail_next(
         "sendMessage",
@@ -566,7 +589,7 @@ async fn a_bot_api_5xx_puts_the_message_back_for_a_later_try() {
     let (users, notifier, sender) = notify_stack(&standin);
     let chat = 333_444_556;
     touch(users.as_ref(), chat, "en").await;
-    let n = queued_notification(chat, &AlertId::random());
+    let n = queued_notification(chat, &alert_on(users.as_ref(), chat).await);
     standin.fail_next("sendMessage", Failure::ServerError, 1);
     let outbox = RecordingOutbox::default();
     let resp = lambda::notify(
@@ -619,4 +642,207 @@ async fn a_chat_that_is_gone_pauses_the_users_alerts() {
     assert!(user.blocked, "{user:?}");
     let alerts = users.alerts(UserId(chat)).await.unwrap();
     assert!(alerts.iter().all(|a| !a.active), "{alerts:?}");
+}
+
+/// A notification that keeps failing is not put back forever: after
+/// MAX_ATTEMPTS its record fails, and SQS moves it to the dead-letter
+/// queue once its receive count is spent.
+#[tokio::test]
+async fn a_notification_that_keeps_failing_is_handed_to_the_dead_letter_queue() {
+    let standin = TelegramStandin::start(TOKEN).await;
+    let (users, notifier, sender) = notify_stack(&standin);
+    let chat = 333_444_558;
+    touch(users.as_ref(), chat, "en").await;
+    let mut n = queued_notification(chat, &alert_on(users.as_ref(), chat).await);
+    n.attempts = pricehound::alerts::outbox::MAX_ATTEMPTS - 1;
+    standin.fail_next("sendMessage", Failure::ServerError, 1);
+    let outbox = RecordingOutbox::default();
+    let resp = lambda::notify(
+        &notifier,
+        &sender,
+        &outbox,
+        sqs_event("worn-out", NotifyMessage::notification_body(&n)),
+    )
+    .await;
+    let failed: Vec<&str> = resp
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, vec!["worn-out"]);
+    assert!(outbox.take().is_empty(), "not put back again");
+
+    // One attempt fewer: put back, counted.
+    n.attempts = 2;
+    standin.fail_next("sendMessage", Failure::ServerError, 1);
+    let resp = lambda::notify(
+        &notifier,
+        &sender,
+        &outbox,
+        sqs_event("retried", NotifyMessage::notification_body(&n)),
+    )
+    .await;
+    assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+    assert_eq!(outbox.take()[0].0.attempts, 3);
+}
+
+/// Changes are planned one at a time: when the queue refuses the messages
+/// of one change, only that change's record fails (and is retried); the
+/// other change's message is queued once.
+#[tokio::test]
+async fn one_change_that_cannot_be_queued_fails_alone() {
+    let standin = TelegramStandin::start(TOKEN).await;
+    let (users, notifier, sender) = notify_stack(&standin);
+    let sample: SqsEvent = serde_json::from_str(&read("notify-price-changed.json")).unwrap();
+    let body_a = sample.records[0].body.clone().unwrap();
+    let mut other: Value = serde_json::from_str(&body_a).unwrap();
+    other["detail"]["item_id"] = "tg-bijouterie-dz:or-21k".into();
+    let body_b = other.to_string();
+    let (refused, served) = (444_555_001, 444_555_002);
+    for (chat, item) in [
+        (refused, "tg-bijouterie-dz:or-18k-casse"),
+        (served, "tg-bijouterie-dz:or-21k"),
+    ] {
+        touch(users.as_ref(), chat, "en").await;
+        users
+            .put_alert(&alert(
+                AlertId::random(),
+                chat,
+                AlertTarget::Item(item.parse().unwrap()),
+                AlertRule::Below { price: dzd(13000) },
+            ))
+            .await
+            .unwrap();
+    }
+    let outbox = RecordingOutbox {
+        refuse_chat: Some(refused),
+        ..Default::default()
+    };
+    let mut event = sqs_event("change-a", body_a);
+    event.records.extend(sqs_event("change-b", body_b).records);
+    let resp = lambda::notify(&notifier, &sender, &outbox, event).await;
+    let failed: Vec<&str> = resp
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, vec!["change-a"]);
+    let puts = outbox.take();
+    assert_eq!(puts.len(), 1, "{puts:?}");
+    assert_eq!(puts[0].0.chat_id, served);
+    // The refused user's alert kept its state: the retry can fire it.
+    let alerts = users.alerts(UserId(refused)).await.unwrap();
+    assert!(
+        alerts[0].armed && alerts[0].last_fired_at.is_none(),
+        "{alerts:?}"
+    );
+}
+
+/// The daily cap is spent by messages that went out and enforced where
+/// they go out: a throttled try spends nothing, and messages planned apart
+/// (one change at a time, in separate invocations) stop at the cap.
+#[tokio::test]
+async fn the_daily_cap_is_spent_when_sent_and_holds_across_separate_plans() {
+    use pricehound::alerts::sender::Delivery;
+    let standin = TelegramStandin::start(TOKEN).await;
+    let (users, _notifier, sender) = notify_stack(&standin);
+    let sender = sender.with_daily_cap(2);
+    let chat = 333_444_600;
+    touch(users.as_ref(), chat, "en").await;
+    let now = Utc::now();
+    let day = pricehound::store::rules::utc_day_start(now);
+    let mut messages = Vec::new();
+    for i in 0..3 {
+        let mut n = queued_notification(chat, &alert_on(users.as_ref(), chat).await);
+        n.id = format!("cap-{i}");
+        messages.push(n);
+    }
+    standin.fail_next(
+        "sendMessage",
+        Failure::TooManyRequests { retry_after: 1 },
+        1,
+    );
+    assert!(matches!(
+        sender.deliver(&messages[0], now).await.unwrap(),
+        Delivery::RetryAfter(_)
+    ));
+    assert_eq!(
+        users.alert_quota_used(UserId(chat), day).await.unwrap(),
+        0,
+        "a 429 spends nothing"
+    );
+    let outcomes: Vec<Delivery> = {
+        let mut v = Vec::new();
+        for n in &messages {
+            v.push(sender.deliver(n, now).await.unwrap());
+        }
+        v
+    };
+    assert_eq!(
+        outcomes,
+        vec![Delivery::Sent, Delivery::Sent, Delivery::Capped]
+    );
+    assert_eq!(users.alert_quota_used(UserId(chat), day).await.unwrap(), 2);
+    let sent = sends_to(&standin, chat)
+        .into_iter()
+        .filter(|c| !c.failed)
+        .count();
+    assert_eq!(sent, 2);
+    // A redelivered message that was sent is a duplicate, not a spend.
+    assert_eq!(
+        sender.deliver(&messages[0], now).await.unwrap(),
+        Delivery::Duplicate
+    );
+    assert_eq!(users.alert_quota_used(UserId(chat), day).await.unwrap(), 2);
+}
+
+/// An alert deleted after it fired: its queued message is not sent, and
+/// the notifier's state change, applied after the delete, does not bring
+/// the alert back.
+#[tokio::test]
+async fn nothing_is_sent_for_an_alert_deleted_after_it_fired() {
+    use pricehound::alerts::outbox::queue_planned;
+    let standin = TelegramStandin::start(TOKEN).await;
+    let (users, notifier, sender) = notify_stack(&standin);
+    let chat = 333_444_700;
+    touch(users.as_ref(), chat, "en").await;
+    let id = alert_on(users.as_ref(), chat).await;
+    let sample: SqsEvent = serde_json::from_str(&read("notify-price-changed.json")).unwrap();
+    let Ok(NotifyMessage::Change(change)) =
+        NotifyMessage::from_body(sample.records[0].body.as_deref().unwrap())
+    else {
+        panic!("the sample carries a PriceChanged");
+    };
+    // Planned, and the user deletes the alert before the state is stored.
+    let plan = notifier
+        .plan(std::slice::from_ref(&change), Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(plan.notifications.len(), 1);
+    users.delete_alert(UserId(chat), &id).await.unwrap();
+    notifier.apply(&plan).await.unwrap();
+    assert!(
+        users.alerts(UserId(chat)).await.unwrap().is_empty(),
+        "not brought back"
+    );
+    // The message, delivered from the queue: dropped, not sent.
+    let outbox = RecordingOutbox::default();
+    let body = NotifyMessage::notification_body(&plan.notifications[0]);
+    let resp = lambda::notify(&notifier, &sender, &outbox, sqs_event("after-delete", body)).await;
+    assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+    assert!(
+        sends_to(&standin, chat).is_empty(),
+        "nothing after a delete"
+    );
+    assert!(outbox.take().is_empty());
+    // And a fresh plan of the same change finds no alert.
+    queue_planned(
+        &notifier,
+        &outbox,
+        std::slice::from_ref(&change),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert!(outbox.take().is_empty());
 }

@@ -18,6 +18,8 @@ fn notification(n: i64) -> Notification {
         chat_id: 7_000_000_000 + n,
         text: format!("<b>Золото 585</b> ↓ 13 740 → {n} DZD ☕"),
         keyboard: InlineKeyboardMarkup::default(),
+        attempts: 0,
+        planned_at: None,
     }
 }
 

@@ -38,7 +38,8 @@ async fn main() -> Result<(), Error> {
         Arc::new(settings.sources()?),
     );
     let notifier = Notifier::new(users.clone(), settings.alerts);
-    let sender = Sender::new(bot_api_from_ssm(&settings, &config).await?, users);
+    let sender = Sender::new(bot_api_from_ssm(&settings, &config).await?, users)
+        .with_daily_cap(settings.alerts.daily_cap);
     let outbox = SqsOutbox::from_names(&settings.aws, &config)?;
     let (notifier, sender, outbox, tracks) = (&notifier, &sender, &outbox, tracks.as_ref());
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {

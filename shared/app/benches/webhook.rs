@@ -9,7 +9,10 @@
 //! Optional arguments pick cases: a case's name (`-- /prices`) or words
 //! in names (`-- cold`);
 //! `WEBHOOK_BENCH_N` sets the timed requests per case (default 2000);
-//! `WEBHOOK_BENCH_SHOW=1` prints each case's response body.
+//! `WEBHOOK_BENCH_SHOW=1` prints each case's response body;
+//! `WEBHOOK_BENCH_METRICS=prometheus` (or `emf`) installs that metrics
+//! exporter first, so the counters and the request histogram are recorded
+//! as in `serve` (or a Lambda): the difference is the metrics' overhead.
 //!
 //! Criterion reports means and confidence intervals, not tail latencies,
 //! so this is a small harness of its own (`harness = false`): per case, a
@@ -98,6 +101,15 @@ fn main() {
         .unwrap_or(2000)
         .max(1);
     let show = std::env::var_os("WEBHOOK_BENCH_SHOW").is_some();
+    match std::env::var("WEBHOOK_BENCH_METRICS").as_deref() {
+        Ok("prometheus") => {
+            pricehound::telemetry::metrics::prometheus().expect("the Prometheus recorder installs");
+        }
+        Ok("emf") => {
+            pricehound::telemetry::metrics::emf("bench").expect("the EMF recorder installs");
+        }
+        _ => {}
+    }
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     // As the Lambda and `pricehound serve` run: tokio's multi-thread
     // runtime, SQLite calls on its blocking pool.

@@ -155,13 +155,19 @@ pub async fn notify_with(
             None => failed.push(id),
         }
     }
-    if !changes.is_empty() {
-        match crate::alerts::outbox::queue_planned(notifier, outbox, &changes, now).await {
-            Ok(_) => {}
-            Err(e) => {
-                tracing::error!(error = %e, "alerts not planned; the changes will be retried");
-                failed.extend(change_ids);
-            }
+    // One change at a time, in the batch's order: a change whose planning
+    // fails is retried alone, and the others are not planned again.
+    for (change, id) in changes.iter().zip(change_ids) {
+        let planned = crate::alerts::outbox::queue_planned(
+            notifier,
+            outbox,
+            std::slice::from_ref(change),
+            now,
+        )
+        .await;
+        if let Err(e) = planned {
+            tracing::error!(message_id = %id, error = %e, "alerts not planned; this change will be retried");
+            failed.push(id);
         }
     }
     for (id, n) in notifications {
@@ -170,6 +176,18 @@ pub async fn notify_with(
                 .put(std::slice::from_ref(&n), wait)
                 .await
                 .map_err(|e| e.to_string()),
+            Ok(Delivery::Failed(wait)) => match crate::alerts::outbox::next_attempt(&n, now) {
+                Some(again) => outbox
+                    .put(std::slice::from_ref(&again), wait)
+                    .await
+                    .map_err(|e| e.to_string()),
+                // Failing the record hands it to SQS: retried up to the
+                // queue's maxReceiveCount, then in the dead-letter queue.
+                None => Err(format!(
+                    "given up after {} attempts; to the dead-letter queue",
+                    n.attempts + 1
+                )),
+            },
             Ok(d) => {
                 tracing::info!(message_id = %id, outcome = ?d, "notification handled");
                 Ok(())

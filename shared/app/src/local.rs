@@ -127,7 +127,8 @@ pub async fn serve(
         // getUpdates sets its own, longer timeout per request.
         let api = BotApi::connect(&tg.api_base, tg.token)?;
         let notifier = Arc::new(Notifier::new(users.clone(), tg.alerts));
-        let sender = Arc::new(Sender::new(api.clone(), users.clone()));
+        let sender =
+            Arc::new(Sender::new(api.clone(), users.clone()).with_daily_cap(tg.alerts.daily_cap));
         notifier_task = Some(tokio::spawn(alerts::local::run(
             notifier,
             sender,

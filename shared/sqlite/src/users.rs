@@ -316,6 +316,45 @@ impl AlertStore for SqliteStore {
         .await
     }
 
+    async fn update_alert(&self, before: &Alert, after: &Alert) -> Result<bool, StoreError> {
+        if (&before.user, &before.id) != (&after.user, &after.id) {
+            return Ok(false);
+        }
+        let (before, after) = (before.clone(), after.clone());
+        self.with(move |conn| {
+            let (b_amount, b_currency) = rules::money_parts(before.reference_price.as_ref());
+            let (a_amount, a_currency) = rules::money_parts(after.reference_price.as_ref());
+            let changed = conn
+                .execute(
+                    "UPDATE alerts SET rule = ?3, active = ?4, armed = ?5,
+                        reference_amount = ?6, reference_currency = ?7, last_fired_at = ?8
+                     WHERE user_id = ?1 AND id = ?2
+                       AND rule = ?9 AND active = ?10 AND armed = ?11
+                       AND reference_amount IS ?12 AND reference_currency IS ?13
+                       AND last_fired_at IS ?14",
+                    params![
+                        after.user.0,
+                        after.id.as_str(),
+                        rules::alert_rule_json(&after.rule),
+                        after.active,
+                        after.armed,
+                        a_amount,
+                        a_currency,
+                        after.last_fired_at.map(millis),
+                        rules::alert_rule_json(&before.rule),
+                        before.active,
+                        before.armed,
+                        b_amount,
+                        b_currency,
+                        before.last_fired_at.map(millis),
+                    ],
+                )
+                .map_err(backend)?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
     async fn alerts(&self, user: UserId) -> Result<Vec<Alert>, StoreError> {
         self.with(move |conn| {
             let mut stmt = conn
@@ -383,6 +422,26 @@ impl AlertStore for SqliteStore {
                 user,
                 day,
             )
+        })
+        .await
+    }
+
+    async fn alert_quota_used(
+        &self,
+        user: UserId,
+        day_start: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        let day = Counter::period(day_start);
+        self.with(move |conn| {
+            let count: Option<i64> = conn
+                .query_row(
+                    "SELECT count FROM alert_quota WHERE user_id = ?1 AND day_start = ?2",
+                    [user.0, day],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            Ok(count.map_or(0, |c| u32::try_from(c).unwrap_or(u32::MAX)))
         })
         .await
     }

@@ -103,6 +103,12 @@ pub trait Watches: Send + Sync + 'static {
 pub trait AlertStore: Send + Sync + 'static {
     /// Stores a new alert or replaces the one with the same id.
     async fn put_alert(&self, alert: &Alert) -> Result<(), StoreError>;
+    /// Stores `after` only if the stored alert is still exactly `before`
+    /// (its rule, active, armed, reference and last firing): true if it
+    /// was stored. The notifier's state changes go through this, so a
+    /// delete, mute or edit made meanwhile is never overwritten (nor a
+    /// deleted alert brought back); the record itself is the version.
+    async fn update_alert(&self, before: &Alert, after: &Alert) -> Result<bool, StoreError>;
     /// The user's alerts (active or not), oldest first.
     async fn alerts(&self, user: UserId) -> Result<Vec<Alert>, StoreError>;
     /// The active alerts on any of these targets (an item, a series), for
@@ -119,6 +125,14 @@ pub trait AlertStore: Send + Sync + 'static {
     /// [`rules::Counter::AlertQuota`](super::rules::Counter::AlertQuota)).
     /// Drives the per-user daily cap.
     async fn alert_quota_hit(
+        &self,
+        user: UserId,
+        day_start: DateTime<Utc>,
+    ) -> Result<u32, StoreError>;
+    /// The day's count of [`AlertStore::alert_quota_hit`] without adding to
+    /// it: the notifier checks the cap when it plans and the sender spends
+    /// it when a message went out, so retries never spend it twice.
+    async fn alert_quota_used(
         &self,
         user: UserId,
         day_start: DateTime<Utc>,

@@ -11,7 +11,7 @@ use tokio::sync::{broadcast, watch};
 use tokio::task::JoinSet;
 
 use super::notifier::{Notification, Notifier};
-use super::outbox::{MemoryOutbox, Outbox, PlanError, queue_planned};
+use super::outbox::{MemoryOutbox, Outbox, PlanError, next_attempt, queue_planned};
 use super::sender::{Delivery, Sender};
 use crate::bus::DomainEvent;
 
@@ -73,8 +73,20 @@ async fn plan_and_queue(
 }
 
 async fn send(sender: &Sender, n: Notification, outbox: &MemoryOutbox) {
-    let (again, after) = match sender.deliver(&n, Utc::now()).await {
+    let now = Utc::now();
+    let (again, after) = match sender.deliver(&n, now).await {
         Ok(Delivery::RetryAfter(wait)) => (n, wait),
+        Ok(Delivery::Failed(wait)) => match next_attempt(&n, now) {
+            Some(again) => (again, wait),
+            None => {
+                tracing::error!(
+                    notification = %n.id,
+                    attempts = n.attempts + 1,
+                    "notification given up after repeated failures"
+                );
+                return;
+            }
+        },
         Ok(_) => return,
         Err(e) => {
             tracing::warn!(error = %e, "notification store error; retrying in 5 s");

@@ -38,6 +38,15 @@ pub struct Notification {
     pub text: String,
     #[serde(default)]
     pub keyboard: InlineKeyboardMarkup,
+    /// Failed tries so far (network errors, Bot API 5xx). A 429 is
+    /// Telegram pacing us, not a failure, and does not count.
+    #[serde(default)]
+    pub attempts: u32,
+    /// When the notifier planned it; a message older than
+    /// [`super::outbox::MAX_AGE_HOURS`] is not tried again. None in messages
+    /// queued before the field existed (their age is unknown: attempts bound them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_at: Option<DateTime<Utc>>,
 }
 
 impl Notification {
@@ -48,12 +57,20 @@ impl Notification {
     }
 }
 
+/// One alert's state change: stored only if the alert is still `before`.
+#[derive(Debug, Clone)]
+pub struct AlertUpdate {
+    pub before: Alert,
+    pub after: Alert,
+}
+
 /// What a batch of changes does.
 #[derive(Debug, Default)]
 pub struct Plan {
     pub notifications: Vec<Notification>,
-    /// Alerts whose state changed (fired, re-armed, reference set).
-    pub updates: Vec<Alert>,
+    /// Alerts whose state changed (fired, re-armed, reference set), with
+    /// the state the plan read them in.
+    pub updates: Vec<AlertUpdate>,
     /// Alerts looked at.
     pub matched: usize,
     /// Firings dropped by the per-user daily cap.
@@ -103,10 +120,14 @@ impl Notifier {
         for (i, a) in alerts.iter().enumerate() {
             by_target.entry(a.target.clone()).or_default().push(i);
         }
+        let read = alerts.clone();
         let mut state = alerts;
         let mut changed: BTreeMap<usize, ()> = BTreeMap::new();
         let mut users: HashMap<UserId, Option<User>> = HashMap::new();
         let day = crate::store::rules::utc_day_start(now);
+        // Per user: messages sent today (read once) and planned here.
+        let mut sent: HashMap<UserId, u32> = HashMap::new();
+        let mut planned: HashMap<UserId, u32> = HashMap::new();
         for change in changes {
             let mut hits: Vec<usize> = by_target
                 .get(&AlertTarget::Item(change.item_id.clone()))
@@ -149,10 +170,23 @@ impl Notifier {
                     changed.insert(i, ());
                     continue;
                 };
-                if self.users.alert_quota_hit(user.profile.id, day).await? > self.policy.daily_cap {
+                // The cap counts what was sent today (the sender spends it)
+                // and what this plan already holds for the user; planning
+                // spends nothing, so a retried plan cannot use it up.
+                let planned_for_user = planned.entry(user.profile.id).or_insert(0);
+                let sent_today = match sent.get(&user.profile.id) {
+                    Some(n) => *n,
+                    None => {
+                        let n = self.users.alert_quota_used(user.profile.id, day).await?;
+                        sent.insert(user.profile.id, n);
+                        n
+                    }
+                };
+                if sent_today.saturating_add(*planned_for_user) >= self.policy.daily_cap {
                     plan.capped += 1;
                     continue;
                 }
+                *planned_for_user += 1;
                 let updated = eval.updated.unwrap_or_else(|| alert.clone());
                 plan.notifications
                     .push(self.render(&user, &updated, change, now).await?);
@@ -160,7 +194,13 @@ impl Notifier {
                 changed.insert(i, ());
             }
         }
-        plan.updates = changed.keys().map(|i| state[*i].clone()).collect();
+        plan.updates = changed
+            .keys()
+            .map(|i| AlertUpdate {
+                before: read[*i].clone(),
+                after: state[*i].clone(),
+            })
+            .collect();
         metrics::counter!(metric::ALERTS_PLANNED).increment(plan.notifications.len() as u64);
         metrics::counter!(metric::ALERTS_SUPPRESSED, "reason" => metric::REASON_CAP)
             .increment(plan.capped as u64);
@@ -178,10 +218,16 @@ impl Notifier {
         evaluate(alert, change, now, &no_cooldown).fire
     }
 
-    /// Stores the alerts' new state.
+    /// Stores the alerts' new state, each only if the stored alert is still
+    /// what the plan read: a delete, mute or edit made meanwhile wins.
     pub async fn apply(&self, plan: &Plan) -> Result<(), StoreError> {
-        for alert in &plan.updates {
-            self.users.put_alert(alert).await?;
+        for u in &plan.updates {
+            if !self.users.update_alert(&u.before, &u.after).await? {
+                tracing::info!(
+                    alert = %u.after.id,
+                    "alert changed since it was planned (deleted, muted or edited); its planned state is dropped"
+                );
+            }
         }
         Ok(())
     }
@@ -252,6 +298,8 @@ impl Notifier {
             keyboard: InlineKeyboardMarkup {
                 inline_keyboard: vec![row],
             },
+            attempts: 0,
+            planned_at: Some(now),
         })
     }
 }

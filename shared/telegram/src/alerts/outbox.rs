@@ -123,6 +123,30 @@ impl Outbox for MemoryOutbox {
     }
 }
 
+/// Tries after which a notification that keeps failing is given up: in
+/// Lambda its record then fails and SQS moves it to the DLQ after its
+/// receive count; in `serve` it is logged and dropped.
+pub const MAX_ATTEMPTS: u32 = 8;
+/// Hours after planning after which a failing notification is given up
+/// (news of a price that old is no longer worth a retry).
+pub const MAX_AGE_HOURS: i64 = 24;
+
+/// The notification to put back after a failed try, with its attempt
+/// counted; None once it has had [`MAX_ATTEMPTS`] or is older than
+/// [`MAX_AGE_HOURS`].
+pub fn next_attempt(n: &Notification, now: DateTime<Utc>) -> Option<Notification> {
+    let attempts = n.attempts.saturating_add(1);
+    let too_old = n
+        .planned_at
+        .is_some_and(|at| now.signed_duration_since(at) > chrono::Duration::hours(MAX_AGE_HOURS));
+    if attempts >= MAX_ATTEMPTS || too_old {
+        return None;
+    }
+    let mut again = n.clone();
+    again.attempts = attempts;
+    Some(again)
+}
+
 /// A message for the notify function: on the notifications queue, a
 /// `PriceChanged` event as the EventBridge rule delivers it or a
 /// notification put back; on the track jobs queue, a pasted page to read
@@ -205,7 +229,39 @@ mod tests {
             chat_id: n,
             text: format!("price {n}"),
             keyboard: Default::default(),
+            attempts: 0,
+            planned_at: None,
         }
+    }
+
+    #[test]
+    fn a_failing_notification_is_tried_a_bounded_number_of_times_and_hours() {
+        let now = chrono::Utc::now();
+        let mut n = notification(1);
+        n.planned_at = Some(now);
+        let mut tries = 1;
+        while let Some(again) = next_attempt(&n, now) {
+            assert_eq!(again.attempts, n.attempts + 1);
+            n = again;
+            tries += 1;
+        }
+        assert_eq!(tries, MAX_ATTEMPTS, "the first try and the retries");
+        let mut fresh = notification(2);
+        fresh.planned_at = Some(now - chrono::Duration::hours(MAX_AGE_HOURS + 1));
+        assert!(next_attempt(&fresh, now).is_none(), "too old to retry");
+        // Queued before the fields existed: bounded by attempts alone.
+        let mut body = serde_json::to_value(notification(3)).unwrap();
+        let fields = body.as_object_mut().unwrap();
+        fields.remove("attempts");
+        fields.remove("planned_at");
+        let old: Notification = serde_json::from_value(body).unwrap();
+        assert_eq!((old.attempts, old.planned_at), (0, None));
+        assert_eq!(next_attempt(&old, now).map(|n| n.attempts), Some(1));
+        let worn = Notification {
+            attempts: u32::MAX,
+            ..old
+        };
+        assert!(next_attempt(&worn, now).is_none(), "no overflow");
     }
 
     #[tokio::test(start_paused = true)]

@@ -66,16 +66,25 @@ impl RateLimiter {
     }
 }
 
+/// How long a notification waits after a failed try.
+pub const FAILED_RETRY_DELAY: Duration = Duration::from_secs(5);
+
 /// What became of one notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
     Sent,
     /// Already sent (a redelivered or re-planned notification).
     Duplicate,
-    /// Put it back and try again after this long.
+    /// Telegram asked to wait (429): put it back and try again after this
+    /// long. Not a failure: it does not count as an attempt.
     RetryAfter(Duration),
+    /// The call failed in a way that may pass (network, 5xx): try again
+    /// after this long, as one more attempt ([`super::outbox::next_attempt`]).
+    Failed(Duration),
     /// The user blocked the bot: their alerts were paused.
     Blocked,
+    /// The user already had the day's allowance of alert messages.
+    Capped,
     /// Telegram refused it for good (e.g. the chat is gone); dropped.
     Dropped(String),
 }
@@ -84,6 +93,9 @@ pub struct Sender {
     pub api: BotApi,
     pub users: Arc<dyn UserStore>,
     pub limiter: RateLimiter,
+    /// Alert messages one user gets per UTC day; checked before each send
+    /// and spent by each message that went out.
+    pub daily_cap: u32,
 }
 
 impl Sender {
@@ -92,7 +104,14 @@ impl Sender {
             api,
             users,
             limiter: RateLimiter::default(),
+            daily_cap: super::rules::AlertPolicy::default().daily_cap,
         }
+    }
+
+    /// The per-user daily cap of the alert policy (`PRICEHOUND_ALERT_DAILY_CAP`).
+    pub fn with_daily_cap(mut self, daily_cap: u32) -> Self {
+        self.daily_cap = daily_cap;
+        self
     }
 
     /// Sends one notification once: skipped if its id was sent before,
@@ -105,6 +124,29 @@ impl Sender {
         let key = format!("sent:{}", n.id);
         if self.users.payload(&key, now).await?.is_some() {
             return Ok(Delivery::Duplicate);
+        }
+        // An alert deleted or muted after it was planned sends nothing.
+        let on = self
+            .users
+            .alerts(n.user)
+            .await?
+            .iter()
+            .any(|a| a.id == n.alert_id && a.active);
+        if !on {
+            tracing::info!(alert = %n.alert_id, "alert deleted or muted since it fired; not sent");
+            return Ok(Delivery::Dropped("the alert was deleted or muted".into()));
+        }
+        // The cap is enforced here, where it is spent: plans made apart (one
+        // change at a time, in several invocations) cannot add up past it.
+        let day = pricehound_core::store::rules::utc_day_start(now);
+        if self.users.alert_quota_used(n.user, day).await? >= self.daily_cap {
+            metrics::counter!(metric::ALERTS_SUPPRESSED, "reason" => metric::REASON_CAP)
+                .increment(1);
+            tracing::info!(
+                user = n.user.0,
+                "daily alert cap reached; notification dropped"
+            );
+            return Ok(Delivery::Capped);
         }
         self.limiter.wait(n.chat_id).await;
         match self.api.call(&n.method()).await {
@@ -119,6 +161,11 @@ impl Sender {
                 };
                 if let Err(e) = self.users.record_usage(&event).await {
                     tracing::warn!(error = %e, "alert usage event not recorded");
+                }
+                // The daily cap is spent by what went out, not by what was
+                // planned: a put-back or a redelivered plan spends nothing.
+                if let Err(e) = self.users.alert_quota_hit(n.user, day).await {
+                    tracing::warn!(error = %e, "alert quota not counted");
                 }
                 metrics::counter!(metric::ALERTS_SENT).increment(1);
                 Ok(Delivery::Sent)
@@ -148,8 +195,8 @@ impl Sender {
             }
             Err(e) if e.is_retryable() => {
                 metrics::counter!(metric::TELEGRAM_ERRORS).increment(1);
-                tracing::warn!(chat_id = n.chat_id, error = %e, "notification failed; put back");
-                Ok(Delivery::RetryAfter(Duration::from_secs(5)))
+                tracing::warn!(chat_id = n.chat_id, error = %e, attempts = n.attempts, "notification failed");
+                Ok(Delivery::Failed(FAILED_RETRY_DELAY))
             }
             Err(e) => {
                 metrics::counter!(metric::TELEGRAM_ERRORS).increment(1);

@@ -8,7 +8,7 @@ use pricehound_core::store::{StoreError, parse_sortable_time, sortable_time};
 
 use super::{
     A_ACTIVE, A_ALERT_ID, A_ARMED, A_CREATED, A_LAST_FIRED, A_REF_AMOUNT, A_REF_CURRENCY, A_RULE,
-    A_TARGET_ID, A_TARGET_KIND, A_USER, ALERT_PREFIX, user_pk,
+    A_TARGET_ID, A_TARGET_KIND, A_USER, ALERT_PREFIX, condition_failed, user_pk,
 };
 use crate::dynamo::attrs::{Item, boolean, corrupt, get_bool, get_n, get_opt_s, get_s, n, s};
 use crate::dynamo::{A_GSI1PK, A_GSI1SK, A_PK, A_SK, DynamoStore, Keys, SortKeys};
@@ -89,6 +89,64 @@ impl DynamoStore {
         // Equal index keys (one id at two users) have no defined order.
         alerts.sort_by(|a, b| (&a.id, a.user).cmp(&(&b.id, b.user)));
         Ok(alerts)
+    }
+}
+
+/// `update_alert` on DynamoDB: the whole record replaced by `after`, on the
+/// condition that the stored one still has `before`'s state.
+pub(super) async fn update_alert(
+    store: &DynamoStore,
+    before: &Alert,
+    after: &Alert,
+) -> Result<bool, StoreError> {
+    if (&before.user, &before.id) != (&after.user, &after.id) {
+        return Ok(false);
+    }
+    let mut put = store.client.put_item().table_name(&store.table);
+    for (name, value) in alert_attributes(after) {
+        put = put.item(name, value);
+    }
+    let mut conditions = vec![
+        "attribute_exists(#pk)".to_string(),
+        "#rule = :b_rule".into(),
+        "#active = :b_active".into(),
+        "#armed = :b_armed".into(),
+    ];
+    put = put
+        .expression_attribute_names("#pk", A_PK)
+        .expression_attribute_names("#rule", A_RULE)
+        .expression_attribute_names("#active", A_ACTIVE)
+        .expression_attribute_names("#armed", A_ARMED)
+        .expression_attribute_names("#fired", A_LAST_FIRED)
+        .expression_attribute_names("#ref", A_REF_AMOUNT)
+        .expression_attribute_names("#refc", A_REF_CURRENCY)
+        .expression_attribute_values(":b_rule", s(rules::alert_rule_json(&before.rule)))
+        .expression_attribute_values(":b_active", boolean(before.active))
+        .expression_attribute_values(":b_armed", boolean(before.armed));
+    match before.last_fired_at {
+        Some(t) => {
+            conditions.push("#fired = :b_fired".into());
+            put = put.expression_attribute_values(":b_fired", s(sortable_time(t)));
+        }
+        None => conditions.push("attribute_not_exists(#fired)".into()),
+    }
+    match rules::money_parts(before.reference_price.as_ref()) {
+        (Some(amount), Some(currency)) => {
+            conditions.push("#ref = :b_ref AND #refc = :b_refc".into());
+            put = put
+                .expression_attribute_values(":b_ref", s(amount))
+                .expression_attribute_values(":b_refc", s(currency));
+        }
+        _ => conditions.push("attribute_not_exists(#ref) AND attribute_not_exists(#refc)".into()),
+    }
+    match put
+        .condition_expression(conditions.join(" AND "))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if condition_failed(&e) => Ok(false),
+        Err(e) => Err(store.err("PutItem (alert update)", e)),
     }
 }
 

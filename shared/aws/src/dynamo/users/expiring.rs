@@ -8,8 +8,8 @@ use pricehound_core::store::StoreError;
 use pricehound_core::store::rules::{self, Counter};
 
 use super::{
-    A_DAY, A_EXPIRES_MS, A_PAYLOAD, A_UPDATE_ID, A_WINDOW, CounterRecord, PAYLOAD_SK, QUOTA_SK,
-    THROTTLE_SK, UPDATE_SK, condition_failed, ttl_secs,
+    A_COUNT, A_DAY, A_EXPIRES_MS, A_PAYLOAD, A_UPDATE_ID, A_WINDOW, CounterRecord, PAYLOAD_SK,
+    QUOTA_SK, THROTTLE_SK, UPDATE_SK, condition_failed, ttl_secs,
 };
 use crate::dynamo::attrs::{get_n, get_s, n, s};
 use crate::dynamo::{A_PK, A_SK, DynamoStore, Read, TTL_ATTRIBUTE};
@@ -86,6 +86,30 @@ pub(super) async fn alert_quota_hit(
         period_attribute: A_DAY,
     };
     store.bump_counter(record, user, day_start).await
+}
+
+pub(super) async fn alert_quota_used(
+    store: &DynamoStore,
+    user: UserId,
+    day_start: DateTime<Utc>,
+) -> Result<u32, StoreError> {
+    let record = store
+        .get_record(
+            quota_pk(user, Counter::period(day_start)),
+            QUOTA_SK,
+            Read::Consistent,
+            "alert quota",
+        )
+        .await?;
+    // The record expires by TTL, lazily; the day in its key keeps an old
+    // day's count from being read as today's.
+    match record {
+        None => Ok(0),
+        Some(item) => {
+            let count: u64 = get_n(&item, A_COUNT)?;
+            Ok(u32::try_from(count).unwrap_or(u32::MAX))
+        }
+    }
 }
 
 pub(super) async fn put_payload(

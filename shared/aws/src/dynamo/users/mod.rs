@@ -288,6 +288,10 @@ impl AlertStore for DynamoStore {
         alerts::put_alert(self, alert).await
     }
 
+    async fn update_alert(&self, before: &Alert, after: &Alert) -> Result<bool, StoreError> {
+        alerts::update_alert(self, before, after).await
+    }
+
     async fn alerts(&self, user: UserId) -> Result<Vec<Alert>, StoreError> {
         alerts::alerts(self, user).await
     }
@@ -306,6 +310,14 @@ impl AlertStore for DynamoStore {
         day_start: DateTime<Utc>,
     ) -> Result<u32, StoreError> {
         expiring::alert_quota_hit(self, user, day_start).await
+    }
+
+    async fn alert_quota_used(
+        &self,
+        user: UserId,
+        day_start: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        expiring::alert_quota_used(self, user, day_start).await
     }
 }
 
