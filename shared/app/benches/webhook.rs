@@ -48,7 +48,8 @@ use std::time::Instant;
 use tower::ServiceExt;
 
 const TOKEN: &str = "123456789:AAE_bench-token-not-a-real-bot-0123456";
-const SECRET: &str = "bench-secret_0123456789";
+// 32 or more characters, as `WebhookSecret` requires.
+const SECRET: &str = "bench-secret_0123456789-abcdefghijkl";
 /// Nothing listens on the discard port; a Bot API call would fail fast.
 const UNUSED_API: &str = "http://127.0.0.1:9";
 const USERS: i64 = 50;
