@@ -487,3 +487,76 @@ async fn the_plan_counts_firings_held_back_by_cooldown_and_by_the_daily_cap() {
     assert_eq!(plan.cooled, 1, "the second crossing of item 0");
     assert_eq!(plan.capped, 1, "item 1 past the daily cap");
 }
+
+/// `serve` keeps its notifications in the SQLite file: one waiting out a
+/// 429 when the process dies (the task aborted, nothing closed) is sent
+/// after the restart, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_waiting_out_a_429_survives_a_restart() {
+    let dir = std::env::temp_dir().join(pricehound_tests::services::unique_name("durable"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("pricehound.db");
+    let item = ItemId::new("durable:item-0").unwrap();
+    let chat = 77;
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        user(&store, chat, "en").await;
+        store.put_alert(&below(chat, &item, "60")).await.unwrap();
+    }
+    let standin = TelegramStandin::start(TOKEN).await;
+    standin.fail_next(
+        "sendMessage",
+        Failure::TooManyRequests { retry_after: 2 },
+        1,
+    );
+    let start = |path: std::path::PathBuf| {
+        let base = standin.base_url();
+        async move {
+            let store = Arc::new(SqliteStore::open(&path).unwrap());
+            let users: Arc<dyn UserStore> = store.clone();
+            let api = BotApi::new(reqwest::Client::new(), &base, BotToken::new(TOKEN).unwrap());
+            let notifier = Arc::new(Notifier::new(users.clone(), AlertPolicy::default()));
+            let sender = Arc::new(Sender::new(api, users));
+            let bus = MemoryBus::default();
+            let (stop, stop_rx) = tokio::sync::watch::channel(false);
+            let task = tokio::spawn(local::run_durable(
+                notifier,
+                sender,
+                bus.subscribe(),
+                stop_rx,
+                store,
+            ));
+            (bus, stop, task)
+        }
+    };
+    let (bus, _stop, task) = start(path.clone()).await;
+    bus.publish(&[DomainEvent::PriceChanged(
+        changes(std::slice::from_ref(&item)).remove(0),
+    )])
+    .await
+    .unwrap();
+    // Polled: the first try was throttled.
+    for _ in 0..400 {
+        if !standin.calls_to("sendMessage").is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(standin.calls_to("sendMessage").len(), 1);
+    assert!(standin.calls_to("sendMessage")[0].failed, "the 429");
+    // Let the put-back reach the file, then the process "dies".
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    task.abort();
+    let _ = task.await;
+
+    let (_bus, stop, task) = start(path.clone()).await;
+    assert_eq!(
+        wait_for_messages(&standin, 1).await,
+        1,
+        "sent after the restart"
+    );
+    // Waits its whole deadline for a second that must not come.
+    assert_eq!(wait_for_messages(&standin, 2).await, 1, "and only once");
+    let _ = stop.send(true);
+    let _ = task.await;
+}

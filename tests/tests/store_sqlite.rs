@@ -164,3 +164,67 @@ async fn prune_keeps_recent_history_and_every_latest_price() {
         Pruned::default()
     );
 }
+
+/// serve's delayed messages: due ones are handed out oldest first and
+/// leased (not handed out again until the lease ends), a put-back
+/// replaces the message and its time, and a removed one is gone; all of it
+/// on the file, across a reopen.
+#[tokio::test]
+async fn delayed_messages_lease_replace_remove_and_outlive_a_reopen() {
+    use chrono::Duration;
+    use pricehound::delayed::DelayedQueue;
+
+    let dir = std::env::temp_dir().join(unique_name("pricehound-delayed"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("pricehound.db");
+    let now = at(0);
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.schedule("b", "second", now).await.unwrap();
+        store
+            .schedule("a", "first", now - Duration::seconds(5))
+            .await
+            .unwrap();
+        store
+            .schedule("later", "not yet", now + Duration::minutes(5))
+            .await
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let lease = now + Duration::minutes(1);
+    let due = store.lease_due(now, lease, 10).await.unwrap();
+    let ids: Vec<&str> = due.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["a", "b"], "due ones, oldest first");
+    assert_eq!(due[0].body, "first");
+    assert!(
+        store.lease_due(now, lease, 10).await.unwrap().is_empty(),
+        "leased"
+    );
+    // "a" is put back for 10 s, "b" was delivered.
+    store
+        .schedule("a", "first, again", now + Duration::seconds(10))
+        .await
+        .unwrap();
+    store.remove("b").await.unwrap();
+    store.remove("never-there").await.unwrap();
+    let at_20s = store
+        .lease_due(now + Duration::seconds(20), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(at_20s.len(), 1);
+    assert_eq!(
+        (at_20s[0].id.as_str(), at_20s[0].body.as_str()),
+        ("a", "first, again")
+    );
+    // A lease that ran out (the sender died): due again.
+    let after_lease = store
+        .lease_due(
+            lease + Duration::seconds(1),
+            lease + Duration::minutes(2),
+            10,
+        )
+        .await
+        .unwrap();
+    let ids: Vec<&str> = after_lease.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["a"], "'later' is not due for 5 minutes");
+}

@@ -23,7 +23,9 @@ pub mod settings;
 pub mod store;
 
 // The core crate, re-exported at the paths the rest of pricehound uses.
-pub use pricehound_core::{domain, events, ingest, metric, price, relay, retention, schedule};
+pub use pricehound_core::{
+    delayed, domain, events, ingest, metric, price, relay, retention, schedule,
+};
 pub use pricehound_sources as sources;
 pub use pricehound_sources::scrape;
 pub use pricehound_telegram as telegram;

@@ -35,6 +35,7 @@ use crate::telegram::bot::{Bot, BotConfig};
 use crate::telegram::dispatch::Dispatcher;
 use crate::telegram::polling;
 use crate::telegram::webhook::{self, WebhookSecret, WebhookState};
+use pricehound_core::delayed::DelayedQueue;
 
 pub struct ServeOptions {
     pub sources: SourcesConfig,
@@ -87,6 +88,7 @@ pub async fn serve(
     let store: Arc<dyn Store> = sqlite.clone();
     let outbox: Arc<dyn EventOutbox> = sqlite.clone();
     let prune: Arc<dyn Prune> = sqlite.clone();
+    let delayed: Arc<dyn DelayedQueue> = sqlite.clone();
     let users: Arc<dyn UserStore> = sqlite;
     let sources = Arc::new(opts.sources);
     let (queue, rx) = MemoryQueue::new();
@@ -129,11 +131,14 @@ pub async fn serve(
         let notifier = Arc::new(Notifier::new(users.clone(), tg.alerts));
         let sender =
             Arc::new(Sender::new(api.clone(), users.clone()).with_daily_cap(tg.alerts.daily_cap));
-        notifier_task = Some(tokio::spawn(alerts::local::run(
+        // Notifications wait in the SQLite file: a restart loses none, not
+        // even those waiting out a 429.
+        notifier_task = Some(tokio::spawn(alerts::local::run_durable(
             notifier,
             sender,
             bus.subscribe(),
             stop_rx.clone(),
+            delayed.clone(),
         )));
         let mut bot = tracking::with_page_tracking(
             Bot::new(store.clone(), users.clone(), sources.clone(), tg.config),

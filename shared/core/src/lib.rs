@@ -13,6 +13,7 @@
 
 pub mod alerts;
 pub mod bus;
+pub mod delayed;
 pub mod domain;
 pub mod events;
 pub mod ingest;

@@ -15,6 +15,7 @@ use rusqlite_migration::{M, Migrations};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use pricehound_core::delayed::{Delayed, DelayedQueue};
 use pricehound_core::domain::{
     Availability, Checkpoint, Currency, ItemDetails, ItemId, LatestPrice, Money, Observation,
     ObservationId, SeriesId, SeriesSummary, SourceHealth, SourceId, SourceRun, USER_PAGE_PREFIX,
@@ -239,6 +240,19 @@ CREATE TABLE event_outbox (
 -- time and keeps each item's latest observation.
 CREATE INDEX observations_by_time ON observations (observed_at);
 CREATE INDEX items_by_latest_obs ON items (latest_obs);
+"#,
+    ),
+    M::up(
+        r#"
+-- Messages due at a time (pricehound_core::delayed): serve's notifications
+-- and their put-backs, so a restart loses none. A handed-out message is
+-- leased by moving its due_at forward until it is removed or rescheduled.
+CREATE TABLE delayed_messages (
+    id           TEXT PRIMARY KEY,
+    body         TEXT NOT NULL,
+    due_at       INTEGER NOT NULL     -- Unix milliseconds
+) STRICT, WITHOUT ROWID;
+CREATE INDEX delayed_messages_by_due ON delayed_messages (due_at);
 "#,
     ),
 ];
@@ -835,3 +849,70 @@ impl Prune for SqliteStore {
 
 /// Rows one prune statement deletes at most.
 const PRUNE_CHUNK: i64 = 5_000;
+
+#[async_trait]
+impl DelayedQueue for SqliteStore {
+    async fn schedule(&self, id: &str, body: &str, due: DateTime<Utc>) -> Result<(), StoreError> {
+        let (id, body, due) = (id.to_string(), body.to_string(), millis(due));
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO delayed_messages (id, body, due_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET body = excluded.body, due_at = excluded.due_at",
+                params![id, body, due],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn lease_due(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Delayed>, StoreError> {
+        let (now, until) = (millis(now), millis(lease_until));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            let due = {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "SELECT id, body FROM delayed_messages WHERE due_at <= ?1
+                         ORDER BY due_at, id LIMIT ?2",
+                    )
+                    .map_err(backend)?;
+                let rows = stmt
+                    .query_map(params![now, limit], |r| {
+                        Ok(Delayed {
+                            id: r.get(0)?,
+                            body: r.get(1)?,
+                        })
+                    })
+                    .map_err(backend)?;
+                rows.collect::<Result<Vec<_>, _>>().map_err(backend)?
+            };
+            for d in &due {
+                tx.execute(
+                    "UPDATE delayed_messages SET due_at = ?2 WHERE id = ?1",
+                    params![d.id, until],
+                )
+                .map_err(backend)?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(due)
+        })
+        .await
+    }
+
+    async fn remove(&self, id: &str) -> Result<(), StoreError> {
+        let id = id.to_string();
+        self.with(move |conn| {
+            conn.execute("DELETE FROM delayed_messages WHERE id = ?1", [id])
+                .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+}

@@ -1,31 +1,73 @@
 //! The notifier inside `pricehound serve`: the bus's price changes are
 //! planned and queued as they come ([`queue_planned`], as the notify
-//! function does), the in-memory outbox hands the notifications to a pool
-//! of tasks sharing one rate limiter, and a notification Telegram throttled
-//! goes back to the outbox with its `retry_after` as the delay, like the SQS
-//! delay in AWS.
+//! function does); the outbox hands the notifications to a pool of tasks
+//! sharing one rate limiter, and a notification Telegram throttled goes
+//! back to the outbox with its `retry_after` as the delay, like the SQS
+//! delay in AWS. `serve` runs it on the durable outbox ([`run_durable`]),
+//! so what waits survives a restart; tests may run it in memory ([`run`]).
 
 use chrono::Utc;
+use pricehound_core::delayed::DelayedQueue;
 use std::sync::Arc;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::notifier::{Notification, Notifier};
-use super::outbox::{MemoryOutbox, Outbox, PlanError, next_attempt, queue_planned};
+use super::outbox::{DurableOutbox, MemoryOutbox, Outbox, PlanError, next_attempt, queue_planned};
 use super::sender::{Delivery, Sender};
 use crate::bus::DomainEvent;
 
 /// Most changes planned together.
 const BATCH: usize = 500;
 
-/// Runs until `stop` turns true; then finishes what is being sent.
+/// [`run_with`] on an in-memory outbox: what waits is lost on exit.
 pub async fn run(
+    notifier: Arc<Notifier>,
+    sender: Arc<Sender>,
+    events: broadcast::Receiver<DomainEvent>,
+    stop: watch::Receiver<bool>,
+) {
+    let (outbox, rx) = MemoryOutbox::new();
+    run_with(notifier, sender, events, stop, Arc::new(outbox), rx).await;
+}
+
+/// [`run_with`] on the notifications queue kept in the store: queued
+/// notifications and put-backs survive a restart or a crash.
+pub async fn run_durable(
+    notifier: Arc<Notifier>,
+    sender: Arc<Sender>,
+    events: broadcast::Receiver<DomainEvent>,
+    stop: watch::Receiver<bool>,
+    queue: Arc<dyn DelayedQueue>,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let pump = tokio::spawn(DurableOutbox::pump(queue.clone(), tx, stop.clone()));
+    // The pump ends with this task, aborted or not: it must not lease
+    // messages nobody will send.
+    let _pump = AbortOnDrop(pump.abort_handle());
+    let outbox = Arc::new(DurableOutbox::new(queue));
+    run_with(notifier, sender, events, stop, outbox, rx).await;
+}
+
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Runs until `stop` turns true; then finishes what is being sent.
+/// `outbox` takes planned notifications and put-backs; `due` yields them
+/// when they are due.
+pub async fn run_with(
     notifier: Arc<Notifier>,
     sender: Arc<Sender>,
     mut events: broadcast::Receiver<DomainEvent>,
     mut stop: watch::Receiver<bool>,
+    outbox: Arc<dyn Outbox>,
+    mut due: mpsc::UnboundedReceiver<Notification>,
 ) {
-    let (outbox, mut rx) = MemoryOutbox::new();
     let mut sending = JoinSet::new();
     loop {
         tokio::select! {
@@ -45,11 +87,11 @@ pub async fn run(
                         _ => break,
                     }
                 }
-                plan_and_queue(&notifier, &outbox, &changes).await;
+                plan_and_queue(&notifier, outbox.as_ref(), &changes).await;
             }
-            Some(n) = rx.recv() => {
+            Some(n) = due.recv() => {
                 let (sender, outbox) = (sender.clone(), outbox.clone());
-                sending.spawn(async move { send(&sender, n, &outbox).await });
+                sending.spawn(async move { send(&sender, n, outbox.as_ref()).await });
             }
             Some(_) = sending.join_next(), if !sending.is_empty() => {}
             _ = stopped(&mut stop) => break,
@@ -60,7 +102,7 @@ pub async fn run(
 
 async fn plan_and_queue(
     notifier: &Notifier,
-    outbox: &MemoryOutbox,
+    outbox: &dyn Outbox,
     changes: &[crate::bus::PriceChanged],
 ) {
     match queue_planned(notifier, outbox, changes, Utc::now()).await {
@@ -72,7 +114,7 @@ async fn plan_and_queue(
     }
 }
 
-async fn send(sender: &Sender, n: Notification, outbox: &MemoryOutbox) {
+async fn send(sender: &Sender, n: Notification, outbox: &dyn Outbox) {
     let now = Utc::now();
     let (again, after) = match sender.deliver(&n, now).await {
         Ok(Delivery::RetryAfter(wait)) => (n, wait),
@@ -84,10 +126,14 @@ async fn send(sender: &Sender, n: Notification, outbox: &MemoryOutbox) {
                     attempts = n.attempts + 1,
                     "notification given up after repeated failures"
                 );
+                done(outbox, &n).await;
                 return;
             }
         },
-        Ok(_) => return,
+        Ok(_) => {
+            done(outbox, &n).await;
+            return;
+        }
         Err(e) => {
             tracing::warn!(error = %e, "notification store error; retrying in 5 s");
             (n, std::time::Duration::from_secs(5))
@@ -95,6 +141,14 @@ async fn send(sender: &Sender, n: Notification, outbox: &MemoryOutbox) {
     };
     if let Err(e) = outbox.put(std::slice::from_ref(&again), after).await {
         tracing::warn!(error = %e, "notification not put back");
+    }
+}
+
+/// Tells the outbox `n` is done with; if that fails, its lease runs out,
+/// it is handed out again, and the sender's sent-id check skips it.
+async fn done(outbox: &dyn Outbox, n: &Notification) {
+    if let Err(e) = outbox.delivered(n).await {
+        tracing::warn!(error = %e, notification = %n.id, "notification not removed from the queue");
     }
 }
 

@@ -2,12 +2,15 @@
 //! adapters. Planned messages go there before the alerts' state is stored
 //! ([`queue_planned`]), and a message Telegram throttled goes back there
 //! with its `retry_after` as the delay. In AWS it is SQS ([`SqsOutbox`],
-//! with `DelaySeconds`); in `serve` it is [`MemoryOutbox`], a channel with
-//! timers for the delays.
+//! with `DelaySeconds`); in `serve` it is [`DurableOutbox`], kept in the
+//! SQLite store so a restart loses nothing; [`MemoryOutbox`] (a channel
+//! with timers) serves tests.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use pricehound_core::delayed::DelayedQueue;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -37,6 +40,13 @@ pub trait Outbox: Send + Sync {
     /// Queues every notification, visible after `delay`.
     async fn put(&self, notifications: &[Notification], delay: Duration)
     -> Result<(), OutboxError>;
+
+    /// `n` is done with (sent, a duplicate, dropped or given up): a queue
+    /// that keeps messages until then forgets it. SQS needs nothing (the
+    /// Lambda's success deletes the message), nor does memory.
+    async fn delivered(&self, _n: &Notification) -> Result<(), OutboxError> {
+        Ok(())
+    }
 }
 
 /// Why planned changes were not handled; each step's own error.
@@ -120,6 +130,95 @@ impl Outbox for MemoryOutbox {
             }
         });
         Ok(())
+    }
+}
+
+/// How long a handed-out notification is leased: if `serve` dies while
+/// sending it, it is due again after this (and its sent-id keeps a message
+/// that did go out from going out twice).
+pub const LEASE: Duration = Duration::from_secs(60);
+/// How often the durable outbox looks for notifications that came due.
+const PUMP_EVERY: Duration = Duration::from_millis(200);
+
+/// The notifications queue kept in the store (`serve`): what waits, and
+/// what waits out a 429, survives a restart. [`DurableOutbox::pump`] hands
+/// out what is due; [`Outbox::delivered`] removes it.
+pub struct DurableOutbox {
+    queue: Arc<dyn DelayedQueue>,
+}
+
+impl DurableOutbox {
+    pub fn new(queue: Arc<dyn DelayedQueue>) -> Self {
+        DurableOutbox { queue }
+    }
+
+    /// Hands out the notifications as they come due (leased for
+    /// [`LEASE`]) until `stop` turns true or the receiver goes away.
+    pub async fn pump(
+        queue: Arc<dyn DelayedQueue>,
+        tx: mpsc::UnboundedSender<Notification>,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        loop {
+            // Nobody to hand them to: lease nothing (a lease would hold
+            // them back after a restart).
+            if tx.is_closed() {
+                return;
+            }
+            let now = Utc::now();
+            let lease = chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::MAX);
+            match queue.lease_due(now, now + lease, 100).await {
+                Ok(due) => {
+                    for d in due {
+                        match NotifyMessage::from_body(&d.body) {
+                            Ok(NotifyMessage::Notification(n)) => {
+                                if tx.send(n).is_err() {
+                                    return;
+                                }
+                            }
+                            _ => {
+                                tracing::error!(id = %d.id, "a stored notification does not parse; removed");
+                                let _ = queue.remove(&d.id).await;
+                            }
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "notifications not read; trying again"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(PUMP_EVERY) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Outbox for DurableOutbox {
+    async fn put(
+        &self,
+        notifications: &[Notification],
+        delay: Duration,
+    ) -> Result<(), OutboxError> {
+        let due = Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+        for (i, n) in notifications.iter().enumerate() {
+            let body = NotifyMessage::notification_body(n);
+            if let Err(e) = self.queue.schedule(&n.id, &body, due).await {
+                return Err(OutboxError::Partial {
+                    failed: notifications.len() - i,
+                    total: notifications.len(),
+                    reason: e.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn delivered(&self, n: &Notification) -> Result<(), OutboxError> {
+        self.queue
+            .remove(&n.id)
+            .await
+            .map_err(|e| OutboxError::Unavailable(e.to_string()))
     }
 }
 
