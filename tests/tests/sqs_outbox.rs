@@ -84,3 +84,30 @@ async fn a_missing_queue_is_unavailable() {
     assert!(matches!(err, OutboxError::Unavailable(_)), "{err:?}");
     assert!(err.to_string().contains("does-not-exist"), "{err}");
 }
+
+/// Text with characters SQS refuses in a message body (a scraped name can
+/// carry U+FFFF; control characters are escaped by JSON): the message is
+/// queued with them replaced, never refused and lost.
+#[tokio::test]
+async fn characters_sqs_refuses_are_replaced_not_lost() {
+    let client = sqs_client().await;
+    let url = create_queue(&client, "notify").await;
+    let outbox = SqsOutbox::new(client.clone(), &url);
+    let mut hostile = notification(1);
+    hostile.text = "Widget\u{1}\u{FFFF} Pro: 85 EUR".into();
+    let put = vec![notification(0), hostile, notification(2)];
+    outbox.put(&put, Duration::ZERO).await.unwrap();
+    let texts: Vec<String> = receive_bodies(&client, &url, 3)
+        .await
+        .iter()
+        .map(|b| match NotifyMessage::from_body(b) {
+            Ok(NotifyMessage::Notification(n)) => n.text,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(texts.len(), 3);
+    assert!(
+        texts.contains(&"Widget\u{1}\u{FFFD} Pro: 85 EUR".to_string()),
+        "{texts:?}"
+    );
+}

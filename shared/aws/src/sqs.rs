@@ -57,6 +57,8 @@ impl SqsQueue {
     /// allow, retrying the entries SQS refused for reasons that are not the
     /// sender's fault. The outcome's indexes are into `bodies`.
     pub async fn send_bodies(&self, bodies: &[String], delay: Duration) -> batch::Outcome {
+        let bodies: Vec<String> = bodies.iter().map(|b| sqs_safe(b)).collect();
+        let bodies = &bodies;
         let sizes: Vec<usize> = bodies.iter().map(String::len).collect();
         let delay = i32::try_from(delay.min(MAX_DELAY).as_secs()).unwrap_or(0);
         batch::send_all(&sizes, LIMITS, |indexes| self.call(bodies, indexes, delay)).await
@@ -190,5 +192,39 @@ impl Queue for SqsQueue {
             failed,
             reason: reasons.join("; "),
         })
+    }
+}
+
+/// `body` with every character SQS refuses in a message body replaced by
+/// U+FFFD. SQS takes only #x9, #xA, #xD and #x20-#xD7FF, #xE000-#xFFFD,
+/// #x10000-#x10FFFF; our bodies are JSON, whose strings escape the control
+/// characters already, but a scraped name can still carry U+FFFE or U+FFFF
+/// raw, and SQS would refuse the whole entry (moto does not check).
+pub fn sqs_safe(body: &str) -> String {
+    body.chars()
+        .map(|c| match c {
+            '\u{9}'
+            | '\u{A}'
+            | '\u{D}'
+            | '\u{20}'..='\u{D7FF}'
+            | '\u{E000}'..='\u{FFFD}'
+            | '\u{10000}'.. => c,
+            _ => '\u{FFFD}',
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqs_safe;
+
+    #[test]
+    fn only_what_sqs_refuses_is_replaced() {
+        let ok = "{\"text\":\"Золото ↓ 13 740 DZD ☕ 𝄞\\u0001\"}\t\r\n";
+        assert_eq!(sqs_safe(ok), ok);
+        assert_eq!(
+            sqs_safe("a\u{FFFF}b\u{FFFE}c\u{1}d"),
+            "a\u{FFFD}b\u{FFFD}c\u{FFFD}d"
+        );
     }
 }
