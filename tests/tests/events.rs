@@ -846,3 +846,85 @@ async fn nothing_is_sent_for_an_alert_deleted_after_it_fired() {
     .unwrap();
     assert!(outbox.take().is_empty());
 }
+
+/// Twenty users' alerts fire on one change, through the notify function,
+/// with a fault injected at each step: the queue refuses the planned
+/// messages once (the change is redelivered), the Bot API answers 5xx
+/// three times and 429 twice (put back), and SQS delivers two messages
+/// twice. Counted at the Bot API stand-in: every user gets the alert
+/// exactly once.
+#[tokio::test]
+async fn every_fired_alert_arrives_exactly_once_through_injected_faults() {
+    let standin = TelegramStandin::start(TOKEN).await;
+    let (users, notifier, sender) = notify_stack(&standin);
+    let chats: Vec<i64> = (0..20).map(|i| 555_000_000 + i).collect();
+    for &chat in &chats {
+        touch(users.as_ref(), chat, "en").await;
+        alert_on(users.as_ref(), chat).await;
+    }
+    let change = read("notify-price-changed.json");
+    let change: SqsEvent = serde_json::from_str(&change).unwrap();
+
+    // Fault 1: the queue refuses the planned messages; the record fails.
+    let refusing = RecordingOutbox {
+        refuse_chat: Some(chats[7]),
+        ..Default::default()
+    };
+    let resp = lambda::notify(&notifier, &sender, &refusing, change.clone()).await;
+    assert_eq!(resp.batch_item_failures.len(), 1);
+    assert!(refusing.take().is_empty());
+    // SQS delivers the change again.
+    let outbox = RecordingOutbox::default();
+    let resp = lambda::notify(&notifier, &sender, &outbox, change).await;
+    assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+    let mut queue: Vec<Notification> = outbox.take().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(queue.len(), 20, "one message per user");
+
+    // Faults 2 and 3: 5xx three times, then 429 twice.
+    standin.fail_next("sendMessage", Failure::ServerError, 3);
+    let mut deliveries = 0;
+    let mut duplicated = 0;
+    while let Some(n) = queue.pop() {
+        deliveries += 1;
+        // Fault 4: SQS hands two messages over twice.
+        let times = if duplicated < 2 && deliveries % 5 == 0 {
+            duplicated += 1;
+            2
+        } else {
+            1
+        };
+        for t in 0..times {
+            let body = NotifyMessage::notification_body(&n);
+            let resp = lambda::notify(
+                &notifier,
+                &sender,
+                &outbox,
+                sqs_event(&format!("{}-{t}", n.id), body),
+            )
+            .await;
+            assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+        }
+        if deliveries == 10 {
+            standin.fail_next(
+                "sendMessage",
+                Failure::TooManyRequests { retry_after: 1 },
+                2,
+            );
+        }
+        // Put-backs come round again, as SQS delivers them after their delay.
+        queue.extend(outbox.take().into_iter().map(|(n, _)| n));
+    }
+    for &chat in &chats {
+        let ok = sends_to(&standin, chat)
+            .iter()
+            .filter(|c| !c.failed)
+            .count();
+        assert_eq!(ok, 1, "chat {chat}: {ok} messages");
+    }
+    let failed = standin
+        .calls_to("sendMessage")
+        .iter()
+        .filter(|c| c.failed)
+        .count();
+    assert_eq!((failed, duplicated), (5, 2), "the faults were injected");
+}
