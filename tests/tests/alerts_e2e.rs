@@ -560,3 +560,56 @@ async fn a_notification_waiting_out_a_429_survives_a_restart() {
     let _ = stop.send(true);
     let _ = task.await;
 }
+
+/// A notification can wait longer than its lease (a chat's messages go out
+/// at 1/s): while it is in flight the durable outbox renews its lease
+/// instead of handing it out again; once put back it comes round once more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_durable_outbox_hands_a_message_out_once_while_it_is_in_flight() {
+    use pricehound::alerts::notifier::Notification;
+    use pricehound::alerts::outbox::{DurableOutbox, Outbox};
+    let store = Arc::new(SqliteStore::in_memory().unwrap());
+    let outbox = Arc::new(DurableOutbox::new(store).with_lease(Duration::from_millis(100)));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let pump = tokio::spawn(outbox.clone().pump(tx, stop_rx));
+    let message = |i: i64| Notification {
+        id: format!("lease-{i}"),
+        user: UserId(i),
+        alert_id: AlertId::random(),
+        chat_id: i,
+        text: format!("message {i}"),
+        keyboard: Default::default(),
+        attempts: 0,
+        planned_at: None,
+    };
+    outbox
+        .put(&[message(1), message(2)], Duration::ZERO)
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    while got.len() < 2 {
+        let n = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("handed out within 10 s")
+            .unwrap();
+        got.push(n.id);
+    }
+    got.sort();
+    assert_eq!(got, ["lease-1", "lease-2"]);
+    // Seven leases run out while both are "being sent": nothing again.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(rx.try_recv().is_err(), "handed out twice while in flight");
+    // One is done, the other put back: only that one comes round, once.
+    outbox.delivered(&message(1)).await.unwrap();
+    outbox.put(&[message(2)], Duration::ZERO).await.unwrap();
+    let again = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("the put-back comes round")
+        .unwrap();
+    assert_eq!(again.id, "lease-2");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(rx.try_recv().is_err());
+    let _ = stop.send(true);
+    let _ = pump.await;
+}

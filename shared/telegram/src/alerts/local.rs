@@ -41,11 +41,11 @@ pub async fn run_durable(
     queue: Arc<dyn DelayedQueue>,
 ) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let pump = tokio::spawn(DurableOutbox::pump(queue.clone(), tx, stop.clone()));
+    let outbox = Arc::new(DurableOutbox::new(queue));
+    let pump = tokio::spawn(outbox.clone().pump(tx, stop.clone()));
     // The pump ends with this task, aborted or not: it must not lease
     // messages nobody will send.
     let _pump = AbortOnDrop(pump.abort_handle());
-    let outbox = Arc::new(DurableOutbox::new(queue));
     run_with(notifier, sender, events, stop, outbox, rx).await;
 }
 

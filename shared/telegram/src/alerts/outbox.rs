@@ -140,25 +140,58 @@ pub const LEASE: Duration = Duration::from_secs(60);
 /// How often the durable outbox looks for notifications that came due.
 const PUMP_EVERY: Duration = Duration::from_millis(200);
 
+/// `now + by`, saturating (a delay comes from Telegram's `retry_after`).
+fn later(now: DateTime<Utc>, by: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(by)
+        .ok()
+        .and_then(|d| now.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// The notifications queue kept in the store (`serve`): what waits, and
 /// what waits out a 429, survives a restart. [`DurableOutbox::pump`] hands
 /// out what is due; [`Outbox::delivered`] removes it.
 pub struct DurableOutbox {
     queue: Arc<dyn DelayedQueue>,
+    lease: Duration,
+    /// Handed out by this process and not yet delivered or put back. A
+    /// message can wait longer than its lease (a chat's messages go out at
+    /// 1/s): when its lease runs out the pump renews it instead of handing
+    /// it out a second time. After a crash the set is empty, and what was
+    /// in flight comes round again once.
+    in_flight: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl DurableOutbox {
     pub fn new(queue: Arc<dyn DelayedQueue>) -> Self {
-        DurableOutbox { queue }
+        DurableOutbox {
+            queue,
+            lease: LEASE,
+            in_flight: Default::default(),
+        }
     }
 
-    /// Hands out the notifications as they come due (leased for
-    /// [`LEASE`]) until `stop` turns true or the receiver goes away.
+    /// A lease other than [`LEASE`] (tests).
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    fn settle(&self, id: &str) {
+        if let Ok(mut set) = self.in_flight.lock() {
+            set.remove(id);
+        }
+    }
+
+    /// Hands out the notifications as they come due (leased for the
+    /// outbox's lease, renewed while in flight) until `stop` turns true or
+    /// the receiver goes away.
     pub async fn pump(
-        queue: Arc<dyn DelayedQueue>,
+        self: Arc<Self>,
         tx: mpsc::UnboundedSender<Notification>,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
+        let queue = self.queue.clone();
         loop {
             // Nobody to hand them to: lease nothing (a lease would hold
             // them back after a restart).
@@ -166,12 +199,20 @@ impl DurableOutbox {
                 return;
             }
             let now = Utc::now();
-            let lease = chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::MAX);
-            match queue.lease_due(now, now + lease, 100).await {
+            match queue.lease_due(now, later(now, self.lease), 100).await {
                 Ok(due) => {
                     for d in due {
                         match NotifyMessage::from_body(&d.body) {
                             Ok(NotifyMessage::Notification(n)) => {
+                                let fresh = self
+                                    .in_flight
+                                    .lock()
+                                    .map(|mut set| set.insert(n.id.clone()))
+                                    .unwrap_or(true);
+                                // Still being sent: its lease was renewed.
+                                if !fresh {
+                                    continue;
+                                }
                                 if tx.send(n).is_err() {
                                     return;
                                 }
@@ -200,9 +241,10 @@ impl Outbox for DurableOutbox {
         notifications: &[Notification],
         delay: Duration,
     ) -> Result<(), OutboxError> {
-        let due = Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+        let due = later(Utc::now(), delay);
         for (i, n) in notifications.iter().enumerate() {
             let body = NotifyMessage::notification_body(n);
+            self.settle(&n.id);
             if let Err(e) = self.queue.schedule(&n.id, &body, due).await {
                 return Err(OutboxError::Partial {
                     failed: notifications.len() - i,
@@ -215,6 +257,7 @@ impl Outbox for DurableOutbox {
     }
 
     async fn delivered(&self, n: &Notification) -> Result<(), OutboxError> {
+        self.settle(&n.id);
         self.queue
             .remove(&n.id)
             .await
