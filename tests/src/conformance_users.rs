@@ -42,6 +42,7 @@ macro_rules! user_store_suite {
             alert_quota_counts_per_user_and_day,
             alert_quota_is_apart_from_throttle,
             alert_quota_hits_race_without_losing_counts,
+            alert_quota_release_gives_back_one_place_never_below_zero,
             track_job_claim_is_one_per_user_until_released_or_lapsed,
             track_job_claims_race_with_one_winner,
             track_quota_counts_per_user_and_day_apart_from_the_others,
@@ -55,6 +56,8 @@ macro_rules! user_store_suite {
             mark_blocked_deactivates_alerts,
             mark_blocked_unknown_user_is_zero,
             payloads_expire_and_replace,
+            payload_claims_win_only_over_nothing_or_lapsed,
+            payload_claims_race_with_one_winner,
             tracked_pages_of_empty_store,
             tracked_page_add_new,
             tracked_page_add_same_source_again_keeps_first,
@@ -533,6 +536,44 @@ pub async fn alert_quota_hits_race_without_losing_counts(store: &dyn UserStore) 
     assert_eq!(store.alert_quota_hit(u, d).await.unwrap(), 11);
 }
 
+pub async fn alert_quota_release_gives_back_one_place_never_below_zero(store: &dyn UserStore) {
+    let (u, other) = (UserId(5), UserId(6));
+    store.alert_quota_release(u, day(0)).await.unwrap();
+    assert_eq!(
+        store.alert_quota_used(u, day(0)).await.unwrap(),
+        0,
+        "a release on a day without a count leaves it at zero"
+    );
+    assert_eq!(store.alert_quota_hit(u, day(0)).await.unwrap(), 1);
+    assert_eq!(store.alert_quota_hit(u, day(0)).await.unwrap(), 2);
+    assert_eq!(store.alert_quota_hit(other, day(0)).await.unwrap(), 1);
+    store.alert_quota_release(u, day(0)).await.unwrap();
+    assert_eq!(store.alert_quota_used(u, day(0)).await.unwrap(), 1);
+    assert_eq!(
+        store.alert_quota_used(other, day(0)).await.unwrap(),
+        1,
+        "another user's count is untouched"
+    );
+    store.alert_quota_release(u, day(1)).await.unwrap();
+    assert_eq!(
+        store.alert_quota_used(u, day(0)).await.unwrap(),
+        1,
+        "another day's release does not touch this day"
+    );
+    store.alert_quota_release(u, day(0)).await.unwrap();
+    store.alert_quota_release(u, day(0)).await.unwrap();
+    assert_eq!(
+        store.alert_quota_used(u, day(0)).await.unwrap(),
+        0,
+        "never below zero"
+    );
+    assert_eq!(
+        store.alert_quota_hit(u, day(0)).await.unwrap(),
+        1,
+        "the place is there to take again"
+    );
+}
+
 pub async fn watches_add_list_remove_clear(store: &dyn UserStore) {
     let a = UserId(1);
     assert_eq!(store.watches(a).await.unwrap(), vec![]);
@@ -936,6 +977,86 @@ pub async fn mark_blocked_deactivates_alerts(store: &dyn UserStore) {
 pub async fn mark_blocked_unknown_user_is_zero(store: &dyn UserStore) {
     assert_eq!(store.mark_blocked(UserId(404)).await.unwrap(), 0);
     assert_eq!(store.user(UserId(404)).await.unwrap(), None);
+}
+
+pub async fn payload_claims_win_only_over_nothing_or_lapsed(store: &dyn UserStore) {
+    assert!(
+        store
+            .claim_payload("c", "sending", t(10), t(0))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .claim_payload("c", "other", t(50), t(5))
+            .await
+            .unwrap(),
+        "a live claim holds"
+    );
+    assert_eq!(
+        store.payload("c", t(5)).await.unwrap().as_deref(),
+        Some("sending"),
+        "and keeps its value"
+    );
+    assert!(
+        store
+            .claim_payload("c", "again", t(40), t(10))
+            .await
+            .unwrap(),
+        "a lapsed one (at its expiry) is taken over"
+    );
+    assert_eq!(
+        store.payload("c", t(11)).await.unwrap().as_deref(),
+        Some("again")
+    );
+    // A put replaces a claim (the sender records "sent" over "sending"),
+    // and a claim cannot take a live put.
+    store.put_payload("c", "1", t(100)).await.unwrap();
+    assert!(
+        !store
+            .claim_payload("c", "sending", t(60), t(20))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.payload("c", t(20)).await.unwrap().as_deref(),
+        Some("1")
+    );
+    // Expiring a claim at once frees it.
+    assert!(
+        store
+            .claim_payload("d", "sending", t(60), t(0))
+            .await
+            .unwrap()
+    );
+    store.put_payload("d", "", t(1)).await.unwrap();
+    assert!(
+        store
+            .claim_payload("d", "sending", t(60), t(1))
+            .await
+            .unwrap()
+    );
+}
+
+pub async fn payload_claims_race_with_one_winner(store: &dyn UserStore) {
+    let now = t(0);
+    let (a, b, c, d) = tokio::join!(
+        store.claim_payload("race", "a", t(10), now),
+        store.claim_payload("race", "b", t(10), now),
+        store.claim_payload("race", "c", t(10), now),
+        store.claim_payload("race", "d", t(10), now),
+    );
+    let won: Vec<&str> = [(a, "a"), (b, "b"), (c, "c"), (d, "d")]
+        .into_iter()
+        .filter(|(r, _)| *r.as_ref().unwrap())
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(won.len(), 1, "exactly one claim wins: {won:?}");
+    assert_eq!(
+        store.payload("race", now).await.unwrap().as_deref(),
+        Some(won[0]),
+        "the winner's value is stored"
+    );
 }
 
 pub async fn payloads_expire_and_replace(store: &dyn UserStore) {

@@ -4,6 +4,7 @@ pub mod bot;
 pub mod cli;
 pub mod conformance;
 pub mod conformance_users;
+pub mod faulty_users;
 pub mod pages;
 pub mod services;
 pub mod telegram_standin;

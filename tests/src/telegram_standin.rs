@@ -75,6 +75,9 @@ pub enum Failure {
     ServerError,
     /// 400 with this description, e.g. "Bad Request: can't parse entities".
     BadRequest(String),
+    /// No answer for this long (then a 500): a call the client gives up on
+    /// by its timeout. Nothing was sent.
+    Hang(std::time::Duration),
 }
 
 impl Failure {
@@ -92,6 +95,14 @@ impl Failure {
             Failure::Blocked => error(403, "Forbidden: bot was blocked by the user"),
             Failure::ServerError => error(500, "Internal Server Error"),
             Failure::BadRequest(d) => error(400, d),
+            Failure::Hang(_) => error(500, "Internal Server Error"),
+        }
+    }
+
+    fn delay(&self) -> Option<std::time::Duration> {
+        match self {
+            Failure::Hang(d) => Some(*d),
+            _ => None,
         }
     }
 }
@@ -259,8 +270,9 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let lower = incoming.method.to_ascii_lowercase();
 
     // Decide the outcome, record the call, then answer (getUpdates may wait).
-    let (early, at) = {
+    let (early, at, hang) = {
         let mut state = shared.lock();
+        let mut hang = None;
         let early = if !authorized {
             Some(error(401, "Unauthorized"))
         } else if !KNOWN.contains(&lower.as_str()) {
@@ -270,8 +282,10 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             .get_mut(&lower)
             .and_then(VecDeque::pop_front)
         {
+            hang = f.delay();
             Some(f.answer())
         } else if let Some(f) = chat_failure(&state, &lower, &incoming.params) {
+            hang = f.delay();
             Some(f.answer())
         } else if lower == "getupdates" && state.webhook.is_some() {
             Some(error(
@@ -290,8 +304,11 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             photo_is_png: incoming.photo_is_png,
             failed: early.is_some(),
         });
-        (early, at)
+        (early, at, hang)
     };
+    if let Some(wait) = hang {
+        tokio::time::sleep(wait).await;
+    }
     if let Some(answer) = early {
         return reply(answer);
     }

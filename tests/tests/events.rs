@@ -796,6 +796,69 @@ async fn the_daily_cap_is_spent_when_sent_and_holds_across_separate_plans() {
     assert_eq!(users.alert_quota_used(UserId(chat), day).await.unwrap(), 2);
 }
 
+/// Six messages for one user, sent at the same moment (six invocations),
+/// against a cap of two: the cap's place is reserved before each send, so
+/// exactly two go out; a send that fails gives its place back.
+#[tokio::test]
+async fn concurrent_sends_for_one_user_never_pass_the_daily_cap() {
+    use pricehound::alerts::sender::Delivery;
+    let standin = TelegramStandin::start(TOKEN).await;
+    let (users, _notifier, sender) = notify_stack(&standin);
+    let sender = sender.with_daily_cap(2);
+    let chat = 333_444_650;
+    touch(users.as_ref(), chat, "en").await;
+    let now = Utc::now();
+    let day = pricehound::store::rules::utc_day_start(now);
+    let alert = alert_on(users.as_ref(), chat).await;
+    let failing = {
+        let mut n = queued_notification(chat, &alert);
+        n.id = "cap-race-failing".into();
+        n
+    };
+    standin.fail_next("sendMessage", Failure::ServerError, 1);
+    assert!(matches!(
+        sender.deliver(&failing, now).await.unwrap(),
+        Delivery::Failed(_)
+    ));
+    assert_eq!(
+        users.alert_quota_used(UserId(chat), day).await.unwrap(),
+        0,
+        "a failed send gives its place back"
+    );
+    let messages: Vec<Notification> = (0..6)
+        .map(|i| {
+            let mut n = queued_notification(chat, &alert);
+            n.id = format!("cap-race-{i}");
+            n
+        })
+        .collect();
+    let m = &messages;
+    let (a, b, c, d, e, f) = tokio::join!(
+        sender.deliver(&m[0], now),
+        sender.deliver(&m[1], now),
+        sender.deliver(&m[2], now),
+        sender.deliver(&m[3], now),
+        sender.deliver(&m[4], now),
+        sender.deliver(&m[5], now),
+    );
+    let outcomes = [a, b, c, d, e, f];
+    let sent = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(Delivery::Sent)))
+        .count();
+    let capped = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(Delivery::Capped)))
+        .count();
+    assert_eq!((sent, capped), (2, 4), "{outcomes:?}");
+    let at_standin = sends_to(&standin, chat)
+        .into_iter()
+        .filter(|c| !c.failed)
+        .count();
+    assert_eq!(at_standin, 2, "two messages reached Telegram");
+    assert_eq!(users.alert_quota_used(UserId(chat), day).await.unwrap(), 2);
+}
+
 /// An alert deleted after it fired: its queued message is not sent, and
 /// the notifier's state change, applied after the delete, does not bring
 /// the alert back.
@@ -848,71 +911,118 @@ async fn nothing_is_sent_for_an_alert_deleted_after_it_fired() {
 }
 
 /// Twenty users' alerts fire on one change, through the notify function,
-/// with a fault injected at each step: the queue refuses the planned
-/// messages once (the change is redelivered), the Bot API answers 5xx
-/// three times and 429 twice (put back), and SQS delivers two messages
-/// twice. Counted at the Bot API stand-in: every user gets the alert
-/// exactly once.
+/// with faults injected at every step, and counted at the Bot API stand-in:
+/// every user gets the alert exactly once.
+///
+/// - store: the alert lookup fails while planning, the conditional state
+///   write fails after the messages were queued (the change is redelivered
+///   and planned again), the notification's claim, the cap's reservation
+///   and the sent-record each fail (the last one is retried in place);
+/// - queue: it refuses the planned messages once (the change is redelivered);
+/// - Bot API: 5xx three times, a hung call twice (the client's timeout),
+///   429 twice (put back);
+/// - SQS: two messages delivered twice in a row and two delivered twice at
+///   the same moment (the claim lets one go).
 #[tokio::test]
 async fn every_fired_alert_arrives_exactly_once_through_injected_faults() {
+    use pricehound_tests::faulty_users::FaultyUsers;
     let standin = TelegramStandin::start(TOKEN).await;
-    let (users, notifier, sender) = notify_stack(&standin);
+    let real: Arc<dyn UserStore> = Arc::new(SqliteStore::in_memory().unwrap());
+    let faulty = Arc::new(FaultyUsers::new(real.clone()));
+    let users: Arc<dyn UserStore> = faulty.clone();
+    // A short call timeout, so a hung Bot API call fails fast.
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let api = BotApi::new(http, &standin.base_url(), BotToken::new(TOKEN).unwrap());
+    let notifier = Notifier::new(users.clone(), AlertPolicy::default());
+    let sender = Sender::new(api, users.clone());
     let chats: Vec<i64> = (0..20).map(|i| 555_000_000 + i).collect();
     for &chat in &chats {
-        touch(users.as_ref(), chat, "en").await;
-        alert_on(users.as_ref(), chat).await;
+        touch(real.as_ref(), chat, "en").await;
+        alert_on(real.as_ref(), chat).await;
     }
     let change = read("notify-price-changed.json");
     let change: SqsEvent = serde_json::from_str(&change).unwrap();
+    let mut redelivered_changes = 0;
+    // The change's record through the notify function: how many failed.
+    async fn plan(n: &Notifier, s: &Sender, outbox: &RecordingOutbox, change: &SqsEvent) -> usize {
+        let resp = lambda::notify(n, s, outbox, change.clone()).await;
+        resp.batch_item_failures.len()
+    }
+    let plan_until_ok = |outbox| plan(&notifier, &sender, outbox, &change);
 
-    // Fault 1: the queue refuses the planned messages; the record fails.
+    // Store fault: the alert lookup fails; the change is redelivered.
+    faulty.fail_next("active_alerts_for", 1);
+    let outbox = RecordingOutbox::default();
+    assert_eq!(plan_until_ok(&outbox).await, 1);
+    redelivered_changes += 1;
+    assert!(outbox.take().is_empty());
+    // Queue fault: the queue refuses the planned messages; redelivered.
     let refusing = RecordingOutbox {
         refuse_chat: Some(chats[7]),
         ..Default::default()
     };
-    let resp = lambda::notify(&notifier, &sender, &refusing, change.clone()).await;
-    assert_eq!(resp.batch_item_failures.len(), 1);
+    assert_eq!(plan_until_ok(&refusing).await, 1);
+    redelivered_changes += 1;
     assert!(refusing.take().is_empty());
-    // SQS delivers the change again.
-    let outbox = RecordingOutbox::default();
-    let resp = lambda::notify(&notifier, &sender, &outbox, change).await;
-    assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+    // Store fault after the messages were queued: the alerts' new state is
+    // not stored, the change is redelivered, and planned again: the same
+    // twenty notifications (same ids) are queued a second time.
+    faulty.fail_next("update_alert", 1);
+    assert_eq!(plan_until_ok(&outbox).await, 1);
+    redelivered_changes += 1;
+    assert_eq!(plan_until_ok(&outbox).await, 0);
     let mut queue: Vec<Notification> = outbox.take().into_iter().map(|(n, _)| n).collect();
-    assert_eq!(queue.len(), 20, "one message per user");
+    assert_eq!(queue.len(), 40, "one message per user, planned twice");
 
-    // Faults 2 and 3: 5xx three times, then 429 twice.
+    // Bot API: 5xx three times, two hung calls, and (later) 429 twice.
     standin.fail_next("sendMessage", Failure::ServerError, 3);
-    let mut deliveries = 0;
-    let mut duplicated = 0;
+    let deliver = |n: &Notification, id: String| {
+        let body = NotifyMessage::notification_body(n);
+        let (notifier, sender, outbox) = (&notifier, &sender, &outbox);
+        async move { lambda::notify(notifier, sender, outbox, sqs_event(&id, body)).await }
+    };
+    let (mut deliveries, mut sqs_retries, mut twice_in_a_row, mut twice_at_once) = (0, 0, 0, 0);
     while let Some(n) = queue.pop() {
         deliveries += 1;
-        // Fault 4: SQS hands two messages over twice.
-        let times = if duplicated < 2 && deliveries % 5 == 0 {
-            duplicated += 1;
-            2
-        } else {
-            1
-        };
-        for t in 0..times {
-            let body = NotifyMessage::notification_body(&n);
-            let resp = lambda::notify(
-                &notifier,
-                &sender,
-                &outbox,
-                sqs_event(&format!("{}-{t}", n.id), body),
-            )
-            .await;
-            assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
-        }
-        if deliveries == 10 {
-            standin.fail_next(
+        match deliveries {
+            6 => standin.fail_next("sendMessage", Failure::Hang(Duration::from_secs(1)), 2),
+            9 => faulty.fail_next("claim_payload", 1),
+            12 => faulty.fail_next("alert_quota_hit", 1),
+            15 => faulty.fail_next("put_payload", 2),
+            18 => standin.fail_next(
                 "sendMessage",
                 Failure::TooManyRequests { retry_after: 1 },
                 2,
+            ),
+            _ => {}
+        }
+        let failures = if deliveries % 7 == 0 && twice_at_once < 2 {
+            // SQS hands one message to two invocations at the same moment.
+            twice_at_once += 1;
+            let (a, b) = tokio::join!(
+                deliver(&n, format!("{}-a", n.id)),
+                deliver(&n, format!("{}-b", n.id))
             );
+            a.batch_item_failures.len() + b.batch_item_failures.len()
+        } else if deliveries % 5 == 0 && twice_in_a_row < 2 {
+            twice_in_a_row += 1;
+            let a = deliver(&n, format!("{}-a", n.id)).await;
+            let b = deliver(&n, format!("{}-b", n.id)).await;
+            a.batch_item_failures.len() + b.batch_item_failures.len()
+        } else {
+            deliver(&n, n.id.clone()).await.batch_item_failures.len()
+        };
+        // A failed record is delivered again by SQS.
+        for _ in 0..failures {
+            sqs_retries += 1;
+            queue.insert(0, n.clone());
         }
         // Put-backs come round again, as SQS delivers them after their delay.
         queue.extend(outbox.take().into_iter().map(|(n, _)| n));
+        assert!(deliveries < 500, "the queue never drains");
     }
     for &chat in &chats {
         let ok = sends_to(&standin, chat)
@@ -921,10 +1031,33 @@ async fn every_fired_alert_arrives_exactly_once_through_injected_faults() {
             .count();
         assert_eq!(ok, 1, "chat {chat}: {ok} messages");
     }
-    let failed = standin
+    let api_faults = standin
         .calls_to("sendMessage")
         .iter()
         .filter(|c| c.failed)
         .count();
-    assert_eq!((failed, duplicated), (5, 2), "the faults were injected");
+    let store_faults = [
+        "active_alerts_for",
+        "update_alert",
+        "claim_payload",
+        "alert_quota_hit",
+        "put_payload",
+    ]
+    .map(|m| (m, faulty.injected(m)));
+    eprintln!(
+        "faults: Bot API {api_faults}, store {store_faults:?}, changes redelivered {redelivered_changes}, \
+         notifications failed and redelivered {sqs_retries}, delivered twice in a row {twice_in_a_row}, \
+         twice at once {twice_at_once}, deliveries {deliveries}"
+    );
+    assert_eq!(api_faults, 7, "3 × 5xx, 2 hung, 2 × 429 were injected");
+    assert_eq!(
+        store_faults.map(|(_, n)| n),
+        [1, 1, 1, 1, 2],
+        "every store fault was injected"
+    );
+    assert_eq!((twice_in_a_row, twice_at_once), (2, 2));
+    assert_eq!(
+        sqs_retries, 2,
+        "the failed claim and the failed reservation each failed their record once"
+    );
 }

@@ -172,7 +172,7 @@ pub async fn notify_with(
     }
     for (id, n) in notifications {
         let outcome = match sender.deliver(&n, now).await {
-            Ok(Delivery::RetryAfter(wait)) => outbox
+            Ok(Delivery::RetryAfter(wait) | Delivery::InFlight(wait)) => outbox
                 .put(std::slice::from_ref(&n), wait)
                 .await
                 .map_err(|e| e.to_string()),

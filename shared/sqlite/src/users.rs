@@ -445,6 +445,24 @@ impl AlertStore for SqliteStore {
         })
         .await
     }
+
+    async fn alert_quota_release(
+        &self,
+        user: UserId,
+        day_start: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let day = Counter::period(day_start);
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE alert_quota SET count = count - 1
+                 WHERE user_id = ?1 AND day_start = ?2 AND count > 0",
+                [user.0, day],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
 }
 
 #[async_trait]
@@ -708,6 +726,31 @@ impl Payloads for SqliteStore {
             )
             .optional()
             .map_err(backend)
+        })
+        .await
+    }
+
+    async fn claim_payload(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let (key, value) = (key.to_string(), value.to_string());
+        let (expires_at, now) = (millis(expires_at), millis(now));
+        self.with(move |conn| {
+            // One statement: a new key is inserted, a lapsed one replaced,
+            // a live one left alone (no row changes).
+            let changed = conn
+                .execute(
+                    "INSERT INTO payloads (key, value, expires_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+                     WHERE payloads.expires_at <= ?4",
+                    params![key, value, expires_at, now],
+                )
+                .map_err(backend)?;
+            Ok(changed == 1)
         })
         .await
     }

@@ -137,6 +137,16 @@ pub trait AlertStore: Send + Sync + 'static {
         user: UserId,
         day_start: DateTime<Utc>,
     ) -> Result<u32, StoreError>;
+    /// Takes back one [`AlertStore::alert_quota_hit`] of the day (never
+    /// below zero; nothing if the day has no count). The sender reserves a
+    /// message's place in the cap before it sends, so concurrent sends for
+    /// one user cannot pass the cap together, and gives the place back when
+    /// nothing went out.
+    async fn alert_quota_release(
+        &self,
+        user: UserId,
+        day_start: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 }
 
 /// The pages users pasted into the bot, who tracks them, and the limits on
@@ -229,6 +239,18 @@ pub trait Payloads: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// The payload under `key`, if it has not expired by `now`.
     async fn payload(&self, key: &str, now: DateTime<Utc>) -> Result<Option<String>, StoreError>;
+    /// Puts `value` under `key` until `expires_at` only if the key holds no
+    /// payload live at `now` ([`rules::lapsed`](super::rules::lapsed));
+    /// true if this call put it. One conditional write, so of two concurrent
+    /// claims one wins: the alert sender claims a notification before it
+    /// sends, so two deliveries of one message never both go out.
+    async fn claim_payload(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Usage events and the statistics over them. Used by the bot (recording

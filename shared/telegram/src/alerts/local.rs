@@ -117,7 +117,7 @@ async fn plan_and_queue(
 async fn send(sender: &Sender, n: Notification, outbox: &dyn Outbox) {
     let now = Utc::now();
     let (again, after) = match sender.deliver(&n, now).await {
-        Ok(Delivery::RetryAfter(wait)) => (n, wait),
+        Ok(Delivery::RetryAfter(wait) | Delivery::InFlight(wait)) => (n, wait),
         Ok(Delivery::Failed(wait)) => match next_attempt(&n, now) {
             Some(again) => (again, wait),
             None => {

@@ -23,6 +23,25 @@ pub const PER_CHAT: Duration = Duration::from_secs(1);
 pub const OVERALL: Duration = Duration::from_millis(40);
 /// How long a sent notification's id is remembered (redeliveries come sooner).
 const SENT_DAYS: i64 = 7;
+/// Extra tries at recording a sent notification (50 ms, 200 ms, 800 ms apart).
+const SENT_RECORD_RETRIES: u32 = 3;
+/// The record of a notification that went out.
+const SENT: &str = "1";
+/// The claim of a notification being sent.
+const SENDING: &str = "sending";
+/// How long a claim holds off other deliveries of one notification: longer
+/// than a Bot API call may take ([`crate::api::CALL_TIMEOUT`]), so only a
+/// sender that crashed mid-send lets its claim lapse.
+pub const SENDING_LEASE: Duration = Duration::from_secs(120);
+
+/// What a notification's record says when it is there before a send.
+fn seen_before(value: &str) -> Delivery {
+    if value == SENT {
+        Delivery::Duplicate
+    } else {
+        Delivery::InFlight(SENDING_LEASE)
+    }
+}
 
 /// Waits until a message to `chat` may go: per-chat and overall spacing, on
 /// tokio's clock (so tests run it on a paused clock).
@@ -78,6 +97,10 @@ pub enum Delivery {
     /// Telegram asked to wait (429): put it back and try again after this
     /// long. Not a failure: it does not count as an attempt.
     RetryAfter(Duration),
+    /// Another delivery of the same notification is being sent: put it back
+    /// and look again after this long (by then it is sent, or its sender
+    /// crashed and the claim lapsed). Not an attempt.
+    InFlight(Duration),
     /// The call failed in a way that may pass (network, 5xx): try again
     /// after this long, as one more attempt ([`super::outbox::next_attempt`]).
     Failed(Duration),
@@ -93,8 +116,8 @@ pub struct Sender {
     pub api: BotApi,
     pub users: Arc<dyn UserStore>,
     pub limiter: RateLimiter,
-    /// Alert messages one user gets per UTC day; checked before each send
-    /// and spent by each message that went out.
+    /// Alert messages one user gets per UTC day: a place is reserved before
+    /// each send and given back when nothing went out.
     pub daily_cap: u32,
 }
 
@@ -122,8 +145,8 @@ impl Sender {
         now: DateTime<Utc>,
     ) -> Result<Delivery, StoreError> {
         let key = format!("sent:{}", n.id);
-        if self.users.payload(&key, now).await?.is_some() {
-            return Ok(Delivery::Duplicate);
+        if let Some(seen) = self.users.payload(&key, now).await? {
+            return Ok(seen_before(&seen));
         }
         // An alert deleted or muted after it was planned sends nothing.
         let on = self
@@ -138,8 +161,13 @@ impl Sender {
         }
         // The cap is enforced here, where it is spent: plans made apart (one
         // change at a time, in several invocations) cannot add up past it.
+        // The place is reserved before the send (one atomic add), so two
+        // sends for one user at once cannot both take the last place, and
+        // given back if nothing went out. A crash between the two costs the
+        // user one message of the day, never a message over the cap.
         let day = pricehound_core::store::rules::utc_day_start(now);
-        if self.users.alert_quota_used(n.user, day).await? >= self.daily_cap {
+        if self.users.alert_quota_hit(n.user, day).await? > self.daily_cap {
+            self.release_quota(n, day).await;
             metrics::counter!(metric::ALERTS_SUPPRESSED, "reason" => metric::REASON_CAP)
                 .increment(1);
             tracing::info!(
@@ -148,12 +176,79 @@ impl Sender {
             );
             return Ok(Delivery::Capped);
         }
+        let delivery = self.send(n, &key, now).await;
+        // An error here is the store's, before the send (the claim) or while
+        // pausing a blocked user: the place stays spent, erring toward
+        // fewer messages, never more.
+        if !matches!(delivery, Ok(Delivery::Sent) | Err(_)) {
+            self.release_quota(n, day).await;
+        }
+        delivery
+    }
+
+    /// Gives back a reserved place in the day's cap. A failure only costs
+    /// the user one message of the day, so it is logged, not raised.
+    async fn release_quota(&self, n: &Notification, day: DateTime<Utc>) {
+        if let Err(e) = self.users.alert_quota_release(n.user, day).await {
+            tracing::warn!(error = %e, "alert quota place not given back");
+        }
+    }
+
+    /// Records that `key` went out, over its claim. Telegram has no
+    /// idempotency key, so this record is what stops a later delivery of
+    /// the same notification from sending it again: a store error is
+    /// retried briefly. If it still fails, the message did go out, so it is
+    /// reported sent; the claim holds off redeliveries for its lease.
+    async fn remember_sent(&self, key: &str, now: DateTime<Utc>) {
+        let expires = now + ChronoDuration::days(SENT_DAYS);
+        let mut backoff = Duration::from_millis(50);
+        for attempt in 0..=SENT_RECORD_RETRIES {
+            match self.users.put_payload(key, SENT, expires).await {
+                Ok(()) => return,
+                Err(e) if attempt < SENT_RECORD_RETRIES => {
+                    tracing::warn!(error = %e, "sent notification not recorded; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 4;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "sent notification not recorded; a redelivery after the claim's lease could send it again");
+                }
+            }
+        }
+    }
+
+    /// Frees the claim on a notification that did not go out, so its retry
+    /// need not wait out the lease. A failure only delays that retry.
+    async fn unclaim(&self, key: &str, now: DateTime<Utc>) {
+        if let Err(e) = self.users.put_payload(key, "", now).await {
+            tracing::warn!(error = %e, "notification claim not freed; its retry waits for the lease");
+        }
+    }
+
+    /// One try at the Bot API, at the rate limiter's pace, under a claim on
+    /// the notification (so two deliveries of it never both go out), and
+    /// what the answer means.
+    async fn send(
+        &self,
+        n: &Notification,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Delivery, StoreError> {
         self.limiter.wait(n.chat_id).await;
-        match self.api.call(&n.method()).await {
+        let lease = now + ChronoDuration::from_std(SENDING_LEASE).unwrap_or_default();
+        if !self.users.claim_payload(key, SENDING, lease, now).await? {
+            let seen = self.users.payload(key, now).await?;
+            return Ok(seen
+                .as_deref()
+                .map_or(Delivery::InFlight(SENDING_LEASE), seen_before));
+        }
+        let answer = self.api.call(&n.method()).await;
+        if answer.is_err() {
+            self.unclaim(key, now).await;
+        }
+        match answer {
             Ok(_) => {
-                self.users
-                    .put_payload(&key, "1", now + ChronoDuration::days(SENT_DAYS))
-                    .await?;
+                self.remember_sent(key, now).await;
                 let event = UsageEvent {
                     user: n.user,
                     at: now,
@@ -161,11 +256,6 @@ impl Sender {
                 };
                 if let Err(e) = self.users.record_usage(&event).await {
                     tracing::warn!(error = %e, "alert usage event not recorded");
-                }
-                // The daily cap is spent by what went out, not by what was
-                // planned: a put-back or a redelivered plan spends nothing.
-                if let Err(e) = self.users.alert_quota_hit(n.user, day).await {
-                    tracing::warn!(error = %e, "alert quota not counted");
                 }
                 metrics::counter!(metric::ALERTS_SENT).increment(1);
                 Ok(Delivery::Sent)

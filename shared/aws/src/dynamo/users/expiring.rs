@@ -112,6 +112,33 @@ pub(super) async fn alert_quota_used(
     }
 }
 
+pub(super) async fn alert_quota_release(
+    store: &DynamoStore,
+    user: UserId,
+    day_start: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    // Conditional on a positive count, so a release never drives the day
+    // below zero nor creates a record for a day that has none.
+    let result = store
+        .client
+        .update_item()
+        .table_name(&store.table)
+        .key(A_PK, s(quota_pk(user, Counter::period(day_start))))
+        .key(A_SK, s(QUOTA_SK))
+        .update_expression("ADD #count :minus_one")
+        .condition_expression("#count > :zero")
+        .expression_attribute_names("#count", A_COUNT)
+        .expression_attribute_values(":minus_one", n(-1))
+        .expression_attribute_values(":zero", n(0))
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if condition_failed(&e) => Ok(()),
+        Err(e) => Err(store.err("UpdateItem (alert quota release)", e)),
+    }
+}
+
 pub(super) async fn put_payload(
     store: &DynamoStore,
     key: &str,
@@ -132,6 +159,38 @@ pub(super) async fn put_payload(
         .await
         .map_err(|e| store.err("PutItem (payload)", e))?;
     Ok(())
+}
+
+pub(super) async fn claim_payload(
+    store: &DynamoStore,
+    key: &str,
+    value: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let ms = expires_at.timestamp_millis();
+    // TTL deletion is lazy: a lapsed record may still be there, and a claim
+    // takes its place (rules::lapsed: over when expires <= now).
+    let result = store
+        .client
+        .put_item()
+        .table_name(&store.table)
+        .item(A_PK, s(payload_pk(key)))
+        .item(A_SK, s(PAYLOAD_SK))
+        .item(A_PAYLOAD, s(value))
+        .item(A_EXPIRES_MS, n(ms))
+        .item(TTL_ATTRIBUTE, n(ttl_secs(ms)))
+        .condition_expression("attribute_not_exists(#pk) OR #expires <= :now")
+        .expression_attribute_names("#pk", A_PK)
+        .expression_attribute_names("#expires", A_EXPIRES_MS)
+        .expression_attribute_values(":now", n(now.timestamp_millis()))
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if condition_failed(&e) => Ok(false),
+        Err(e) => Err(store.err("PutItem (payload claim)", e)),
+    }
 }
 
 pub(super) async fn payload(

@@ -319,6 +319,14 @@ impl AlertStore for DynamoStore {
     ) -> Result<u32, StoreError> {
         expiring::alert_quota_used(self, user, day_start).await
     }
+
+    async fn alert_quota_release(
+        &self,
+        user: UserId,
+        day_start: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        expiring::alert_quota_release(self, user, day_start).await
+    }
 }
 
 #[async_trait]
@@ -397,6 +405,16 @@ impl Payloads for DynamoStore {
 
     async fn payload(&self, key: &str, now: DateTime<Utc>) -> Result<Option<String>, StoreError> {
         expiring::payload(self, key, now).await
+    }
+
+    async fn claim_payload(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        expiring::claim_payload(self, key, value, expires_at, now).await
     }
 }
 
