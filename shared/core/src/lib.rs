@@ -18,6 +18,8 @@ pub mod domain;
 pub mod events;
 pub mod ingest;
 pub mod metric;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod price;
 pub mod queue;
 pub mod random;

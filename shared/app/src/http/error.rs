@@ -101,3 +101,53 @@ impl IntoResponse for ApiError {
         (self.status, Json(body)).into_response()
     }
 }
+
+/// The body of every error: `{"error": {"code": ..., "message": ...}}`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"error": {"code": "bad_request", "message": "limit must be a whole number from 1 to 1000, got \"0\""}}))]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable and machine-readable: `bad_request`, `not_found`,
+    /// `unknown_item`, `rate_limited`, `store_unavailable`, ...
+    code: String,
+    /// For people: what was wrong and what to do.
+    message: String,
+}
+
+/// The error answers any route may give, for the OpenAPI document.
+pub struct ErrorResponses;
+
+impl utoipa::IntoResponses for ErrorResponses {
+    fn responses() -> std::collections::BTreeMap<
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+    > {
+        use utoipa::openapi::content::ContentBuilder;
+        use utoipa::openapi::response::ResponseBuilder;
+        [
+            ("400", "A parameter is malformed; the message names it"),
+            ("404", "No such item, source, series or route"),
+            ("405", "The route does not answer this method"),
+            ("413", "The request is too large"),
+            ("429", "Too many requests from this client; slow down"),
+            ("500", "Something went wrong on our side"),
+            ("503", "The price store is unavailable; try again shortly"),
+        ]
+        .into_iter()
+        .map(|(status, description)| {
+            let content = ContentBuilder::new()
+                .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                .build();
+            let response = ResponseBuilder::new()
+                .description(description)
+                .content("application/json", content)
+                .build();
+            (status.to_string(), response.into())
+        })
+        .collect()
+    }
+}

@@ -53,7 +53,7 @@ fn validate(
 }
 
 macro_rules! string_id {
-    ($(#[$meta:meta])* $name:ident, $kind:literal, $max:expr, $ok:expr, $allowed:literal) => {
+    ($(#[$meta:meta])* $name:ident, $kind:literal, $max:expr, $ok:expr, $allowed:literal, $pattern:literal, $example:literal) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -91,6 +91,16 @@ macro_rules! string_id {
                 Self::new(s)
             }
         }
+        /// In the OpenAPI document: a string with the id's length and
+        /// characters, so clients (and schemathesis) know a valid one.
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                crate::openapi::string_schema($kind, $allowed, 1, $max, $pattern, $example)
+            }
+        }
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
     };
 }
 
@@ -100,19 +110,23 @@ fn slug_char(c: char) -> bool {
 
 string_id!(
     /// A source's id as written in `sources.toml`, e.g. `tg-zoloto-alger`.
-    SourceId, "source id", 64, slug_char, "lowercase ASCII letters, digits, '-' and '_'"
+    SourceId, "source id", 64, slug_char, "lowercase ASCII letters, digits, '-' and '_'",
+    "^[a-z0-9_-]{1,64}$", "tg-zoloto-alger"
 );
 string_id!(
     /// `<source id>:<item key>`, e.g. `tg-zoloto-alger:gold-18k`.
-    ItemId, "item id", 200, |c| slug_char(c) || c == ':' || c == '.', "lowercase ASCII letters, digits, '-', '_', '.' and ':'"
+    ItemId, "item id", 200, |c| slug_char(c) || c == ':' || c == '.', "lowercase ASCII letters, digits, '-', '_', '.' and ':'",
+    "^[a-z0-9_.:-]{1,200}$", "tg-zoloto-alger:gold-18k"
 );
 string_id!(
     /// A group of comparable items across sources, e.g. `gold-18k` or `rtx-4070`.
-    SeriesId, "series id", 100, slug_char, "lowercase ASCII letters, digits, '-' and '_'"
+    SeriesId, "series id", 100, slug_char, "lowercase ASCII letters, digits, '-' and '_'",
+    "^[a-z0-9_-]{1,100}$", "gold-18k"
 );
 string_id!(
     /// Hex of a hash of the item id and the provenance key (see [`ObservationId::derive`]).
-    ObservationId, "observation id", 64, |c| c.is_ascii_hexdigit(), "hex digits"
+    ObservationId, "observation id", 64, |c| c.is_ascii_hexdigit(), "hex digits",
+    "^[0-9a-fA-F]{1,64}$", "3f2a9c0d5e7b1a44"
 );
 
 /// The source ids of pages users pasted into the bot start with this

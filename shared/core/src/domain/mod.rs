@@ -60,6 +60,7 @@ impl Provenance {
 
 /// Whether the source offered the item when it was observed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Availability {
     /// The source says nothing either way (most channel posts).
@@ -258,6 +259,7 @@ pub struct SourceRun {
 /// How a source has been doing: what `GET /api/sources` shows so a broken
 /// selector or a blocked site is noticed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SourceHealth {
     pub source_id: SourceId,
     pub last_success_at: Option<DateTime<Utc>>,
@@ -272,6 +274,7 @@ pub struct SourceHealth {
 
 /// A series and how many items belong to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeriesSummary {
     pub series: SeriesId,
     pub items: u64,

@@ -32,6 +32,22 @@ pub struct CurrencyError(pub String);
 #[serde(try_from = "String", into = "String")]
 pub struct Currency([u8; 3]);
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Currency {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::openapi::string_schema(
+            "currency",
+            "an ISO 4217 code: three uppercase letters",
+            3,
+            3,
+            "^[A-Z]{3}$",
+            "EUR",
+        )
+    }
+}
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Currency {}
+
 impl Currency {
     pub fn new(code: &str) -> Result<Self, CurrencyError> {
         let upper = code.trim().to_ascii_uppercase();
@@ -90,8 +106,12 @@ impl std::str::FromStr for Currency {
 
 /// An amount in a currency. Serialised as `{"amount": "12.50", "currency": "EUR"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"amount": "12.50", "currency": "EUR"})))]
 pub struct Money {
     /// Serialised as a string by `rust_decimal`'s `serde-with-str` feature.
+    /// A decimal string, exact (never a float): e.g. "12.50".
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "12.50"))]
     pub amount: Decimal,
     pub currency: Currency,
 }

@@ -26,6 +26,7 @@ const OUTLIER_SIGMAS: Decimal = Decimal::from_parts(3, 0, 0, false, 0);
 const MAD_TO_SIGMA: Decimal = Decimal::from_parts(14826, 0, 0, false, 4);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeriesStats {
     pub series: SeriesId,
     pub from: DateTime<Utc>,
@@ -46,6 +47,7 @@ pub struct SeriesStats {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Outlier {
     pub item_id: ItemId,
     pub amount: Decimal,
@@ -192,8 +194,8 @@ pub fn parse_window(s: &str) -> Option<Duration> {
     let mut chars = s.chars();
     let unit = chars.next_back()?;
     let digits = chars.as_str();
-    if !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None; // no sign, no spaces: "7d", not "+7 d"
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || digits.starts_with('0') {
+        return None; // no sign, spaces or leading zeros: "7d", not "+7 d" or "07d"
     }
     let n: i64 = digits.parse().ok().filter(|n| *n > 0)?;
     let d = match unit {

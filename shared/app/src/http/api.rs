@@ -1,0 +1,470 @@
+//! The REST API's read routes: each handler carries its OpenAPI operation
+//! (`#[utoipa::path]`), each body type its schema, so `GET /api/openapi.json`
+//! is generated from exactly what is served.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::HttpConfig;
+use super::error::{ApiError, ErrorResponses};
+use super::params::{self, ApiQuery};
+use crate::domain::stats::{self, SeriesStats};
+use crate::domain::{
+    Availability, ItemId, LatestPrice, Money, Observation, SeriesId, SeriesSummary, SourceHealth,
+    SourceId,
+};
+use crate::events::TELEGRAM_LINK_BASE;
+use crate::sources::SourceKind;
+use crate::store::{HistoryQuery, LatestQuery, MAX_PAGE};
+
+pub const TAG_PRICES: &str = "prices";
+/// What `stats::parse_window` takes: 1 to 9600 hours, 400 days, 57 weeks
+/// or 1 year, no leading zeros (a test holds the two together, and this
+/// to the document's copy: attributes take only literals).
+pub const WINDOW_PATTERN: &str = "^(([1-9][0-9]{0,2}|[1-8][0-9]{3}|9[0-5][0-9]{2}|9600)h|([1-9][0-9]?|[1-3][0-9]{2}|400)d|([1-9]|[1-4][0-9]|5[0-7])w|1y)$";
+pub const TAG_SERVICE: &str = "service";
+
+/// Items of pages users pasted into the bot are theirs, not the public
+/// catalogue's, unless the operator says otherwise.
+fn visible(config: &HttpConfig, source: &SourceId) -> bool {
+    config.public_tracked_pages || !crate::sources::tracked::is_user_source(source)
+}
+
+/// The service's state: 200 when the store answers, 503 when it does not.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok", "version": "0.1.0", "store": "sqlite"}))]
+pub struct Health {
+    /// `ok`, or `degraded` when the store does not answer.
+    #[schema(pattern = "^(ok|degraded)$")]
+    status: &'static str,
+    version: &'static str,
+    /// The store backend: `sqlite` or `dynamodb`.
+    store: &'static str,
+}
+
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = TAG_SERVICE,
+    summary = "Whether the service and its store are up",
+    responses(
+        (status = 200, description = "Up", body = Health),
+        (status = 503, description = "The store does not answer", body = Health),
+        ErrorResponses,
+    )
+)]
+pub async fn health(State(state): State<AppState>) -> Response {
+    let store_ok = state.store.ping().await.is_ok();
+    let status = if store_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = Health {
+        status: if store_ok { "ok" } else { "degraded" },
+        version: env!("CARGO_PKG_VERSION"),
+        store: state.store.backend(),
+    };
+    (status, Json(body)).into_response()
+}
+
+/// A configured source and how it has been doing.
+#[derive(Serialize, ToSchema)]
+pub struct SourceView {
+    id: SourceId,
+    name: String,
+    /// The kind of source: `telegram_channel`, `html_catalog`, `json_api`, ...
+    kind: &'static str,
+    /// The schedule group it is read with.
+    group: String,
+    /// The group's schedule (an EventBridge cron or rate expression).
+    schedule: String,
+    enabled: bool,
+    /// The public channel, for Telegram channel sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel: Option<String>,
+    /// The last channel post read, for Telegram channel sources.
+    last_post_id: Option<u64>,
+    checkpoint_updated_at: Option<DateTime<Utc>>,
+    /// Last success, last error, consecutive failures, items seen; null before the first run.
+    health: Option<SourceHealth>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Sources {
+    sources: Vec<SourceView>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/sources",
+    tag = TAG_PRICES,
+    summary = "The configured sources and their health",
+    responses((status = 200, description = "Every source, in sources.toml order", body = Sources), ErrorResponses)
+)]
+pub async fn list_sources(State(state): State<AppState>) -> Result<Json<Sources>, ApiError> {
+    let mut out = Vec::with_capacity(state.sources.sources.len());
+    for s in &state.sources.sources {
+        let cp = state.store.checkpoint(&s.id).await?;
+        let health = state.store.source_health(&s.id).await?;
+        out.push(SourceView {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            kind: s.kind.name(),
+            group: s.group.clone(),
+            schedule: state
+                .sources
+                .groups
+                .get(&s.group)
+                .map(|g| g.schedule.to_string())
+                .unwrap_or_default(),
+            enabled: s.enabled,
+            channel: match &s.kind {
+                SourceKind::TelegramChannel(tc) => Some(tc.channel.clone()),
+                _ => None,
+            },
+            last_post_id: cp.as_ref().map(|c| c.last_post_id),
+            checkpoint_updated_at: cp.map(|c| c.updated_at),
+            health,
+        });
+    }
+    Ok(Json(Sources { sources: out }))
+}
+
+/// An item's latest price.
+#[derive(Serialize, ToSchema)]
+pub struct PriceView {
+    item_id: ItemId,
+    source_id: SourceId,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    series: Option<SeriesId>,
+    /// null when the source shows no price (out of stock, price on request).
+    price: Option<Money>,
+    availability: Availability,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    brand: Option<String>,
+    /// The item's picture at the source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<String>,
+    observed_at: DateTime<Utc>,
+    /// Where the price was seen: the channel post or the page.
+    link: String,
+}
+
+impl From<LatestPrice> for PriceView {
+    fn from(l: LatestPrice) -> Self {
+        PriceView {
+            link: l.link(TELEGRAM_LINK_BASE),
+            item_id: l.item_id,
+            source_id: l.source_id,
+            name: l.name,
+            series: l.series,
+            price: l.price,
+            availability: l.availability,
+            brand: l.details.brand,
+            image: l.details.image,
+            observed_at: l.observed_at,
+        }
+    }
+}
+
+/// A page of latest prices.
+#[derive(Serialize, ToSchema)]
+pub struct PricesPage {
+    prices: Vec<PriceView>,
+    /// Pass as `cursor` for the next page; null on the last one.
+    next_cursor: Option<String>,
+}
+
+// The parameters are strings here and parsed by `params`, so a bad value
+// gets our message (naming the parameter) rather than serde's; the
+// documented types are what the parsers take.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PricesParams {
+    /// Only this source's items.
+    #[param(value_type = Option<SourceId>)]
+    source: Option<String>,
+    /// Items per page (default 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000, example = 50)]
+    limit: Option<String>,
+    /// The `next_cursor` of the previous page, unchanged.
+    #[param(value_type = Option<String>, pattern = "^[A-Za-z0-9_-]{1,2048}$")]
+    cursor: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/prices",
+    tag = TAG_PRICES,
+    summary = "Latest prices, a page at a time",
+    params(PricesParams),
+    responses((status = 200, description = "A page of latest prices", body = PricesPage), ErrorResponses)
+)]
+pub async fn list_prices(
+    State(state): State<AppState>,
+    State(config): State<Arc<HttpConfig>>,
+    ApiQuery(p): ApiQuery<PricesParams>,
+) -> Result<Json<PricesPage>, ApiError> {
+    let source = params::source(p.source.as_deref())?;
+    if let Some(s) = &source
+        && state.sources.source(s.as_str()).is_none()
+    {
+        return Err(ApiError::not_found(
+            "unknown_source",
+            format!("no source {s}; GET /api/sources lists them"),
+        ));
+    }
+    let query = LatestQuery {
+        source,
+        limit: params::limit(p.limit.as_deref(), 100)?,
+        cursor: params::cursor(p.cursor.as_deref())?,
+        // Hidden by the store, not dropped here: a cursor made from the
+        // last item of a page would otherwise name a hidden item.
+        hide_user_pages: !config.public_tracked_pages,
+    };
+    let page = state.store.latest_prices(&query).await?;
+    Ok(Json(PricesPage {
+        prices: page.items.into_iter().map(PriceView::from).collect(),
+        next_cursor: page.next_cursor.map(|c| c.as_str().to_string()),
+    }))
+}
+
+fn item_id(raw: &str) -> Result<ItemId, ApiError> {
+    ItemId::new(raw).map_err(|e| ApiError::bad_request(format!("item id: {e}")))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ItemBody {
+    item: PriceView,
+}
+
+#[utoipa::path(
+    get,
+    path = "/items/{id}",
+    tag = TAG_PRICES,
+    summary = "One item's latest price",
+    params(("id" = ItemId, Path, description = "The item's id")),
+    responses((status = 200, description = "The item", body = ItemBody), ErrorResponses)
+)]
+pub async fn get_item(
+    State(state): State<AppState>,
+    State(config): State<Arc<HttpConfig>>,
+    Path(id): Path<String>,
+) -> Result<Json<ItemBody>, ApiError> {
+    let id = item_id(&id)?;
+    let latest = state
+        .store
+        .latest_price(&id)
+        .await?
+        .filter(|l| visible(&config, &l.source_id))
+        .ok_or_else(|| unknown_item(&id))?;
+    Ok(Json(ItemBody {
+        item: PriceView::from(latest),
+    }))
+}
+
+fn unknown_item(id: &ItemId) -> ApiError {
+    ApiError::not_found(
+        "unknown_item",
+        format!("no item {id}; GET /api/prices lists the known items"),
+    )
+}
+
+/// One observation of an item's price.
+#[derive(Serialize, ToSchema)]
+pub struct ObservationView {
+    /// The observation's id (a hash of the item and where it was seen).
+    id: String,
+    /// null when the source showed no price.
+    price: Option<Money>,
+    availability: Availability,
+    observed_at: DateTime<Utc>,
+    link: String,
+}
+
+impl From<Observation> for ObservationView {
+    fn from(o: Observation) -> Self {
+        ObservationView {
+            link: o.link(TELEGRAM_LINK_BASE),
+            id: o.id.to_string(),
+            price: o.price,
+            availability: o.availability,
+            observed_at: o.observed_at,
+        }
+    }
+}
+
+/// A page of an item's price history.
+#[derive(Serialize, ToSchema)]
+pub struct HistoryPage {
+    item_id: ItemId,
+    observations: Vec<ObservationView>,
+    /// Pass as `cursor` for the next page; null on the last one.
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryParams {
+    /// From this time on (RFC 3339, or a date for midnight UTC).
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-01T00:00:00Z")]
+    from: Option<String>,
+    /// Before this time (RFC 3339, or a date); after `from`.
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-12-01T00:00:00Z")]
+    to: Option<String>,
+    /// Observations per page (default 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000, example = 100)]
+    limit: Option<String>,
+    /// The `next_cursor` of the previous page, unchanged.
+    #[param(value_type = Option<String>, pattern = "^[A-Za-z0-9_-]{1,2048}$")]
+    cursor: Option<String>,
+    /// Oldest first (`asc`, the default) or newest first (`desc`).
+    #[param(value_type = Option<String>, pattern = "^(asc|desc)$", example = "desc")]
+    order: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/items/{id}/history",
+    tag = TAG_PRICES,
+    summary = "An item's price history, a page at a time",
+    params(("id" = ItemId, Path, description = "The item's id"), HistoryParams),
+    responses((status = 200, description = "A page of observations", body = HistoryPage), ErrorResponses)
+)]
+pub async fn item_history(
+    State(state): State<AppState>,
+    State(config): State<Arc<HttpConfig>>,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<HistoryParams>,
+) -> Result<Json<HistoryPage>, ApiError> {
+    let id = item_id(&id)?;
+    let query = HistoryQuery {
+        from: params::time("from", p.from.as_deref())?,
+        to: params::time("to", p.to.as_deref())?,
+        limit: params::limit(p.limit.as_deref(), 100)?,
+        order: params::order(p.order.as_deref())?,
+        cursor: params::cursor(p.cursor.as_deref())?,
+    };
+    if let (Some(f), Some(t)) = (query.from, query.to)
+        && f >= t
+    {
+        return Err(ApiError::bad_request("from must be before to"));
+    }
+    // A 404 tells a client the id is wrong, where an empty list would not.
+    let known = state.store.latest_price(&id).await?;
+    if !known.is_some_and(|l| visible(&config, &l.source_id)) {
+        return Err(unknown_item(&id));
+    }
+    let page = state.store.history(&id, &query).await?;
+    Ok(Json(HistoryPage {
+        item_id: id,
+        observations: page.items.into_iter().map(ObservationView::from).collect(),
+        next_cursor: page.next_cursor.map(|c| c.as_str().to_string()),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SeriesList {
+    series: Vec<SeriesSummary>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/series",
+    tag = TAG_PRICES,
+    summary = "The series (groups of comparable items) and their sizes",
+    responses((status = 200, description = "Every series", body = SeriesList), ErrorResponses)
+)]
+pub async fn list_series(State(state): State<AppState>) -> Result<Json<SeriesList>, ApiError> {
+    let series = state.store.list_series().await?;
+    Ok(Json(SeriesList { series }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StatsParams {
+    /// How far back from `to`: a number and a unit h, d, w or y, at most 400 days (default 7d).
+    #[param(value_type = Option<String>, pattern = "^(([1-9][0-9]{0,2}|[1-8][0-9]{3}|9[0-5][0-9]{2}|9600)h|([1-9][0-9]?|[1-3][0-9]{2}|400)d|([1-9]|[1-4][0-9]|5[0-7])w|1y)$", example = "7d")]
+    window: Option<String>,
+    /// The window's end (RFC 3339 or a date; default now).
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-12-01T00:00:00Z")]
+    to: Option<String>,
+}
+
+/// A series' statistics over a window.
+#[derive(Serialize, ToSchema)]
+pub struct StatsBody {
+    series: SeriesId,
+    window: String,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    /// null when no item of the series has a price in the window.
+    stats: Option<SeriesStats>,
+}
+
+/// Statistics of a series over a window (default 7 days) ending at `to`
+/// (default now).
+#[utoipa::path(
+    get,
+    path = "/series/{id}/stats",
+    tag = TAG_PRICES,
+    summary = "A series' price statistics, outliers filtered",
+    params(("id" = SeriesId, Path, description = "The series' id"), StatsParams),
+    responses((status = 200, description = "The statistics", body = StatsBody), ErrorResponses)
+)]
+pub async fn series_stats(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<StatsParams>,
+) -> Result<Json<StatsBody>, ApiError> {
+    let series = SeriesId::new(id).map_err(|e| ApiError::bad_request(format!("series id: {e}")))?;
+    let window_text = p.window.as_deref().unwrap_or("7d");
+    let window = stats::parse_window(window_text).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "window must be a number and a unit h, d, w or y, at most 400 days (e.g. 24h, 7d, 4w), got {window_text:?}"
+        ))
+    })?;
+    let to = params::time("to", p.to.as_deref())?.unwrap_or_else(Utc::now);
+    // `to` may be any date chrono can hold; subtracting a window from the
+    // earliest of them must be an error, not an overflow panic.
+    let from = to
+        .checked_sub_signed(window)
+        .ok_or_else(|| ApiError::bad_request("to is too far in the past for this window"))?;
+    let observations = state.store.series_observations(&series, from, to).await?;
+    let stats: Option<SeriesStats> = stats::compute(&series, &observations, from, to);
+    if stats.is_none()
+        && !state
+            .store
+            .list_series()
+            .await?
+            .iter()
+            .any(|s| s.series == series)
+    {
+        return Err(ApiError::not_found(
+            "unknown_series",
+            format!("no series {series}; GET /api/series lists them"),
+        ));
+    }
+    // A known series with no price in the window: 200 with null stats.
+    Ok(Json(StatsBody {
+        series,
+        window: window_text.to_string(),
+        from,
+        to,
+        stats,
+    }))
+}
+
+const _: () = assert!(MAX_PAGE == 1000, "the documented limit maximum is MAX_PAGE");
