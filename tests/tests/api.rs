@@ -380,3 +380,63 @@ async fn pasted_pages_are_private_unless_the_operator_opts_in() {
     let (s, _) = get(&public, &format!("/api/items/{id}")).await;
     assert_eq!(s, StatusCode::OK);
 }
+
+/// Conditional GETs: a read carries an ETag and Cache-Control; sending the
+/// tag back gets 304 with no body; a new price changes the tag; health is
+/// never cached.
+#[tokio::test]
+async fn reads_carry_an_etag_and_answer_304_until_the_data_changes() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    seed(store.clone()).await;
+    let app = router(AppState {
+        store: store.clone(),
+        sources: Arc::new(SourcesConfig::default_sources()),
+        telegram: None,
+    });
+    let send = |uri: &str, tag: Option<&str>| {
+        let mut req = Request::get(uri);
+        if let Some(t) = tag {
+            req = req.header("if-none-match", t);
+        }
+        let app = app.clone();
+        let req = req.body(Body::empty()).unwrap();
+        async move {
+            let resp = app.oneshot(req).await.unwrap();
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = resp.into_body().collect().await.unwrap().to_bytes();
+            (status, headers, body)
+        }
+    };
+    let uri = "/api/prices?limit=5";
+    let (s, h, body) = send(uri, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!body.is_empty());
+    let tag = h["etag"].to_str().unwrap().to_string();
+    assert!(tag.starts_with('"') && tag.ends_with('"'), "{tag}");
+    assert_eq!(h["cache-control"], "public, max-age=60");
+    // The same version: 304, no body; a list with it, or a weak form, too.
+    for sent in [tag.clone(), format!("\"nope\", {tag}"), format!("W/{tag}")] {
+        let (s, h, body) = send(uri, Some(&sent)).await;
+        assert_eq!(s, StatusCode::NOT_MODIFIED, "{sent}");
+        assert!(body.is_empty());
+        assert_eq!(h["etag"].to_str().unwrap(), tag);
+    }
+    let (s, _, _) = send(uri, Some("\"something-else\"")).await;
+    assert_eq!(s, StatusCode::OK);
+    // A new price for the first listed item: a new version.
+    let first: Value = serde_json::from_slice(&body).unwrap();
+    let item = first["prices"][0]["item_id"].as_str().unwrap().to_string();
+    let name = first["prices"][0]["name"].as_str().unwrap().to_string();
+    let o = pricehound_tests::conformance::obs(&item, &name, chrono::Utc::now(), "1.00", 999);
+    store.record(&o).await.unwrap();
+    let (s, h, _) = send(uri, Some(&tag)).await;
+    assert_eq!(s, StatusCode::OK, "the data changed");
+    assert_ne!(h["etag"].to_str().unwrap(), tag);
+    // Errors are not tagged; health is not cached.
+    let (s, h, _) = send("/api/items/no:such", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(h.get("etag").is_none());
+    let (_, h, _) = send("/api/health", None).await;
+    assert_eq!(h["cache-control"], "no-store");
+}

@@ -72,7 +72,13 @@ pub async fn health(State(state): State<AppState>) -> Response {
         version: env!("CARGO_PKG_VERSION"),
         store: state.store.backend(),
     };
-    (status, Json(body)).into_response()
+    // Never cached: an uptime check must see the store as it is now.
+    (
+        status,
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        Json(body),
+    )
+        .into_response()
 }
 
 /// A configured source and how it has been doing.

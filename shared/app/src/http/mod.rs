@@ -4,6 +4,7 @@
 //! Money leaves as decimal strings; errors as JSON with a code and a message.
 
 mod api;
+mod cache;
 mod error;
 mod guard;
 mod observe;
@@ -110,6 +111,8 @@ pub fn router_with_limiter(
         .routes(routes!(openapi::openapi_json))
         .routes(routes!(openapi::docs))
         .fallback(api_not_found);
+    // Inside the rate limit: a 429 is not tagged, and a 304 still counts.
+    api = api.layer(middleware::from_fn(cache::conditional));
     if let Some(limiter) = limiter {
         api = api.layer(middleware::from_fn_with_state(limiter, guard::rate_limit));
     }
@@ -120,6 +123,7 @@ pub fn router_with_limiter(
         .nest("/api", api)
         .split_for_parts();
     openapi::add_links(&mut doc);
+    openapi::add_conditional_gets(&mut doc);
     if telegram.is_some() {
         webhook_operation(&mut doc);
     }

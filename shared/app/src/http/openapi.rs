@@ -116,6 +116,65 @@ pub fn add_links(doc: &mut Document) {
     }
 }
 
+/// The conditional GET of `cache.rs` in the document: each JSON read takes
+/// `If-None-Match`, answers 200 with `ETag` and `Cache-Control`, or 304.
+pub fn add_conditional_gets(doc: &mut Document) {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::path::ParameterBuilder;
+    use utoipa::openapi::response::ResponseBuilder;
+    use utoipa::openapi::{ObjectBuilder, Required, Type};
+    let string = || ObjectBuilder::new().schema_type(Type::String);
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let Some(op) = item.get.as_mut().filter(|_| path.starts_with("/api/")) else {
+            continue;
+        };
+        let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") else {
+            continue;
+        };
+        if !ok.content.contains_key("application/json") {
+            continue;
+        }
+        ok.headers.insert(
+            "ETag".into(),
+            RefOr::T(
+                HeaderBuilder::new()
+                    .schema(Some(string()))
+                    .description(Some(
+                        "This version of the answer: send it back in If-None-Match",
+                    ))
+                    .build(),
+            ),
+        );
+        ok.headers.insert(
+            "Cache-Control".into(),
+            RefOr::T(
+                HeaderBuilder::new()
+                    .schema(Some(string()))
+                    .description(Some("How long caches may keep it (no-store for health)"))
+                    .build(),
+            ),
+        );
+        op.responses.responses.insert(
+            "304".into(),
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description("Not modified: the version named in If-None-Match is current")
+                    .build(),
+            ),
+        );
+        let param = ParameterBuilder::new()
+            .name("If-None-Match")
+            .parameter_in(utoipa::openapi::path::ParameterIn::Header)
+            .required(Required::False)
+            .schema(Some(string()))
+            .description(Some("ETags the client has; a match answers 304"))
+            .build();
+        op.parameters
+            .get_or_insert_with(Vec::new)
+            .push(RefOr::T(param));
+    }
+}
+
 fn cached(content_type: &'static str, body: String) -> Response {
     let mut resp = ([(header::CONTENT_TYPE, content_type)], body).into_response();
     resp.headers_mut().insert(

@@ -8,6 +8,10 @@ async function api(path) {
   if (!r.ok) throw new Error(body.error ? body.error.message : r.statusText);
   return body;
 }
+// A price, or what the source said instead (the API sends `price: null`
+// for an item shown without one: out of stock, price on request).
+const AVAILABILITY = { in_stock: 'in stock, no price', out_of_stock: 'out of stock', unknown: 'no price' };
+function priceText(p) { return p.price ? p.price.amount + ' ' + p.price.currency : (AVAILABILITY[p.availability] || 'no price'); }
 function cell(text, cls) { const td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; return td; }
 async function loadSources() {
   const { sources } = await api('/api/sources');
@@ -22,7 +26,7 @@ async function loadPrices(reset) {
     const { prices, next_cursor } = await api('/api/prices?' + q);
     for (const p of prices) {
       const tr = document.createElement('tr'); tr.className = 'item';
-      tr.append(cell(p.name), cell(p.source_id, 'muted'), cell(p.price.amount + ' ' + p.price.currency, 'num'), cell(new Date(p.observed_at).toLocaleString(), 'muted'));
+      tr.append(cell(p.name), cell(p.source_id, 'muted'), cell(priceText(p), p.price ? 'num' : 'num muted'), cell(new Date(p.observed_at).toLocaleString(), 'muted'));
       tr.onclick = () => showHistory(p);
       $('rows').append(tr);
     }
@@ -33,11 +37,17 @@ async function loadPrices(reset) {
   } catch (e) { $('status').textContent = e.message; $('status').className = 'err'; }
 }
 async function showHistory(p) {
-  const { observations } = await api('/api/items/' + encodeURIComponent(p.item_id) + '/history?order=desc&limit=200');
-  const pts = observations.reverse().map(o => Number(o.price.amount));
+  let observations;
+  try { ({ observations } = await api('/api/items/' + encodeURIComponent(p.item_id) + '/history?order=desc&limit=200')); }
+  catch (e) { $('chart').textContent = ''; $('status').textContent = e.message; $('status').className = 'err'; return; }
+  // Observations without a price (out of stock) are gaps, not zeros; a
+  // currency change starts a new line, so only the latest currency is drawn.
+  const priced = observations.reverse().filter(o => o.price);
+  const currency = priced.length ? priced[priced.length - 1].price.currency : null;
+  const pts = priced.filter(o => o.price.currency === currency).map(o => Number(o.price.amount));
   const chart = $('chart'); chart.textContent = '';
-  const h = document.createElement('h3'); h.textContent = p.name + ' (' + p.price.currency + ')'; chart.append(h);
-  if (pts.length < 2) { const m = document.createElement('p'); m.className = 'muted'; m.textContent = 'Only one price so far.'; chart.append(m); return; }
+  const h = document.createElement('h3'); h.textContent = p.name + (currency ? ' (' + currency + ')' : ''); chart.append(h);
+  if (pts.length < 2) { const m = document.createElement('p'); m.className = 'muted'; m.textContent = pts.length ? 'Only one price so far.' : 'No price seen yet.'; chart.append(m); return; }
   const min = Math.min(...pts), max = Math.max(...pts), span = (max - min) || 1;
   const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
   svg.setAttribute('viewBox', '0 0 100 40'); svg.setAttribute('preserveAspectRatio', 'none');
