@@ -536,7 +536,7 @@ async fn serve_rate_limits_each_client_on_the_api() {
 }
 
 #[tokio::test]
-async fn cors_origins_are_configurable_and_get_only() {
+async fn cors_origins_are_configurable_and_never_carry_credentials() {
     let app = bare(HttpConfig {
         cors: CorsOrigins::parse("https://app.example").unwrap(),
         ..HttpConfig::default()
@@ -575,5 +575,16 @@ async fn cors_origins_are_configurable_and_get_only() {
         .get("access-control-allow-methods")
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default();
-    assert!(!allowed.contains("POST"), "{allowed}");
+    // Writes exist only under /api/me and need the Mini App's initData in
+    // Authorization: no cookie is ever read, so a page elsewhere cannot act
+    // for a user, and credentials are never allowed.
+    assert!(
+        allowed.contains("POST") && allowed.contains("DELETE"),
+        "{allowed}"
+    );
+    assert!(
+        resp.headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
 }

@@ -228,6 +228,12 @@ impl BotApi {
         }
     }
 
+    /// The key this bot's Mini App initData is signed with (derived from
+    /// the token; the token itself stays inside).
+    pub fn web_app_key(&self) -> crate::webapp::WebAppKey {
+        crate::webapp::WebAppKey::from_token(self.inner.token.expose())
+    }
+
     /// The bot's user id, from the token.
     pub fn bot_id(&self) -> i64 {
         self.inner.token.bot_id()

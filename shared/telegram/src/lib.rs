@@ -19,4 +19,5 @@ pub mod methods;
 pub mod polling;
 pub mod texts;
 pub mod types;
+pub mod webapp;
 pub mod webhook;

@@ -27,11 +27,14 @@ use super::error::ApiError;
 /// operator's settings, [`Default`] is what tests and the Lambda get.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
-    /// Origins allowed to read the API from a browser (GET and HEAD only).
+    /// Origins allowed to call the API from a browser.
     pub cors: CorsOrigins,
     /// Per-client limit on `/api/*`; None serves without one (the Lambda,
     /// where reserved concurrency caps a flood instead).
     pub rate_limit: Option<RateLimit>,
+    /// How old a Mini App's initData may be (`PRICEHOUND_INIT_DATA_MAX_AGE`,
+    /// seconds; default an hour).
+    pub init_data_max_age: chrono::Duration,
     /// List items from pages users pasted into the bot in the public API.
     /// Off by default: those are one user's links, not the operator's
     /// catalogue, and listing them would publish what people track.
@@ -43,6 +46,7 @@ impl Default for HttpConfig {
         HttpConfig {
             cors: CorsOrigins::Any,
             rate_limit: None,
+            init_data_max_age: pricehound_telegram::webapp::DEFAULT_MAX_AGE,
             public_tracked_pages: false,
         }
     }
@@ -125,6 +129,17 @@ impl HttpConfig {
                 }
             };
         }
+        if let Some(v) = var("PRICEHOUND_INIT_DATA_MAX_AGE") {
+            cfg.init_data_max_age = match v.trim().parse::<u32>() {
+                Ok(secs) if secs > 0 => chrono::Duration::seconds(secs.into()),
+                _ => {
+                    return Err((
+                        "PRICEHOUND_INIT_DATA_MAX_AGE",
+                        format!("must be a number of seconds above 0, got {v:?}"),
+                    ));
+                }
+            };
+        }
         let number = |name: &'static str,
                       default: NonZeroU32|
          -> Result<Option<NonZeroU32>, (&'static str, String)> {
@@ -157,8 +172,20 @@ pub(super) fn cors(origins: &CorsOrigins) -> CorsLayer {
     };
     CorsLayer::new()
         .allow_origin(allow)
-        .allow_methods([Method::GET, Method::HEAD])
-        .allow_headers([header::CONTENT_TYPE, header::IF_NONE_MATCH])
+        // Writes are only under /api/me, which needs the Mini App's initData
+        // in Authorization: no cookie is ever read, so any origin may call.
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::IF_NONE_MATCH,
+            header::AUTHORIZATION,
+        ])
 }
 
 /// The page's policy: its script and style are files of our own

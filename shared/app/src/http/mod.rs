@@ -7,6 +7,7 @@ mod api;
 mod cache;
 mod error;
 mod guard;
+mod me;
 mod observe;
 mod openapi;
 mod params;
@@ -14,6 +15,7 @@ mod params;
 pub use api::WINDOW_PATTERN;
 pub use error::ApiError;
 pub use guard::{CONTENT_SECURITY_POLICY, ClientLimiter, CorsOrigins, HttpConfig, RateLimit};
+pub use me::MiniApp;
 pub use openapi::ApiDoc;
 
 use axum::extract::FromRef;
@@ -111,6 +113,24 @@ pub fn router_with_limiter(
         .routes(routes!(openapi::openapi_json))
         .routes(routes!(openapi::docs))
         .fallback(api_not_found);
+    // The Mini App's routes, where the bot runs: they need its token (to
+    // check initData) and its user store.
+    if let Some(t) = &telegram {
+        let mini_app = MiniApp {
+            key: t.dispatcher.api.web_app_key(),
+            users: t.dispatcher.bot.users.clone(),
+            store: t.dispatcher.bot.store.clone(),
+            max_age: config.init_data_max_age,
+        };
+        let me: OpenApiRouter<Api> = OpenApiRouter::new()
+            .routes(routes!(me::me))
+            .routes(routes!(me::list_watches, me::add_watch, me::clear_watches))
+            .routes(routes!(me::remove_watch))
+            .routes(routes!(me::list_alerts, me::create_alert))
+            .routes(routes!(me::change_alert, me::delete_alert))
+            .with_state(mini_app);
+        api = api.merge(me);
+    }
     // Inside the rate limit: a 429 is not tagged, and a 304 still counts.
     api = api.layer(middleware::from_fn(cache::conditional));
     if let Some(limiter) = limiter {
@@ -126,6 +146,7 @@ pub fn router_with_limiter(
     openapi::add_conditional_gets(&mut doc);
     if telegram.is_some() {
         webhook_operation(&mut doc);
+        openapi::add_mini_app_security(&mut doc);
     }
     let spec = Spec::default();
     spec.fill(&doc);
@@ -170,11 +191,28 @@ fn webhook_operation(doc: &mut utoipa::openapi::OpenApi) {
                 .name(webhook::SECRET_HEADER)
                 .parameter_in(ParameterIn::Header)
                 .required(Required::True)
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(256))
+                        .pattern(Some("^[A-Za-z0-9_-]{1,256}$")),
+                ))
                 .description(Some("The secret given to setWebhook")),
         )
         .request_body(Some(
             RequestBodyBuilder::new()
-                .content("application/json", ContentBuilder::new().schema(Some(ObjectBuilder::new())).build())
+                .description(Some(
+                    "A Telegram Update. Any body is answered 200 (what is not an update is dropped and logged), so Telegram never retries it.",
+                ))
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(
+                            utoipa::openapi::schema::SchemaType::AnyValue,
+                        )))
+                        .build(),
+                )
                 .build(),
         ))
         .response("200", ResponseBuilder::new().description("Taken (or dropped as not an update)"))
@@ -232,7 +270,8 @@ async fn method_not_allowed() -> ApiError {
     ApiError {
         status: StatusCode::METHOD_NOT_ALLOWED,
         code: "method_not_allowed",
-        message: "this route answers GET only (the Telegram webhook takes POST)".into(),
+        message: "this route does not answer this method; GET /api/docs lists each route's methods"
+            .into(),
     }
 }
 

@@ -36,6 +36,7 @@ pub const TAG_TELEGRAM: &str = "telegram";
         (name = TAG_SERVICE, description = "The service itself: health and this document"),
         (name = TAG_WEB, description = "The web app's page and assets"),
         (name = TAG_TELEGRAM, description = "The bot's webhook (only when this instance has a bot)"),
+        (name = super::me::TAG_ME, description = "The signed-in Telegram user's watchlist and alerts, for the Mini App (only when this instance has a bot)"),
     )
 )]
 pub struct ApiDoc;
@@ -172,6 +173,128 @@ pub fn add_conditional_gets(doc: &mut Document) {
         op.parameters
             .get_or_insert_with(Vec::new)
             .push(RefOr::T(param));
+    }
+}
+
+/// The `tma` scheme the `/api/me` routes name: the Mini App's initData in
+/// the Authorization header.
+pub fn add_mini_app_security(doc: &mut Document) {
+    use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        super::me::SECURITY,
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+            "Authorization",
+            "`tma <initData>`: the Telegram Mini App's initData, as Telegram signed it (checked with the bot's token; at most PRICEHOUND_INIT_DATA_MAX_AGE old, default an hour)",
+        ))),
+    );
+    add_mini_app_links(doc);
+}
+
+/// Links among the Mini App's routes: from a new alert to changing and
+/// deleting it, from the watchlist to removing an entry, from the price
+/// list to watching or alerting on an item.
+fn add_mini_app_links(doc: &mut Document) {
+    use utoipa::openapi::link::{Link, LinkBuilder};
+    let link = |operation: &str,
+                param: Option<(&str, &str)>,
+                body: Option<serde_json::Value>,
+                about: &str| {
+        let mut b = LinkBuilder::new()
+            .operation_id(operation)
+            .description(about);
+        if let Some((name, value)) = param {
+            b = b.parameter(name, value);
+        }
+        if let Some(body) = body {
+            b = b.request_body(Some(body));
+        }
+        b.build()
+    };
+    // (path, method, status, its links)
+    type Links<'a> = (&'a str, &'a str, &'a str, Vec<(&'a str, Link)>);
+    let links: [Links; 3] = [
+        (
+            "/api/me/alerts",
+            "post",
+            "201",
+            vec![
+                (
+                    "change",
+                    link(
+                        "change_alert",
+                        Some(("id", "$response.body#/id")),
+                        None,
+                        "Mute or change the new alert",
+                    ),
+                ),
+                (
+                    "delete",
+                    link(
+                        "delete_alert",
+                        Some(("id", "$response.body#/id")),
+                        None,
+                        "Delete the new alert",
+                    ),
+                ),
+            ],
+        ),
+        (
+            "/api/me/watches",
+            "post",
+            "201",
+            vec![(
+                "remove",
+                link(
+                    "remove_watch",
+                    Some(("item_id", "$response.body#/watches/0/item_id")),
+                    None,
+                    "Stop watching the first item",
+                ),
+            )],
+        ),
+        (
+            "/api/prices",
+            "get",
+            "200",
+            vec![
+                (
+                    "watch",
+                    link(
+                        "add_watch",
+                        None,
+                        Some(serde_json::json!({"item_id": "$response.body#/prices/0/item_id"})),
+                        "Watch the first item",
+                    ),
+                ),
+                (
+                    "alert",
+                    link(
+                        "create_alert",
+                        None,
+                        Some(
+                            serde_json::json!({"item_id": "$response.body#/prices/0/item_id", "rule": {"kind": "back_in_stock"}}),
+                        ),
+                        "Alert when the first item is back in stock",
+                    ),
+                ),
+            ],
+        ),
+    ];
+    for (path, method, status, links) in links {
+        let Some(item) = doc.paths.paths.get_mut(path) else {
+            continue;
+        };
+        let op = match method {
+            "post" => item.post.as_mut(),
+            _ => item.get.as_mut(),
+        };
+        let Some(op) = op else { continue };
+        if let Some(RefOr::T(r)) = op.responses.responses.get_mut(status) {
+            for (name, l) in links {
+                r.links.insert(name.to_string(), RefOr::T(l));
+            }
+        }
     }
 }
 
