@@ -440,3 +440,89 @@ async fn reads_carry_an_etag_and_answer_304_until_the_data_changes() {
     let (_, h, _) = send("/api/health", None).await;
     assert_eq!(h["cache-control"], "no-store");
 }
+
+/// `/api/search`: ranked, typo-tolerant, over name, brand and series, with
+/// a source filter; bad parameters are 400s that name them.
+#[tokio::test]
+async fn search_finds_typos_and_joined_model_numbers() {
+    use pricehound_tests::bot::seed_observations;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    for o in seed_observations(chrono::Utc::now()) {
+        store.record(&o).await.unwrap();
+    }
+    for (key, name) in [
+        ("asus-4070", "ASUS Dual GeForce RTX 4070 SUPER"),
+        ("msi-4070", "MSI RTX4070 Ventus 2X"),
+        ("gb-3070", "Gigabyte RTX 3070 Gaming"),
+    ] {
+        let o = pricehound_tests::conformance::obs(
+            &format!("olx-gpu:{key}"),
+            name,
+            chrono::Utc::now(),
+            "500",
+            1,
+        );
+        store.record(&o).await.unwrap();
+    }
+    let app = router(AppState {
+        store,
+        sources: Arc::new(SourcesConfig::default_sources()),
+        telegram: None,
+    });
+    let names = |v: &Value| -> Vec<String> {
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (s, v) = get(&app, "/api/search?q=darksid").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let found = names(&v);
+    assert!(
+        found.len() >= 2 && found.iter().all(|n| n.starts_with("Darkside")),
+        "{found:?}"
+    );
+    assert!(v["indexed"].as_u64().unwrap() >= 5);
+    let (_, v) = get(&app, "/api/search?q=darkisde%20cola").await;
+    assert_eq!(names(&v), vec!["Darkside Cola"], "a typo");
+    let (_, v) = get(&app, "/api/search?q=rtx4070").await;
+    let found = names(&v);
+    assert!(
+        found.contains(&"ASUS Dual GeForce RTX 4070 SUPER".to_string())
+            && found.contains(&"MSI RTX4070 Ventus 2X".to_string()),
+        "joined and apart: {found:?}"
+    );
+    assert!(
+        found.iter().all(|n| n.contains("4070")),
+        "not the 3070: {found:?}"
+    );
+    let (_, v) = get(&app, "/api/search?q=must%20have&limit=1").await;
+    assert_eq!(names(&v).len(), 1);
+    let (_, v) = get(&app, "/api/search?q=%20").await;
+    assert_eq!(names(&v), Vec::<String>::new(), "no words, no results");
+    for (uri, what) in [
+        ("/api/search", "q"),
+        ("/api/search?q=", "q"),
+        ("/api/search?q=a&limit=0", "limit"),
+        ("/api/search?q=a&limit=101", "limit"),
+        ("/api/search?q=a&source=NOT%20A%20SOURCE", "source"),
+        ("/api/search?q=a&page=2", "page"),
+    ] {
+        let (s, v) = get(&app, uri).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}: {v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(what),
+            "{uri}: {v}"
+        );
+    }
+    let long = "a".repeat(201);
+    let (s, _) = get(&app, &format!("/api/search?q={long}")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, v) = get(&app, "/api/search?q=a&source=no-such-source").await;
+    assert_eq!(
+        (s, error_code(&v)),
+        (StatusCode::NOT_FOUND, "unknown_source")
+    );
+}

@@ -26,5 +26,6 @@ pub mod random;
 pub mod relay;
 pub mod retention;
 pub mod schedule;
+pub mod search;
 pub mod store;
 pub mod tracking;

@@ -15,6 +15,7 @@ use super::AppState;
 use super::HttpConfig;
 use super::error::{ApiError, ErrorResponses};
 use super::params::{self, ApiQuery};
+use super::search::Searcher;
 use crate::domain::stats::{self, SeriesStats};
 use crate::domain::{
     Availability, ItemId, LatestPrice, Money, Observation, SeriesId, SeriesSummary, SourceHealth,
@@ -474,3 +475,90 @@ pub async fn series_stats(
 }
 
 const _: () = assert!(MAX_PAGE == 1000, "the documented limit maximum is MAX_PAGE");
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// Words of a name, brand or series; typos and joined model numbers
+    /// ("darksid", "rtx4070") are found.
+    #[param(min_length = 1, max_length = 200, example = "darkside cola")]
+    q: String,
+    /// How many results (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, example = 20)]
+    limit: Option<String>,
+    /// Only this source's items.
+    #[param(value_type = Option<SourceId>)]
+    source: Option<String>,
+}
+
+/// Search results, best first.
+#[derive(Serialize, ToSchema)]
+pub struct SearchResults {
+    query: String,
+    results: Vec<PriceView>,
+    /// Items in the index searched, and when it was built (it is rebuilt
+    /// in the background every minute).
+    indexed: usize,
+    indexed_at: DateTime<Utc>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/search",
+    tag = TAG_PRICES,
+    summary = "Items by name, brand or series: ranked, typo-tolerant",
+    params(SearchParams),
+    responses((status = 200, description = "The best matches", body = SearchResults), ErrorResponses)
+)]
+pub async fn search(
+    State(state): State<AppState>,
+    State(searcher): State<Arc<Searcher>>,
+    ApiQuery(p): ApiQuery<SearchParams>,
+) -> Result<Json<SearchResults>, ApiError> {
+    let chars = p.q.chars().count();
+    if chars == 0 || chars > 200 {
+        return Err(ApiError::bad_request(format!(
+            "q must be 1 to 200 characters, got {chars}"
+        )));
+    }
+    let limit = match p.limit.as_deref() {
+        None => 20,
+        Some(s) => match s.parse::<usize>() {
+            Ok(n) if (1..=100).contains(&n) => n,
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "limit must be a whole number from 1 to 100, got {s:?}"
+                )));
+            }
+        },
+    };
+    let source = params::source(p.source.as_deref())?;
+    if let Some(s) = &source
+        && state.sources.source(s.as_str()).is_none()
+    {
+        return Err(ApiError::not_found(
+            "unknown_source",
+            format!("no source {s}; GET /api/sources lists them"),
+        ));
+    }
+    let built = searcher.index().await?;
+    let hits = match &source {
+        None => built.index.search(&p.q, limit),
+        Some(_) => built.index.search(&p.q, usize::MAX),
+    };
+    let results = hits
+        .into_iter()
+        .filter_map(|i| built.items.get(i))
+        .filter(|item| source.as_ref().is_none_or(|s| &item.source_id == s))
+        .take(limit)
+        .cloned()
+        .map(PriceView::from)
+        .collect();
+    Ok(Json(SearchResults {
+        query: p.q,
+        results,
+        indexed: built.items.len(),
+        indexed_at: built.built_at,
+    }))
+}

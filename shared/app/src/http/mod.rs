@@ -11,6 +11,7 @@ mod me;
 mod observe;
 mod openapi;
 mod params;
+mod search;
 
 pub use api::WINDOW_PATTERN;
 pub use error::ApiError;
@@ -56,6 +57,13 @@ struct Api {
     app: AppState,
     config: Arc<HttpConfig>,
     spec: Spec,
+    searcher: Arc<search::Searcher>,
+}
+
+impl FromRef<Api> for Arc<search::Searcher> {
+    fn from_ref(api: &Api) -> Arc<search::Searcher> {
+        api.searcher.clone()
+    }
 }
 
 impl FromRef<Api> for Spec {
@@ -108,6 +116,7 @@ pub fn router_with_limiter(
         .routes(routes!(api::list_prices))
         .routes(routes!(api::get_item))
         .routes(routes!(api::item_history))
+        .routes(routes!(api::search))
         .routes(routes!(api::list_series))
         .routes(routes!(api::series_stats))
         .routes(routes!(openapi::openapi_json))
@@ -156,6 +165,7 @@ pub fn router_with_limiter(
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(cors)
         .with_state(Api {
+            searcher: search::Searcher::new(state.store.clone(), !config.public_tracked_pages),
             app: state,
             config: Arc::new(config),
             spec,
