@@ -526,3 +526,151 @@ async fn search_finds_typos_and_joined_model_numbers() {
         (StatusCode::NOT_FOUND, "unknown_source")
     );
 }
+
+/// `/api/series/{id}`: the statistics and every listing with its deal
+/// against the median, best first; outliers (a box without the card, a
+/// typo with an extra zero) are marked and get no score.
+#[tokio::test]
+async fn a_series_lists_its_listings_with_deal_scores_and_outliers_marked() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let now = chrono::Utc::now();
+    for (i, (key, price)) in [
+        ("a", "500"),
+        ("b", "520"),
+        ("c", "400"),
+        ("d", "510"),
+        ("e", "490"),
+        ("box", "40"),
+        ("typo", "5000"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut o = pricehound_tests::conformance::obs(
+            &format!("olx-gpu:rtx-{key}"),
+            &format!("RTX 4070 {key}"),
+            now - chrono::Duration::hours(i as i64 + 1),
+            price,
+            i as u64,
+        );
+        o.series = Some("rtx-4070".parse().unwrap());
+        store.record(&o).await.unwrap();
+    }
+    let app = router(AppState {
+        store,
+        sources: Arc::new(SourcesConfig::default_sources()),
+        telegram: None,
+    });
+    let (s, v) = get(&app, "/api/series/rtx-4070").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["series"], "rtx-4070");
+    assert_eq!(v["stats"]["median"], "500", "{v}");
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 7);
+    let by_key = |k: &str| {
+        items
+            .iter()
+            .find(|i| i["item_id"] == format!("olx-gpu:rtx-{k}"))
+            .unwrap()
+    };
+    // 400 is 20 % under the median: score 70, and the best deal.
+    assert_eq!(items[0]["item_id"], "olx-gpu:rtx-c");
+    assert_eq!(by_key("c")["deal"]["vs_median_percent"], "-20.0");
+    assert_eq!(by_key("c")["deal"]["score"], 70);
+    assert_eq!(by_key("a")["deal"]["score"], 50, "at the median");
+    assert_eq!(by_key("b")["deal"]["vs_median_percent"], "4.0");
+    for k in ["box", "typo"] {
+        assert_eq!(by_key(k)["deal"]["outlier"], true, "{k}");
+        assert!(by_key(k)["deal"]["score"].is_null(), "{k}");
+    }
+    assert_eq!(
+        by_key("a")["price"]["amount"],
+        "500",
+        "each listing is a price view"
+    );
+    let (s, v) = get(&app, "/api/series/no-such-series").await;
+    assert_eq!(
+        (s, error_code(&v)),
+        (StatusCode::NOT_FOUND, "unknown_series")
+    );
+    let (s, _) = get(&app, "/api/series/BAD%20ID").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+/// `/api/gold`: each jeweler's quotes on one fineness scale (18K and 750
+/// are the same column), and spot per gram at each fineness.
+#[tokio::test]
+async fn the_gold_board_puts_karats_and_probes_side_by_side_with_spot() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    seed(store.clone()).await;
+    let mut spot = pricehound_tests::conformance::obs(
+        "gold-spot-usd:xau-usd",
+        "Gold spot (XAU/USD, troy ounce)",
+        chrono::Utc::now(),
+        "2650.00",
+        1,
+    );
+    spot.series = Some("gold-spot-usd-oz".parse().unwrap());
+    if let Some(p) = spot.price.as_mut() {
+        p.currency = "USD".parse().unwrap();
+    }
+    store.record(&spot).await.unwrap();
+    let app = router(AppState {
+        store,
+        sources: Arc::new(SourcesConfig::default_sources()),
+        telegram: None,
+    });
+    let (s, v) = get(&app, "/api/gold").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let fineness: Vec<u64> = v["fineness"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_u64().unwrap())
+        .collect();
+    assert!(fineness.contains(&750), "{fineness:?}");
+    let mut sorted = fineness.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(fineness, sorted, "finest first");
+    let jewelers = v["jewelers"].as_array().unwrap();
+    let dz = jewelers
+        .iter()
+        .find(|j| j["source_id"] == "tg-bijouterie-dz")
+        .expect("the Algiers jeweler");
+    let q750 = dz["quotes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["fineness"] == 750)
+        .expect("an 18K quote");
+    assert_eq!(q750["item"]["price"]["currency"], "DZD");
+    let ru = jewelers
+        .iter()
+        .find(|j| j["source_id"] == "tg-zoloto-lombard")
+        .expect("the lombard");
+    assert!(
+        ru["quotes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q["item"]["price"]["currency"] == "RUB")
+    );
+    assert!(
+        jewelers.iter().all(|j| j["source_id"] != "gold-spot-usd"),
+        "spot is not a jeweler"
+    );
+    let spot = &v["spot"];
+    assert_eq!(spot["item"]["source_id"], "gold-spot-usd", "{spot}");
+    let per_gram = spot["per_gram"].as_array().unwrap();
+    assert_eq!(per_gram.len(), fineness.len());
+    // Spot per gram at 999 ≈ ounce price / 31.1035 × 0.999.
+    let oz: f64 = spot["item"]["price"]["amount"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    if let Some(g999) = per_gram.iter().find(|p| p["fineness"] == 999) {
+        let g: f64 = g999["price"]["amount"].as_str().unwrap().parse().unwrap();
+        assert!((g - oz / 31.1034768 * 0.999).abs() < 0.01, "{g} vs {oz}");
+    }
+}

@@ -436,7 +436,21 @@ pub async fn series_stats(
     Path(id): Path<String>,
     ApiQuery(p): ApiQuery<StatsParams>,
 ) -> Result<Json<StatsBody>, ApiError> {
-    let series = SeriesId::new(id).map_err(|e| ApiError::bad_request(format!("series id: {e}")))?;
+    let series = series_id(&id)?;
+    Ok(Json(stats_over(&state, series, &p).await?))
+}
+
+fn series_id(raw: &str) -> Result<SeriesId, ApiError> {
+    SeriesId::new(raw).map_err(|e| ApiError::bad_request(format!("series id: {e}")))
+}
+
+/// A series' statistics over the window `p` asks for; 404 for a series
+/// the store has never seen.
+async fn stats_over(
+    state: &AppState,
+    series: SeriesId,
+    p: &StatsParams,
+) -> Result<StatsBody, ApiError> {
     let window_text = p.window.as_deref().unwrap_or("7d");
     let window = stats::parse_window(window_text).ok_or_else(|| {
         ApiError::bad_request(format!(
@@ -465,13 +479,109 @@ pub async fn series_stats(
         ));
     }
     // A known series with no price in the window: 200 with null stats.
-    Ok(Json(StatsBody {
+    Ok(StatsBody {
         series,
         window: window_text.to_string(),
         from,
         to,
         stats,
-    }))
+    })
+}
+
+/// How a listing's price compares with its series' median.
+#[derive(Serialize, ToSchema)]
+pub struct Deal {
+    /// (price − median) / median, in percent, one decimal: −20.0 is a
+    /// fifth under the median.
+    #[schema(value_type = String, example = "-20.0")]
+    vs_median_percent: String,
+    /// 0 to 100: 50 at the median, one point per percent under it (capped);
+    /// null for an outlier (a price too far off to trust: a box without the
+    /// card, a typo).
+    score: Option<u8>,
+    /// The statistics dropped this price as an outlier.
+    outlier: bool,
+}
+
+/// A listing of the series, with its deal against the median.
+#[derive(Serialize, ToSchema)]
+pub struct SeriesItem {
+    #[serde(flatten)]
+    item: PriceView,
+    /// null without a price in the series' currency, or without statistics.
+    deal: Option<Deal>,
+}
+
+/// A series: its statistics and its listings, best deals first.
+#[derive(Serialize, ToSchema)]
+pub struct SeriesBody {
+    #[serde(flatten)]
+    stats: StatsBody,
+    items: Vec<SeriesItem>,
+}
+
+fn deal_of(item: &LatestPrice, stats: &SeriesStats) -> Option<Deal> {
+    let price = item
+        .price
+        .as_ref()
+        .filter(|p| p.currency == stats.currency)?;
+    if stats.median.is_zero() {
+        return None;
+    }
+    let hundred = rust_decimal::Decimal::ONE_HUNDRED;
+    let vs = ((price.amount - stats.median) / stats.median * hundred).round_dp(1);
+    let outlier = stats.outliers.iter().any(|o| o.item_id == item.item_id);
+    let score = (!outlier).then(|| {
+        let s = (rust_decimal::Decimal::from(50) - vs).round();
+        s.clamp(rust_decimal::Decimal::ZERO, hundred)
+            .to_string()
+            .parse::<u8>()
+            .unwrap_or(0)
+    });
+    Some(Deal {
+        vs_median_percent: format!("{vs:.1}"),
+        score,
+        outlier,
+    })
+}
+
+/// A series with its listings: what a marketplace frontend shows for "RTX
+/// 4070" (statistics, then each listing with how good a deal it is).
+#[utoipa::path(
+    get,
+    path = "/series/{id}",
+    tag = TAG_PRICES,
+    summary = "A series: statistics and every listing with its deal score",
+    params(("id" = SeriesId, Path, description = "The series' id"), StatsParams),
+    responses((status = 200, description = "The series", body = SeriesBody), ErrorResponses)
+)]
+pub async fn get_series(
+    State(state): State<AppState>,
+    State(config): State<Arc<HttpConfig>>,
+    State(searcher): State<Arc<Searcher>>,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<StatsParams>,
+) -> Result<Json<SeriesBody>, ApiError> {
+    let series = series_id(&id)?;
+    let stats = stats_over(&state, series.clone(), &p).await?;
+    let built = searcher.index().await?;
+    let mut items: Vec<SeriesItem> = built
+        .items
+        .iter()
+        .filter(|i| i.series.as_ref() == Some(&series) && visible(&config, &i.source_id))
+        .map(|i| SeriesItem {
+            deal: stats.stats.as_ref().and_then(|s| deal_of(i, s)),
+            item: PriceView::from(i.clone()),
+        })
+        .collect();
+    // Best deals first; items without a deal after, by name.
+    items.sort_by(|a, b| {
+        let key = |x: &SeriesItem| x.deal.as_ref().and_then(|d| d.score).map_or(-1, i16::from);
+        key(b)
+            .cmp(&key(a))
+            .then_with(|| a.item.name.cmp(&b.item.name))
+    });
+    Ok(Json(SeriesBody { stats, items }))
 }
 
 const _: () = assert!(MAX_PAGE == 1000, "the documented limit maximum is MAX_PAGE");

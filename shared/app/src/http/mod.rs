@@ -6,6 +6,7 @@
 mod api;
 mod cache;
 mod error;
+mod gold;
 mod guard;
 mod me;
 mod observe;
@@ -117,7 +118,9 @@ pub fn router_with_limiter(
         .routes(routes!(api::get_item))
         .routes(routes!(api::item_history))
         .routes(routes!(api::search))
+        .routes(routes!(gold::board))
         .routes(routes!(api::list_series))
+        .routes(routes!(api::get_series))
         .routes(routes!(api::series_stats))
         .routes(routes!(openapi::openapi_json))
         .routes(routes!(openapi::docs))
