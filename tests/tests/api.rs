@@ -674,3 +674,106 @@ async fn the_gold_board_puts_karats_and_probes_side_by_side_with_spot() {
         assert!((g - oz / 31.1034768 * 0.999).abs() < 0.01, "{g} vs {oz}");
     }
 }
+
+/// `/api/prices` with filters and a sort: each filter narrows, sorts order,
+/// the cursor pages through the same filtered list, and bad values are 400s
+/// that name the parameter.
+#[tokio::test]
+async fn prices_filter_by_series_brand_availability_and_price_and_sort() {
+    use pricehound_tests::bot::seed_observations;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    for o in seed_observations(chrono::Utc::now()) {
+        store.record(&o).await.unwrap();
+    }
+    let app = router(AppState {
+        store,
+        sources: Arc::new(SourcesConfig::default_sources()),
+        telegram: None,
+    });
+    let list = |v: &Value| -> Vec<Value> { v["prices"].as_array().unwrap().clone() };
+    let (s, v) = get(&app, "/api/prices?brand=darkside").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let rows = list(&v);
+    assert!(rows.len() >= 2);
+    assert!(
+        rows.iter().all(|r| r["brand"] == "Darkside"),
+        "case-insensitive: {v}"
+    );
+    let (_, v) = get(&app, "/api/prices?currency=RUB&sort=price_asc").await;
+    let amounts: Vec<f64> = list(&v)
+        .iter()
+        .map(|r| r["price"]["amount"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(amounts.len() >= 4, "{v}");
+    assert!(
+        amounts.windows(2).all(|w| w[0] <= w[1]),
+        "ascending: {amounts:?}"
+    );
+    let (_, v) = get(&app, "/api/prices?currency=RUB&sort=price_desc").await;
+    let desc: Vec<f64> = list(&v)
+        .iter()
+        .map(|r| r["price"]["amount"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        desc.windows(2).all(|w| w[0] >= w[1]),
+        "descending: {desc:?}"
+    );
+    let (lo, hi) = (desc[desc.len() - 1], desc[0]);
+    let (_, v) = get(
+        &app,
+        &format!(
+            "/api/prices?currency=RUB&min_price={}&max_price={}",
+            lo + 1.0,
+            hi - 1.0
+        ),
+    )
+    .await;
+    assert!(
+        list(&v).iter().all(|r| {
+            let a: f64 = r["price"]["amount"].as_str().unwrap().parse().unwrap();
+            a > lo && a < hi
+        }),
+        "{v}"
+    );
+    let (_, v) = get(&app, "/api/prices?availability=in_stock").await;
+    assert!(list(&v).iter().all(|r| r["availability"] == "in_stock"));
+    let (_, v) = get(&app, "/api/prices?series=gold-18k").await;
+    assert!(
+        !list(&v).is_empty() && list(&v).iter().all(|r| r["series"] == "gold-18k"),
+        "{v}"
+    );
+    // Paging through a filtered list: every row once, in order.
+    let (_, all) = get(&app, "/api/prices?sort=name&limit=1000").await;
+    let all: Vec<Value> = list(&all).iter().map(|r| r["item_id"].clone()).collect();
+    let mut paged = Vec::new();
+    let mut uri = "/api/prices?sort=name&limit=2".to_string();
+    loop {
+        let (s, v) = get(&app, &uri).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        paged.extend(list(&v).iter().map(|r| r["item_id"].clone()));
+        match v["next_cursor"].as_str() {
+            Some(c) => uri = format!("/api/prices?sort=name&limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(paged, all);
+    for (uri, what) in [
+        ("/api/prices?sort=cheapest", "sort"),
+        ("/api/prices?availability=maybe", "availability"),
+        ("/api/prices?currency=eur", "currency"),
+        ("/api/prices?currency=XYZ", "currency"),
+        ("/api/prices?min_price=-1", "min_price"),
+        ("/api/prices?max_price=1e3", "max_price"),
+        ("/api/prices?min_price=01", "min_price"),
+        ("/api/prices?series=Not%20A%20Series", "series"),
+        ("/api/prices?brand=", "brand"),
+        ("/api/prices?sort=name&cursor=zz", "cursor"),
+    ] {
+        let (s, v) = get(&app, uri).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}: {v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(what),
+            "{uri}: {v}"
+        );
+    }
+}

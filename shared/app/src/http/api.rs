@@ -18,8 +18,8 @@ use super::params::{self, ApiQuery};
 use super::search::Searcher;
 use crate::domain::stats::{self, SeriesStats};
 use crate::domain::{
-    Availability, ItemId, LatestPrice, Money, Observation, SeriesId, SeriesSummary, SourceHealth,
-    SourceId,
+    Availability, Currency, ItemId, LatestPrice, Money, Observation, SeriesId, SeriesSummary,
+    SourceHealth, SourceId,
 };
 use crate::events::TELEGRAM_LINK_BASE;
 use crate::sources::SourceKind;
@@ -204,22 +204,184 @@ pub struct PricesParams {
     /// Items per page (default 100).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000, example = 50)]
     limit: Option<String>,
-    /// The `next_cursor` of the previous page, unchanged.
+    /// The `next_cursor` of the previous page, unchanged (with the same filters).
     #[param(value_type = Option<String>, pattern = "^[A-Za-z0-9_-]{1,2048}$")]
     cursor: Option<String>,
+    /// Only this series' items.
+    #[param(value_type = Option<SeriesId>)]
+    series: Option<String>,
+    /// Only this brand's items (as the source writes it; case does not matter).
+    #[param(min_length = 1, max_length = 100, example = "Darkside")]
+    brand: Option<String>,
+    /// Only items with this availability.
+    #[param(value_type = Option<Availability>)]
+    availability: Option<String>,
+    /// Only prices in this currency (ISO 4217).
+    #[param(value_type = Option<Currency>)]
+    currency: Option<String>,
+    /// Only prices at least this (a plain decimal); items without a price drop out.
+    #[param(value_type = Option<String>, pattern = "^(0|[1-9][0-9]{0,11})(\\.[0-9]{1,8})?$", example = "100")]
+    min_price: Option<String>,
+    /// Only prices at most this (a plain decimal); items without a price drop out.
+    #[param(value_type = Option<String>, pattern = "^(0|[1-9][0-9]{0,11})(\\.[0-9]{1,8})?$", example = "2000")]
+    max_price: Option<String>,
+    /// The order: `name` (the default with any filter), `price_asc`,
+    /// `price_desc` (items without a price last), `newest`, `oldest`.
+    /// Without filters or sort, the store's order (source, then item).
+    #[param(value_type = Option<String>, pattern = "^(name|price_asc|price_desc|newest|oldest)$", example = "price_asc")]
+    sort: Option<String>,
+}
+
+/// A plain non-negative decimal as the document's pattern gives it.
+fn plain_decimal(name: &str, raw: Option<&str>) -> Result<Option<rust_decimal::Decimal>, ApiError> {
+    let Some(s) = raw else { return Ok(None) };
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s, None),
+    };
+    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+    let ok = digits(int)
+        && int.len() <= 12
+        && (int == "0" || !int.starts_with('0'))
+        && frac.is_none_or(|f| digits(f) && f.len() <= 8);
+    match ok
+        .then(|| s.parse::<rust_decimal::Decimal>().ok())
+        .flatten()
+    {
+        Some(d) => Ok(Some(d)),
+        None => Err(ApiError::bad_request(format!(
+            "{name} must be a plain decimal such as 100 or 12.50, got {s:?}"
+        ))),
+    }
+}
+
+/// What the filtered, sorted view of `/api/prices` is asked for.
+struct Filter {
+    series: Option<SeriesId>,
+    brand: Option<String>,
+    availability: Option<Availability>,
+    currency: Option<Currency>,
+    min: Option<rust_decimal::Decimal>,
+    max: Option<rust_decimal::Decimal>,
+    sort: &'static str,
+}
+
+impl Filter {
+    /// None when no filter or sort is asked for (the store's own pages).
+    fn from(p: &PricesParams) -> Result<Option<Filter>, ApiError> {
+        let asked = p.series.is_some()
+            || p.brand.is_some()
+            || p.availability.is_some()
+            || p.currency.is_some()
+            || p.min_price.is_some()
+            || p.max_price.is_some()
+            || p.sort.is_some();
+        if !asked {
+            return Ok(None);
+        }
+        let series = p.series.as_deref().map(series_id).transpose()?;
+        let brand = match p.brand.as_deref() {
+            Some(b) if b.is_empty() || b.chars().count() > 100 => {
+                return Err(ApiError::bad_request("brand must be 1 to 100 characters"));
+            }
+            b => b.map(str::to_lowercase),
+        };
+        let availability = match p.availability.as_deref() {
+            None => None,
+            Some("in_stock") => Some(Availability::InStock),
+            Some("out_of_stock") => Some(Availability::OutOfStock),
+            Some("unknown") => Some(Availability::Unknown),
+            Some(a) => {
+                return Err(ApiError::bad_request(format!(
+                    "availability must be in_stock, out_of_stock or unknown, got {a:?}"
+                )));
+            }
+        };
+        let currency = p
+            .currency
+            .as_deref()
+            .map(|c| {
+                // Exactly a code (the document's enum): not " eur ".
+                let exact = c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase());
+                c.parse::<Currency>().ok().filter(|_| exact).ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "currency must be an ISO 4217 code such as EUR, got {c:?}"
+                    ))
+                })
+            })
+            .transpose()?;
+        let sort = match p.sort.as_deref() {
+            None | Some("name") => "name",
+            Some("price_asc") => "price_asc",
+            Some("price_desc") => "price_desc",
+            Some("newest") => "newest",
+            Some("oldest") => "oldest",
+            Some(s) => {
+                return Err(ApiError::bad_request(format!(
+                    "sort must be name, price_asc, price_desc, newest or oldest, got {s:?}"
+                )));
+            }
+        };
+        Ok(Some(Filter {
+            series,
+            brand,
+            availability,
+            currency,
+            min: plain_decimal("min_price", p.min_price.as_deref())?,
+            max: plain_decimal("max_price", p.max_price.as_deref())?,
+            sort,
+        }))
+    }
+
+    fn keeps(&self, i: &LatestPrice, source: Option<&SourceId>) -> bool {
+        let amount = i.price.as_ref().map(|p| p.amount);
+        source.is_none_or(|s| &i.source_id == s)
+            && self
+                .series
+                .as_ref()
+                .is_none_or(|s| i.series.as_ref() == Some(s))
+            && self.brand.as_ref().is_none_or(|b| {
+                i.details
+                    .brand
+                    .as_ref()
+                    .is_some_and(|x| &x.to_lowercase() == b)
+            })
+            && self.availability.is_none_or(|a| i.availability == a)
+            && self
+                .currency
+                .is_none_or(|c| i.price.as_ref().is_some_and(|p| p.currency == c))
+            && self.min.is_none_or(|m| amount.is_some_and(|a| a >= m))
+            && self.max.is_none_or(|m| amount.is_some_and(|a| a <= m))
+    }
+}
+
+/// The cursor of the filtered view: the offset of the next page.
+fn offset_cursor(raw: Option<&str>) -> Result<usize, ApiError> {
+    match raw {
+        None => Ok(0),
+        Some(c) => c
+            .strip_prefix('o')
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "cursor: pass back the next_cursor of the previous page unchanged, with the same filters",
+                )
+            }),
+    }
 }
 
 #[utoipa::path(
     get,
     path = "/prices",
     tag = TAG_PRICES,
-    summary = "Latest prices, a page at a time",
+    summary = "Latest prices, a page at a time; filtered and sorted on request",
     params(PricesParams),
     responses((status = 200, description = "A page of latest prices", body = PricesPage), ErrorResponses)
 )]
 pub async fn list_prices(
     State(state): State<AppState>,
     State(config): State<Arc<HttpConfig>>,
+    State(searcher): State<Arc<Searcher>>,
     ApiQuery(p): ApiQuery<PricesParams>,
 ) -> Result<Json<PricesPage>, ApiError> {
     let source = params::source(p.source.as_deref())?;
@@ -231,9 +393,59 @@ pub async fn list_prices(
             format!("no source {s}; GET /api/sources lists them"),
         ));
     }
+    let limit = params::limit(p.limit.as_deref(), 100)?;
+    if let Some(filter) = Filter::from(&p)? {
+        // Filtered and sorted lists come from the search index's copy of
+        // the latest prices (at most a minute or so old): the stores page
+        // by source and item only.
+        let offset = offset_cursor(p.cursor.as_deref())?;
+        let built = searcher.index().await?;
+        let mut rows: Vec<&LatestPrice> = built
+            .items
+            .iter()
+            .filter(|i| visible(&config, &i.source_id) && filter.keeps(i, source.as_ref()))
+            .collect();
+        let price = |i: &LatestPrice| i.price.as_ref().map(|p| p.amount);
+        match filter.sort {
+            "price_asc" => rows.sort_by(|a, b| {
+                (price(a).is_none(), price(a), &a.item_id).cmp(&(
+                    price(b).is_none(),
+                    price(b),
+                    &b.item_id,
+                ))
+            }),
+            "price_desc" => rows.sort_by(|a, b| {
+                (price(a).is_none(), std::cmp::Reverse(price(a)), &a.item_id).cmp(&(
+                    price(b).is_none(),
+                    std::cmp::Reverse(price(b)),
+                    &b.item_id,
+                ))
+            }),
+            "newest" => {
+                rows.sort_by(|a, b| (b.observed_at, &a.item_id).cmp(&(a.observed_at, &b.item_id)))
+            }
+            "oldest" => {
+                rows.sort_by(|a, b| (a.observed_at, &a.item_id).cmp(&(b.observed_at, &b.item_id)))
+            }
+            _ => rows.sort_by(|a, b| (&a.name, &a.item_id).cmp(&(&b.name, &b.item_id))),
+        }
+        let end = offset.saturating_add(limit as usize);
+        let next_cursor = (end < rows.len()).then(|| format!("o{end}"));
+        let prices = rows
+            .into_iter()
+            .skip(offset)
+            .take(limit as usize)
+            .cloned()
+            .map(PriceView::from)
+            .collect();
+        return Ok(Json(PricesPage {
+            prices,
+            next_cursor,
+        }));
+    }
     let query = LatestQuery {
         source,
-        limit: params::limit(p.limit.as_deref(), 100)?,
+        limit,
         cursor: params::cursor(p.cursor.as_deref())?,
         // Hidden by the store, not dropped here: a cursor made from the
         // last item of a page would otherwise name a hidden item.

@@ -34,15 +34,15 @@ pub struct Currency([u8; 3]);
 
 #[cfg(feature = "openapi")]
 impl utoipa::PartialSchema for Currency {
+    /// The ISO 4217 codes this type takes, as an enum: a client (and
+    /// schemathesis) knows exactly which strings are currencies.
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        crate::openapi::string_schema(
-            "currency",
-            "an ISO 4217 code: three uppercase letters",
-            3,
-            3,
-            "^[A-Z]{3}$",
-            "EUR",
-        )
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("An ISO 4217 currency code: three uppercase letters."))
+            .enum_values(Some(ISO_4217.iter().copied()))
+            .examples([serde_json::Value::String("EUR".into())])
+            .into()
     }
 }
 #[cfg(feature = "openapi")]
