@@ -17,6 +17,34 @@ async function loadSources() {
   const { sources } = await api('/api/sources');
   for (const s of sources) { const o = document.createElement('option'); o.value = s.id; o.textContent = s.name; $('source').append(o); }
 }
+function row(p) {
+  const tr = document.createElement('tr'); tr.className = 'item';
+  const name = cell(p.name); name.dir = 'auto'; // Arabic and Hebrew names read right to left
+  if (p.brand) { const b = document.createElement('span'); b.className = 'muted brand'; b.textContent = p.brand; name.append(' ', b); }
+  tr.append(name, cell(p.source_id, 'muted'), cell(priceText(p), p.price ? 'num' : 'num muted'), cell(new Date(p.observed_at).toLocaleString(), 'muted'));
+  tr.onclick = () => showHistory(p);
+  return tr;
+}
+// Search as you type: the API's ranked, typo-tolerant search; an empty box
+// goes back to the paged list. Only the newest answer is shown.
+let searchSeq = 0, searchTimer = null;
+async function runSearch() {
+  const q = $('q').value.trim();
+  if (!q) { loadPrices(true); return; }
+  const seq = ++searchSeq;
+  const params = new URLSearchParams({ q, limit: '50' });
+  if ($('source').value) params.set('source', $('source').value);
+  $('status').textContent = 'Searching…'; $('status').className = 'muted';
+  try {
+    const { results } = await api('/api/search?' + params);
+    if (seq !== searchSeq) return;
+    $('rows').textContent = ''; $('chart').textContent = ''; $('more').hidden = true;
+    for (const p of results) $('rows').append(row(p));
+    $('table').hidden = results.length === 0;
+    $('status').textContent = results.length ? '' : 'Nothing matches “' + q + '”.';
+  } catch (e) { if (seq === searchSeq) { $('status').textContent = e.message; $('status').className = 'err'; } }
+}
+$('q').oninput = () => { clearTimeout(searchTimer); searchTimer = setTimeout(runSearch, 200); };
 async function loadPrices(reset) {
   if (reset) { cursor = null; $('rows').textContent = ''; $('chart').textContent = ''; }
   const q = new URLSearchParams({ limit: '50' });
@@ -24,12 +52,7 @@ async function loadPrices(reset) {
   if (cursor) q.set('cursor', cursor);
   try {
     const { prices, next_cursor } = await api('/api/prices?' + q);
-    for (const p of prices) {
-      const tr = document.createElement('tr'); tr.className = 'item';
-      tr.append(cell(p.name), cell(p.source_id, 'muted'), cell(priceText(p), p.price ? 'num' : 'num muted'), cell(new Date(p.observed_at).toLocaleString(), 'muted'));
-      tr.onclick = () => showHistory(p);
-      $('rows').append(tr);
-    }
+    for (const p of prices) $('rows').append(row(p));
     cursor = next_cursor; $('more').hidden = !cursor;
     $('table').hidden = $('rows').children.length === 0;
     $('status').textContent = $('rows').children.length ? '' : 'No prices yet: the scrapers fill this in on their schedule.';
@@ -57,6 +80,6 @@ async function showHistory(p) {
   svg.append(line); chart.append(svg);
   const cap = document.createElement('p'); cap.className = 'muted'; cap.textContent = 'min ' + min + ' · max ' + max + ' · ' + pts.length + ' prices'; chart.append(cap);
 }
-$('source').onchange = () => loadPrices(true);
+$('source').onchange = () => ($('q').value.trim() ? runSearch() : loadPrices(true));
 $('more').onclick = () => loadPrices(false);
 loadSources().catch(() => {}).finally(() => loadPrices(true));

@@ -1,0 +1,155 @@
+"""The web page at `/` in a real browser (Debian's chromium, headless,
+driven by Playwright for Python) against `pricehound serve --demo`.
+
+scripts/browser-test starts serve and runs this with pytest; screenshots go
+to PRICEHOUND_ARTIFACTS (target/browser-artifacts by default). Every test
+fails on a console error, a CSP violation or any request to another origin:
+the page must work from our own origin alone.
+"""
+
+import json
+import os
+import re
+
+import pytest
+from playwright.sync_api import sync_playwright, expect
+
+BASE = os.environ["PRICEHOUND_BASE_URL"].rstrip("/")
+CHROMIUM = os.environ.get("PRICEHOUND_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = os.environ.get("PRICEHOUND_ARTIFACTS", "target/browser-artifacts")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+
+    def foreign(req):
+        if not req.url.startswith(BASE) and not req.url.startswith("data:"):
+            problems.append(f"request to another origin: {req.url}")
+
+    page.on("request", foreign)
+    # A test that makes the API fail on purpose drops the browser's own
+    # "failed to load" line for it from here.
+    page.problems = problems
+    yield page
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page.screenshot(path=os.path.join(ARTIFACTS, f"{request.node.name}.png"), full_page=True)
+    context.close()
+    assert problems == [], problems
+
+
+def test_the_page_loads_and_lists_prices(page):
+    page.goto(BASE + "/")
+    rows = page.locator("#rows tr")
+    expect(rows.first).to_be_visible(timeout=15_000)
+    assert rows.count() >= 10
+    # A gold quote and a tobacco, as the demo's sources show them.
+    text = page.locator("#rows").inner_text()
+    assert re.search(r"\d", text)
+    expect(page.locator("#status")).to_have_text("")
+
+
+def test_search_as_you_type_finds_typos(page):
+    page.goto(BASE + "/")
+    expect(page.locator("#rows tr").first).to_be_visible(timeout=15_000)
+    page.locator("#q").fill("darksid")
+    expect(page.locator("#rows tr").first).to_contain_text("Darkside", timeout=10_000)
+    names = page.locator("#rows tr td:first-child").all_inner_texts()
+    # The brand is Darkside (the demo's flavours are named Needls, Pinkman…).
+    assert names and all("darkside" in n.lower() for n in names), names
+    page.locator("#q").fill("nothing like this at all")
+    expect(page.locator("#status")).to_contain_text("Nothing matches", timeout=10_000)
+    page.locator("#q").fill("")
+    expect(page.locator("#rows tr").first).to_be_visible(timeout=10_000)
+
+
+def test_an_item_page_draws_its_chart(page):
+    page.goto(BASE + "/")
+    expect(page.locator("#rows tr").first).to_be_visible(timeout=15_000)
+    # Click only once the search's answer replaced the list.
+    with page.expect_response(lambda r: "/api/search?" in r.url):
+        page.locator("#q").fill("or 18k")
+    expect(page.locator("#status")).to_have_text("")
+    first = page.locator("#rows tr").first
+    expect(first).to_contain_text("18K")
+    expect(first).to_be_visible(timeout=15_000)
+    first.click()
+    heading = page.locator("#chart h3")
+    expect(heading).to_be_visible(timeout=10_000)
+    # Either a line (two or more prices) or the one-price note.
+    line = page.locator("#chart polyline")
+    note = page.locator("#chart p.muted")
+    expect(line.or_(note).first).to_be_visible()
+    if line.count():
+        points = line.get_attribute("points").split()
+        assert len(points) >= 2
+
+
+def fake_prices(route, prices):
+    route.fulfill(status=200, content_type="application/json",
+                  body=json.dumps({"prices": prices, "next_cursor": None}))
+
+
+def test_missing_prices_long_names_and_rtl_text_render(page):
+    """The API as it may answer: an item without a price (out of stock),
+    a name far longer than the table, Arabic and Hebrew text, markup in a
+    name (shown as text, never run)."""
+    long_name = "Super long listing name " * 30
+    prices = [
+        {"item_id": "olx-gpu:nothing", "source_id": "olx-gpu", "name": "RTX 4070 (sold out)", "price": None,
+         "availability": "out_of_stock", "observed_at": "2026-12-01T10:00:00Z", "link": "https://example.invalid/x"},
+        {"item_id": "olx-gpu:long", "source_id": "olx-gpu", "name": long_name,
+         "price": {"amount": "499.90", "currency": "EUR"}, "availability": "in_stock",
+         "observed_at": "2026-12-01T10:00:00Z", "link": "https://example.invalid/y"},
+        {"item_id": "tg-bijouterie-dz:or-21k", "source_id": "tg-bijouterie-dz", "name": "ذهب عيار 21 — السعر",
+         "price": {"amount": "16450", "currency": "DZD"}, "availability": "unknown",
+         "observed_at": "2026-12-01T10:00:00Z", "link": "https://t.me/x/1"},
+        {"item_id": "x:markup", "source_id": "x", "name": "<img src=x onerror=alert(1)>",
+         "price": {"amount": "1", "currency": "USD"}, "availability": "unknown",
+         "observed_at": "2026-12-01T10:00:00Z", "link": "https://example.invalid/z"},
+    ]
+    page.route("**/api/prices?*", lambda route: fake_prices(route, prices))
+    page.goto(BASE + "/")
+    rows = page.locator("#rows tr")
+    expect(rows).to_have_count(4, timeout=15_000)
+    assert "out of stock" in rows.nth(0).inner_text()
+    assert "16450 DZD" in rows.nth(2).inner_text()
+    assert "<img" in rows.nth(3).inner_text(), "markup is shown as text"
+    assert page.locator("#rows img").count() == 0, "and never becomes an element"
+    # The long name wraps inside the page instead of widening it.
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1100, width
+
+
+def test_ten_thousand_items_render(page):
+    prices = [
+        {"item_id": f"bulk:item-{i}", "source_id": "bulk", "name": f"Item number {i}",
+         "price": {"amount": f"{i}.50", "currency": "EUR"}, "availability": "in_stock",
+         "observed_at": "2026-12-01T10:00:00Z", "link": "https://example.invalid/"}
+        for i in range(10_000)
+    ]
+    page.route("**/api/prices?*", lambda route: fake_prices(route, prices))
+    page.goto(BASE + "/")
+    expect(page.locator("#rows tr")).to_have_count(10_000, timeout=30_000)
+
+
+def test_an_api_error_is_shown_not_swallowed(page):
+    page.route("**/api/prices?*", lambda route: route.fulfill(
+        status=503, content_type="application/json",
+        body=json.dumps({"error": {"code": "store_unavailable", "message": "the price store is unavailable; try again shortly"}})))
+    page.goto(BASE + "/")
+    expect(page.locator("#status")).to_contain_text("unavailable", timeout=10_000)
+    expect(page.locator("#status")).to_have_class("err")
+    page.problems[:] = [p for p in page.problems if "status of 503" not in p]
