@@ -11,43 +11,9 @@ import json
 import os
 import re
 
-import pytest
-from playwright.sync_api import sync_playwright, expect
+from playwright.sync_api import expect
 
 BASE = os.environ["PRICEHOUND_BASE_URL"].rstrip("/")
-CHROMIUM = os.environ.get("PRICEHOUND_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = os.environ.get("PRICEHOUND_ARTIFACTS", "target/browser-artifacts")
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
-    page = context.new_page()
-    problems = []
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-
-    def foreign(req):
-        if not req.url.startswith(BASE) and not req.url.startswith("data:"):
-            problems.append(f"request to another origin: {req.url}")
-
-    page.on("request", foreign)
-    # A test that makes the API fail on purpose drops the browser's own
-    # "failed to load" line for it from here.
-    page.problems = problems
-    yield page
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    page.screenshot(path=os.path.join(ARTIFACTS, f"{request.node.name}.png"), full_page=True)
-    context.close()
-    assert problems == [], problems
 
 
 def test_the_page_loads_and_lists_prices(page):

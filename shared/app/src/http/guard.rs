@@ -195,6 +195,12 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
      style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; \
      form-action 'none'; frame-ancestors 'none'";
 
+/// The Mini App's policy: the page's, except that Telegram's web clients
+/// may frame it (the mobile and desktop clients open it in a web view).
+pub const MINI_APP_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; \
+     form-action 'none'; frame-ancestors 'self' https://web.telegram.org";
+
 /// Headers every response carries, unless a handler set its own.
 pub(super) fn security_headers() -> [(HeaderName, HeaderValue); 4] {
     [

@@ -152,6 +152,9 @@ pub fn router_with_limiter(
         .routes(routes!(index))
         .routes(routes!(page_js))
         .routes(routes!(page_css))
+        .routes(routes!(mini_app))
+        .routes(routes!(mini_app_js))
+        .routes(routes!(mini_app_css))
         .nest("/api", api)
         .split_for_parts();
     openapi::add_links(&mut doc);
@@ -319,6 +322,45 @@ async fn page_css() -> Response {
         (
             [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
             include_str!("page.css"),
+        )
+            .into_response(),
+    )
+}
+
+/// The Telegram Mini App (opened from the bot's menu button).
+#[utoipa::path(get, path = "/app", tag = TAG_WEB, summary = "The Telegram Mini App", responses((status = 200, description = "The page", content_type = "text/html", body = String), error::ErrorResponses))]
+async fn mini_app() -> Response {
+    let mut resp = cached(Html(include_str!("miniapp.html")).into_response());
+    // Framed by Telegram's web clients; CSP frame-ancestors overrides the
+    // X-Frame-Options the other pages carry.
+    resp.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(guard::MINI_APP_CONTENT_SECURITY_POLICY),
+    );
+    resp.headers_mut().insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+    resp
+}
+
+#[utoipa::path(get, path = "/assets/miniapp.js", tag = TAG_WEB, summary = "The Mini App's script", responses((status = 200, description = "The script", content_type = "text/javascript", body = String), error::ErrorResponses))]
+async fn mini_app_js() -> Response {
+    cached(
+        (
+            [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+            include_str!("miniapp.js"),
+        )
+            .into_response(),
+    )
+}
+
+#[utoipa::path(get, path = "/assets/miniapp.css", tag = TAG_WEB, summary = "The Mini App's style sheet", responses((status = 200, description = "The style sheet", content_type = "text/css", body = String), error::ErrorResponses))]
+async fn mini_app_css() -> Response {
+    cached(
+        (
+            [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+            include_str!("miniapp.css"),
         )
             .into_response(),
     )

@@ -1,0 +1,129 @@
+// The Telegram Mini App. No script from telegram.org (the CSP allows only
+// this origin): Telegram passes initData and the theme in the URL's
+// fragment (tgWebAppData, tgWebAppThemeParams), and the page talks back
+// through the client's documented event bridge (postEvent) for the back
+// button. Every value goes into the page through textContent.
+const $ = (id) => document.getElementById(id);
+const hash = new URLSearchParams(location.hash.slice(1));
+// Kept for the session: links inside the app drop the fragment.
+const initData = hash.get('tgWebAppData') || sessionStorage.getItem('tgWebAppData') || '';
+if (initData) sessionStorage.setItem('tgWebAppData', initData);
+
+function applyTheme(raw) {
+  try {
+    const t = JSON.parse(raw || '{}');
+    const map = { bg_color: '--bg', text_color: '--text', hint_color: '--hint', button_color: '--button', button_text_color: '--button-text', secondary_bg_color: '--card' };
+    for (const [k, v] of Object.entries(map)) if (typeof t[k] === 'string' && /^#[0-9a-fA-F]{3,8}$/.test(t[k])) document.documentElement.style.setProperty(v, t[k]);
+  } catch (_) { /* a theme we cannot read keeps the defaults */ }
+}
+applyTheme(hash.get('tgWebAppThemeParams'));
+
+// Telegram's event bridge: the mobile clients' proxy, or the web client
+// (parent frame) by postMessage.
+function postEvent(type, data) {
+  const payload = JSON.stringify(data || {});
+  try {
+    if (window.TelegramWebviewProxy) window.TelegramWebviewProxy.postEvent(type, payload);
+    else if (window.external && 'notify' in window.external) window.external.notify(JSON.stringify({ eventType: type, eventData: data || {} }));
+    else if (window.parent !== window) window.parent.postMessage(JSON.stringify({ eventType: type, eventData: data || {} }), '*');
+  } catch (_) { /* outside Telegram: nothing to tell */ }
+}
+function onTelegramEvent(type, handler) {
+  const receive = (eventType, eventData) => { if (eventType === type) handler(eventData); };
+  window.Telegram = window.Telegram || {};
+  window.Telegram.WebView = window.Telegram.WebView || {};
+  const prev = window.Telegram.WebView.receiveEvent;
+  window.Telegram.WebView.receiveEvent = (t, d) => { receive(t, d); if (prev) prev(t, d); };
+  window.addEventListener('message', (e) => { try { const m = JSON.parse(e.data); receive(m.eventType, m.eventData); } catch (_) {} });
+}
+
+async function api(method, path, body) {
+  const headers = { Authorization: 'tma ' + initData };
+  if (body) headers['Content-Type'] = 'application/json';
+  const r = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  if (r.status === 204) return null;
+  const json = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(json.error ? json.error.message : r.statusText);
+  return json;
+}
+function status(text, err) { $('status').textContent = text; $('status').className = err ? 'err' : 'muted'; }
+function priceText(p) { return p && p.price ? p.price.amount + ' ' + p.price.currency : (p && p.availability === 'out_of_stock' ? 'out of stock' : 'no price'); }
+function card(title, sub, price, buttons) {
+  const li = document.createElement('li');
+  const what = document.createElement('div'); what.className = 'what';
+  const t = document.createElement('div'); t.textContent = title; t.dir = 'auto';
+  const s = document.createElement('div'); s.className = 'muted'; s.textContent = sub;
+  what.append(t, s);
+  const pr = document.createElement('div'); pr.className = 'price'; pr.textContent = price;
+  li.append(what, pr);
+  for (const [label, action] of buttons) {
+    const b = document.createElement('button'); b.textContent = label;
+    b.onclick = async () => { b.disabled = true; try { await action(); } catch (e) { status(e.message, true); } b.disabled = false; };
+    li.append(b);
+  }
+  return li;
+}
+
+const views = ['list', 'find', 'alerts'];
+function show(view) {
+  for (const v of views) { $('view-' + v).hidden = v !== view; $('tab-' + v).classList.toggle('on', v === view); }
+  // The back button leads home from the other tabs.
+  postEvent('web_app_setup_back_button', { is_visible: view !== 'list' });
+  if (view === 'list') loadWatches();
+  if (view === 'alerts') loadAlerts();
+  if (view === 'find') $('q').focus();
+}
+onTelegramEvent('back_button_pressed', () => show('list'));
+
+async function loadWatches() {
+  try {
+    const { watches } = await api('GET', '/api/me/watches');
+    const ul = $('watches'); ul.textContent = '';
+    for (const w of watches) {
+      const name = w.item ? w.item.name : w.item_id;
+      ul.append(card(name, w.item ? w.item.source_id : 'no longer listed', priceText(w.item), [
+        ['Remove', async () => { await api('DELETE', '/api/me/watches/' + encodeURIComponent(w.item_id)); loadWatches(); }],
+      ]));
+    }
+    status(watches.length ? '' : 'Your watchlist is empty: find items in the Find tab.');
+  } catch (e) { status(e.message, true); }
+}
+
+let seq = 0, timer = null;
+async function find() {
+  const q = $('q').value.trim(); const mine = ++seq;
+  if (!q) { $('found').textContent = ''; return; }
+  try {
+    const { results } = await api('GET', '/api/search?' + new URLSearchParams({ q, limit: '30' }));
+    if (mine !== seq) return;
+    const ul = $('found'); ul.textContent = '';
+    for (const p of results) {
+      ul.append(card(p.name, p.brand ? p.brand + ' · ' + p.source_id : p.source_id, priceText(p), [
+        ['Watch', async () => { await api('POST', '/api/me/watches', { item_id: p.item_id }); status('Watching ' + p.name); }],
+        ['Alert', async () => { await api('POST', '/api/me/alerts', { item_id: p.item_id, rule: { kind: 'back_in_stock' } }); status('You will hear when ' + p.name + ' is back in stock'); }],
+      ]));
+    }
+    status(results.length ? '' : 'Nothing matches “' + q + '”.');
+  } catch (e) { if (mine === seq) status(e.message, true); }
+}
+$('q').oninput = () => { clearTimeout(timer); timer = setTimeout(find, 200); };
+
+async function loadAlerts() {
+  try {
+    const { alerts } = await api('GET', '/api/me/alerts');
+    const ul = $('alerts'); ul.textContent = '';
+    for (const a of alerts) {
+      const r = a.rule; const rule = r.kind === 'drop' ? 'drop ' + r.percent + '%' : r.price ? r.kind.replace(/_/g, ' ') + ' ' + r.price + ' ' + (a.currency || '') : r.kind.replace(/_/g, ' ');
+      ul.append(card(a.item_id || a.series_id, rule + (a.active ? '' : ' (muted)'), '', [
+        [a.active ? 'Mute' : 'Unmute', async () => { await api('PATCH', '/api/me/alerts/' + a.id, { active: !a.active }); loadAlerts(); }],
+        ['Delete', async () => { await api('DELETE', '/api/me/alerts/' + a.id); loadAlerts(); }],
+      ]));
+    }
+    status(alerts.length ? '' : 'No alerts yet: set one from the Find tab or in the bot.');
+  } catch (e) { status(e.message, true); }
+}
+
+for (const v of views) $('tab-' + v).onclick = () => show(v);
+postEvent('web_app_ready');
+if (!initData) status('Open this page from the bot in Telegram: it signs you in.', true);
+else api('GET', '/api/me').then((me) => { $('who').textContent = me.first_name; show('list'); }).catch((e) => status(e.message, true));
