@@ -18,7 +18,8 @@ pub struct Args {
 #[derive(Subcommand)]
 enum Action {
     /// Point Telegram at the webhook, with a secret, the update kinds the
-    /// bot reads and the command menus in every language.
+    /// bot reads, the command menus in every language, and the menu button
+    /// that opens the Mini App (`<url>/app`).
     Set {
         /// The public URL: the Function URL (its /telegram/webhook path is
         /// added when missing).
@@ -72,9 +73,13 @@ pub async fn run(args: Args, settings: Settings) -> anyhow::Result<()> {
             for call in command_menus() {
                 api.send(&call, Duration::from_secs(30)).await?;
             }
+            // The menu button opens the Mini App, served by the same
+            // function at /app.
+            let app = mini_app_url(&url)?;
+            api.set_menu_button("Open app", &app).await?;
             println!(
                 "{}",
-                serde_json::json!({ "webhook": url, "allowed_updates": ALLOWED_UPDATES, "command_menus": command_menus().len() })
+                serde_json::json!({ "webhook": url, "allowed_updates": ALLOWED_UPDATES, "command_menus": command_menus().len(), "menu_button": app })
             );
         }
         Action::Info => {
@@ -102,6 +107,15 @@ fn webhook_url(raw: &str) -> anyhow::Result<String> {
         let path = format!("{}{PATH}", url.path().trim_end_matches('/'));
         url.set_path(&path);
     }
+    Ok(url.to_string())
+}
+
+/// The Mini App's URL beside the webhook's: `<base>/app`.
+fn mini_app_url(webhook: &str) -> anyhow::Result<String> {
+    let mut url = url::Url::parse(webhook).map_err(|e| anyhow::anyhow!("{webhook:?}: {e}"))?;
+    let base = url.path().strip_suffix(PATH).unwrap_or("").to_string();
+    url.set_path(&format!("{}/app", base.trim_end_matches('/')));
+    url.set_query(None);
     Ok(url.to_string())
 }
 

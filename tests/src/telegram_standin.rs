@@ -41,6 +41,7 @@ const KNOWN: &[&str] = &[
     "sendchataction",
     "setwebhook",
     "deletewebhook",
+    "setchatmenubutton",
     "getwebhookinfo",
     "getupdates",
 ];
@@ -412,6 +413,7 @@ fn answer(shared: &Shared, method: &str, incoming: &Incoming) -> Value {
             }
             json!(true)
         }
+        "setchatmenubutton" => json!(true),
         "deletewebhook" => {
             state.webhook = None;
             if p.get("drop_pending_updates").and_then(as_bool) == Some(true) {

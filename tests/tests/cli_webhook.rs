@@ -128,6 +128,13 @@ async fn set_info_delete_round_trip() {
     );
     assert_eq!(p["drop_pending_updates"], true);
     assert_eq!(standin.pending_updates(), 0);
+    // The menu button opens the Mini App beside the webhook.
+    let button = standin.calls_to("setChatMenuButton");
+    assert_eq!(button.len(), 1);
+    assert_eq!(
+        button[0].params["menu_button"],
+        json!({"type": "web_app", "text": "Open app", "web_app": {"url": "https://abc.lambda-url.eu-west-1.on.aws/app"}})
+    );
     let menus = standin.calls_to("setMyCommands");
     assert_eq!(menus.len(), 5);
     let langs: Vec<Value> = menus

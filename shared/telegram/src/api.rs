@@ -343,6 +343,16 @@ impl BotApi {
         Ok(())
     }
 
+    /// Sets the bot's menu button (next to the message box) to open the
+    /// Mini App at `app_url` (https), labelled `text`.
+    pub async fn set_menu_button(&self, text: &str, app_url: &str) -> Result<(), BotError> {
+        let params = json!({
+            "menu_button": { "type": "web_app", "text": text, "web_app": { "url": app_url } },
+        });
+        self.call_named("setChatMenuButton", params).await?;
+        Ok(())
+    }
+
     /// Removes the webhook (needed before long polling works again).
     pub async fn delete_webhook(&self, drop_pending_updates: bool) -> Result<(), BotError> {
         let params = json!({ "drop_pending_updates": drop_pending_updates });
