@@ -424,3 +424,69 @@ async fn the_documented_price_pattern_is_what_the_route_takes() {
         assert_eq!(s, want, "{price:?}: {v}");
     }
 }
+
+/// With the app's URL configured, the bot's item view, /list and /alerts
+/// carry an "open in app" button (a web_app button to the right tab); without
+/// it, none.
+#[tokio::test]
+async fn the_bot_offers_the_app_where_it_is_configured() {
+    use pricehound::telegram::bot::BotConfig;
+    let app_url = "https://abc.lambda-url.eu-west-1.on.aws/app";
+    let bot = BotHarness::start_with(BotConfig {
+        app_url: Some(app_url.into()),
+        ..BotConfig::default()
+    })
+    .await;
+    let web_apps = |calls: &[Value]| -> Vec<String> {
+        calls
+            .iter()
+            .flat_map(|c| {
+                c["reply_markup"]["inline_keyboard"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+            .filter_map(|b| b["web_app"]["url"].as_str().map(str::to_string))
+            .collect()
+    };
+    bot.say(USER, "en", "/add darkside cola").await;
+    let list = bot.say(USER, "en", "/list").await;
+    assert_eq!(
+        web_apps(&list),
+        vec![format!("{app_url}?tab=list")],
+        "{list:?}"
+    );
+    bot.say(USER, "en", "/alert darkside cola below 1000").await;
+    let alerts = bot.say(USER, "ru", "/alerts").await;
+    assert_eq!(web_apps(&alerts), vec![format!("{app_url}?tab=alerts")]);
+    let button_text = alerts
+        .iter()
+        .flat_map(|c| {
+            c["reply_markup"]["inline_keyboard"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .flatten_rows();
+    assert!(
+        button_text.iter().any(|t| t.contains("Открыть приложение")),
+        "{button_text:?}"
+    );
+
+    let plain = BotHarness::start().await;
+    plain.say(USER, "en", "/add darkside cola").await;
+    assert!(web_apps(&plain.say(USER, "en", "/list").await).is_empty());
+}
+
+trait FlattenRows {
+    fn flatten_rows(self) -> Vec<String>;
+}
+
+impl<I: Iterator<Item = Value>> FlattenRows for I {
+    fn flatten_rows(self) -> Vec<String> {
+        self.flat_map(|row| row.as_array().cloned().unwrap_or_default())
+            .filter_map(|b| b["text"].as_str().map(str::to_string))
+            .collect()
+    }
+}

@@ -170,6 +170,14 @@ pub struct InlineKeyboardButton {
     pub callback_data: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Opens the Mini App at this URL (private chats only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_app: Option<WebAppInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebAppInfo {
+    pub url: String,
 }
 
 impl InlineKeyboardButton {
@@ -178,6 +186,7 @@ impl InlineKeyboardButton {
             text: text.into(),
             callback_data: Some(data.into()),
             url: None,
+            web_app: None,
         }
     }
     pub fn link(text: impl Into<String>, url: impl Into<String>) -> Self {
@@ -185,6 +194,15 @@ impl InlineKeyboardButton {
             text: text.into(),
             callback_data: None,
             url: Some(url.into()),
+            web_app: None,
+        }
+    }
+    pub fn web_app(text: impl Into<String>, url: impl Into<String>) -> Self {
+        InlineKeyboardButton {
+            text: text.into(),
+            callback_data: None,
+            url: None,
+            web_app: Some(WebAppInfo { url: url.into() }),
         }
     }
 }

@@ -126,4 +126,8 @@ async function loadAlerts() {
 for (const v of views) $('tab-' + v).onclick = () => show(v);
 postEvent('web_app_ready');
 if (!initData) status('Open this page from the bot in Telegram: it signs you in.', true);
-else api('GET', '/api/me').then((me) => { $('who').textContent = me.first_name; show('list'); }).catch((e) => status(e.message, true));
+else {
+  // The bot's "open in app" buttons name the tab: ?tab=list|find|alerts.
+  const tab = new URLSearchParams(location.search).get('tab');
+  api('GET', '/api/me').then((me) => { $('who').textContent = me.first_name; show(views.includes(tab) ? tab : 'list'); }).catch((e) => status(e.message, true));
+}

@@ -56,6 +56,10 @@ pub struct BotConfig {
     /// (`PRICEHOUND_TRACK_DAILY`): each makes us fetch a page of their
     /// choosing, so it is counted apart from the general throttle.
     pub track_daily: u32,
+    /// The Mini App's https URL (`PRICEHOUND_APP_URL`, e.g. the Function
+    /// URL and `/app`): items, `/list` and `/alerts` get an "open in app"
+    /// button. None shows none.
+    pub app_url: Option<String>,
 }
 
 // The tracking port is the core's: the sources crate implements it.
@@ -73,6 +77,7 @@ impl Default for BotConfig {
             track_limits: TrackLimits::default(),
             track_deadline: std::time::Duration::from_secs(20),
             track_daily: 30,
+            app_url: None,
         }
     }
 }
@@ -117,6 +122,17 @@ impl BotConfig {
                     )
                 })?;
             }
+        }
+        if let Some(v) = var("PRICEHOUND_APP_URL").filter(|v| !v.trim().is_empty()) {
+            let url = url::Url::parse(v.trim())
+                .map_err(|e| ("PRICEHOUND_APP_URL", format!("{v:?} is not a URL: {e}")))?;
+            if url.scheme() != "https" {
+                return Err((
+                    "PRICEHOUND_APP_URL",
+                    "must be https (Telegram opens Mini Apps over https only)".into(),
+                ));
+            }
+            cfg.app_url = Some(url.to_string());
         }
         if let Some(v) = var("PRICEHOUND_TRACK_DAILY") {
             cfg.track_daily = v.trim().parse::<u32>().map_err(|_| {

@@ -224,6 +224,7 @@ pub fn render(text: &Text) -> String {
         Text::BtnUnwatch => "➖ إلغاء المتابعة".to_string(),
         Text::BtnAlert => "🔔 تنبيه".to_string(),
         Text::BtnChart => "📈 رسم بياني".to_string(),
+        Text::BtnApp => "📱 فتح التطبيق".to_string(),
         Text::BtnOpen => "🔗 فتح".to_string(),
         Text::BtnDelete => "🗑 حذف".to_string(),
         Text::BtnClearYes => "نعم، أفرغها".to_string(),

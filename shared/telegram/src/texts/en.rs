@@ -213,6 +213,7 @@ pub fn render(text: &Text) -> String {
         Text::BtnUnwatch => "➖ Unwatch".to_string(),
         Text::BtnAlert => "🔔 Alert".to_string(),
         Text::BtnChart => "📈 Chart".to_string(),
+        Text::BtnApp => "📱 Open app".to_string(),
         Text::BtnOpen => "🔗 Open".to_string(),
         Text::BtnDelete => "🗑 Delete".to_string(),
         Text::BtnClearYes => "Yes, clear".to_string(),

@@ -239,6 +239,7 @@ pub fn render(text: &Text) -> String {
         Text::BtnUnwatch => "➖ Ne plus suivre".to_string(),
         Text::BtnAlert => "🔔 Alerte".to_string(),
         Text::BtnChart => "📈 Graphique".to_string(),
+        Text::BtnApp => "📱 Ouvrir l’app".to_string(),
         Text::BtnOpen => "🔗 Ouvrir".to_string(),
         Text::BtnDelete => "🗑 Supprimer".to_string(),
         Text::BtnClearYes => "Oui, vider".to_string(),

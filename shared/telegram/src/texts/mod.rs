@@ -218,6 +218,8 @@ pub enum Text<'a> {
     BtnAlert,
     BtnChart,
     BtnOpen,
+    /// Opens the Mini App.
+    BtnApp,
     BtnDelete,
     BtnClearYes,
     BtnClearNo,

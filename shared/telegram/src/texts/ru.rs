@@ -237,6 +237,7 @@ pub fn render(text: &Text) -> String {
         Text::BtnUnwatch => "➖ Не следить".to_string(),
         Text::BtnAlert => "🔔 Оповещение".to_string(),
         Text::BtnChart => "📈 График".to_string(),
+        Text::BtnApp => "📱 Открыть приложение".to_string(),
         Text::BtnOpen => "🔗 Открыть".to_string(),
         Text::BtnDelete => "🗑 Удалить".to_string(),
         Text::BtnClearYes => "Да, очистить".to_string(),

@@ -103,6 +103,7 @@ pub(crate) fn every_text(p: &str) -> Vec<Text<'_>> {
         Text::BtnAlert,
         Text::BtnChart,
         Text::BtnOpen,
+        Text::BtnApp,
         Text::BtnDelete,
         Text::BtnClearYes,
         Text::BtnClearNo,

@@ -261,6 +261,7 @@ impl Bot {
                 Callback::DeleteAlert(alert.id.clone()).encode(),
             )]);
         }
+        rows.extend(self.app_button(ctx, "alerts"));
         Ok(ctx.edit_or_send(message_id, lines.join("\n"), keyboard(rows)))
     }
 

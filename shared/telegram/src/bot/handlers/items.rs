@@ -238,7 +238,9 @@ impl Bot {
         let mut row = vec![watch, alert, chart];
         row.extend(self.untrack_button_for(ctx, &item.source_id).await?);
         let text = views::item_text(ctx.lang, item, &self.source_name(&item.source_id));
-        Ok(ctx.edit_or_send(message_id, text, keyboard(vec![row])))
+        let mut rows = vec![row];
+        rows.extend(self.app_button(ctx, "find"));
+        Ok(ctx.edit_or_send(message_id, text, keyboard(rows)))
     }
 
     /// `/watch <name>` and `/add`.
@@ -412,9 +414,10 @@ impl Bot {
             }
         }
         let shown: Vec<LatestPrice> = items.into_iter().take(LIST_BUTTONS).collect();
-        let kb = self
+        let mut kb = self
             .item_buttons(ctx, &shown, |i| Callback::Item(i.item_id.clone()))
             .await?;
+        kb.inline_keyboard.extend(self.app_button(ctx, "list"));
         Ok(ctx.send_all(&lines.join("\n"), kb))
     }
 

@@ -157,6 +157,18 @@ impl Bot {
         Ok(self.viewer(ctx).await?.sees(&item).then_some(item))
     }
 
+    /// The "open in app" row (the Mini App at `tab`), when the app's URL is
+    /// configured: a web_app button, which Telegram offers in private chats.
+    fn app_button(&self, ctx: &Ctx, tab: &str) -> Option<Vec<crate::types::InlineKeyboardButton>> {
+        let base = self.config.app_url.as_ref()?;
+        let mut url = url::Url::parse(base).ok()?;
+        url.query_pairs_mut().clear().append_pair("tab", tab);
+        Some(vec![crate::types::InlineKeyboardButton::web_app(
+            ctx.t(&crate::texts::Text::BtnApp),
+            url.to_string(),
+        )])
+    }
+
     /// What this user may see of the catalogue: pasted pages only if they
     /// track or watch them (see [`Viewer`]).
     async fn viewer(&self, ctx: &Ctx) -> Result<Viewer, StoreError> {
