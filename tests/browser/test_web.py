@@ -119,3 +119,34 @@ def test_an_api_error_is_shown_not_swallowed(page):
     expect(page.locator("#status")).to_contain_text("unavailable", timeout=10_000)
     expect(page.locator("#status")).to_have_class("err")
     page.problems[:] = [p for p in page.problems if "status of 503" not in p]
+
+
+def test_the_arabic_page_is_right_to_left_and_every_language_is_there(page):
+    page.goto(BASE + "/?lang=ar")
+    expect(page.locator("#rows tr").first).to_be_visible(timeout=15_000)
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    assert page.evaluate("document.documentElement.lang") == "ar"
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    expect(page.locator("[data-t=search]")).to_have_text("بحث")
+    expect(page.locator("th[data-t=price]")).to_have_text("السعر")
+    for lang, search in [("ru", "Поиск"), ("fr", "Chercher"), ("en", "Search")]:
+        page.goto(BASE + f"/?lang={lang}")
+        expect(page.locator("[data-t=search]")).to_have_text(search)
+        assert page.evaluate("document.documentElement.dir") == "ltr"
+    # An unknown language falls back to English.
+    page.goto(BASE + "/?lang=xx")
+    expect(page.locator("[data-t=search]")).to_have_text("Search")
+
+
+def test_dark_mode_follows_the_system(browser):
+    context = browser.new_context(color_scheme="dark")
+    page = context.new_page()
+    page.goto(BASE + "/")
+    expect(page.locator("#rows tr").first).to_be_visible(timeout=15_000)
+    bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    os.makedirs(os.environ.get("PRICEHOUND_ARTIFACTS", "target/browser-artifacts"), exist_ok=True)
+    page.screenshot(path=os.path.join(os.environ.get("PRICEHOUND_ARTIFACTS", "target/browser-artifacts"), "dark.png"))
+    context.close()
+    # A dark canvas: every channel well under the middle.
+    channels = [int(c) for c in re.findall(r"\d+", bg)[:3]]
+    assert channels and max(channels) < 100, bg
