@@ -54,13 +54,44 @@ def test_an_item_page_draws_its_chart(page):
     first.click()
     heading = page.locator("#chart h3")
     expect(heading).to_be_visible(timeout=10_000)
-    # Either a line (two or more prices) or the one-price note.
-    line = page.locator("#chart polyline")
+    # uPlot's canvas (two prices or more), or the one-price note.
+    canvas = page.locator("#chart .uplot canvas")
     note = page.locator("#chart p.muted")
-    expect(line.or_(note).first).to_be_visible()
-    if line.count():
-        points = line.get_attribute("points").split()
-        assert len(points) >= 2
+    expect(canvas.or_(note).first).to_be_visible(timeout=10_000)
+    # The time ranges redraw it.
+    for label in ["7d", "30d", "1y", "all"]:
+        page.locator("#chart .ranges button", has_text=label).click()
+        expect(page.locator("#chart .ranges button.on")).to_have_text(label, timeout=10_000)
+    expect(canvas.or_(note).first).to_be_visible(timeout=10_000)
+
+
+def test_a_series_item_shows_the_series_band(page):
+    """An item with a long history in a series: its line, and the series'
+    min-max band and median drawn by uPlot (five series in its legend)."""
+    now = 1_765_000_000
+    history = [{"id": f"{i:x}", "price": {"amount": str(500 + (i % 7) * 10), "currency": "EUR"},
+                "availability": "in_stock", "observed_at": f"2025-12-{1 + i % 28:02d}T10:00:00Z", "link": "https://example.invalid/"}
+               for i in range(28)]
+    history.sort(key=lambda o: o["observed_at"])
+    item = {"item_id": "olx-gpu:band", "source_id": "olx-gpu", "name": "RTX 4070 band test", "series": "rtx-4070",
+            "price": {"amount": "520", "currency": "EUR"}, "availability": "in_stock",
+            "observed_at": "2025-12-28T10:00:00Z", "link": "https://example.invalid/"}
+    stats = {"series": "rtx-4070", "window": "1y", "from": "2025-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z",
+             "stats": {"series": "rtx-4070", "from": "2025-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z", "currency": "EUR",
+                       "count": 12, "min": "450", "max": "600", "mean": "520", "median": "515", "p25": "490",
+                       "outliers": [], "other_currency": 0}}
+    page.route("**/api/prices?*", lambda route: fake_prices(route, [item]))
+    page.route("**/api/items/*/history?*", lambda route: route.fulfill(
+        status=200, content_type="application/json",
+        body=json.dumps({"item_id": item["item_id"], "observations": history, "next_cursor": None})))
+    page.route("**/api/series/rtx-4070/stats?*", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(stats)))
+    page.goto(BASE + "/")
+    page.locator("#rows tr").first.click()
+    expect(page.locator("#chart .uplot canvas").first).to_be_visible(timeout=10_000)
+    legend = page.locator("#chart .u-legend .u-series")
+    expect(legend).to_have_count(5)
+    assert "median" in page.locator("#chart .u-legend").inner_text()
 
 
 def fake_prices(route, prices):

@@ -777,3 +777,34 @@ async fn prices_filter_by_series_brand_availability_and_price_and_sort() {
         );
     }
 }
+
+/// The vendored chart library is served exactly as vendored: the bytes
+/// match `vendor/uplot/SHA256SUMS`, and its license is beside it.
+#[tokio::test]
+async fn the_vendored_chart_library_is_served_unchanged_with_its_license() {
+    use sha2::{Digest, Sha256};
+    let app = app().await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/app/src/http/vendor/uplot");
+    let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).unwrap();
+    assert!(
+        std::fs::read_to_string(dir.join("LICENSE"))
+            .unwrap()
+            .contains("MIT License")
+    );
+    for line in sums.lines() {
+        let (sum, file) = line.split_once("  ").unwrap();
+        let resp = app
+            .clone()
+            .oneshot(
+                Request::get(format!("/assets/vendor/{file}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{file}");
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(hex::encode(Sha256::digest(&bytes)), sum, "{file} changed");
+    }
+}

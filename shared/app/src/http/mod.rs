@@ -152,6 +152,8 @@ pub fn router_with_limiter(
         .routes(routes!(index))
         .routes(routes!(page_js))
         .routes(routes!(page_css))
+        .routes(routes!(uplot_js))
+        .routes(routes!(uplot_css))
         .routes(routes!(mini_app))
         .routes(routes!(mini_app_js))
         .routes(routes!(mini_app_css))
@@ -361,6 +363,29 @@ async fn mini_app_css() -> Response {
         (
             [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
             include_str!("miniapp.css"),
+        )
+            .into_response(),
+    )
+}
+
+/// uPlot, the chart library, vendored (see `vendor/uplot/README.md`).
+#[utoipa::path(get, path = "/assets/vendor/uPlot.iife.min.js", tag = TAG_WEB, summary = "uPlot 1.6.32 (MIT), the page's chart library", responses((status = 200, description = "The script", content_type = "text/javascript", body = String), error::ErrorResponses))]
+async fn uplot_js() -> Response {
+    cached(
+        (
+            [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+            include_str!("vendor/uplot/uPlot.iife.min.js"),
+        )
+            .into_response(),
+    )
+}
+
+#[utoipa::path(get, path = "/assets/vendor/uPlot.min.css", tag = TAG_WEB, summary = "uPlot's style sheet", responses((status = 200, description = "The style sheet", content_type = "text/css", body = String), error::ErrorResponses))]
+async fn uplot_css() -> Response {
+    cached(
+        (
+            [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+            include_str!("vendor/uplot/uPlot.min.css"),
         )
             .into_response(),
     )

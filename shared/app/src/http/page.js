@@ -80,26 +80,52 @@ async function loadPrices(reset) {
     $('status').className = 'muted';
   } catch (e) { $('status').textContent = e.message; $('status').className = 'err'; }
 }
-async function showHistory(p) {
-  let observations;
-  try { ({ observations } = await api('/api/items/' + encodeURIComponent(p.item_id) + '/history?order=desc&limit=200')); }
-  catch (e) { $('chart').textContent = ''; $('status').textContent = e.message; $('status').className = 'err'; return; }
-  // Observations without a price (out of stock) are gaps, not zeros; a
-  // currency change starts a new line, so only the latest currency is drawn.
-  const priced = observations.reverse().filter(o => o.price);
-  const currency = priced.length ? priced[priced.length - 1].price.currency : null;
-  const pts = priced.filter(o => o.price.currency === currency).map(o => Number(o.price.amount));
+// An item's price history: uPlot over time (drag to zoom, the buttons pick
+// a range), gaps where the source showed no price, and for an item in a
+// series the series' min–max band and median over the same window.
+const RANGES = [['7d', 7], ['30d', 30], ['1y', 365], ['all', 0]];
+async function showHistory(p, days) {
   const chart = $('chart'); chart.textContent = '';
-  const h = document.createElement('h3'); h.textContent = p.name + (currency ? ' (' + currency + ')' : ''); chart.append(h);
-  if (pts.length < 2) { const m = document.createElement('p'); m.className = 'muted'; m.textContent = pts.length ? t('one') : t('none'); chart.append(m); return; }
-  const min = Math.min(...pts), max = Math.max(...pts), span = (max - min) || 1;
-  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('viewBox', '0 0 100 40'); svg.setAttribute('preserveAspectRatio', 'none');
-  const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
-  line.setAttribute('points', pts.map((v, i) => (i * 100 / (pts.length - 1)) + ',' + (38 - (v - min) * 36 / span)).join(' '));
-  line.setAttribute('vector-effect', 'non-scaling-stroke');
-  svg.append(line); chart.append(svg);
-  const cap = document.createElement('p'); cap.className = 'muted'; cap.textContent = t('caption', { min, max, n: pts.length }); chart.append(cap);
+  const from = days ? new Date(Date.now() - days * 86400e3).toISOString() : null;
+  const params = new URLSearchParams({ order: 'asc', limit: '1000' });
+  if (from) params.set('from', from);
+  let observations;
+  try { ({ observations } = await api('/api/items/' + encodeURIComponent(p.item_id) + '/history?' + params)); }
+  catch (e) { $('status').textContent = e.message; $('status').className = 'err'; return; }
+  const priced = observations.filter((o) => o.price);
+  const currency = priced.length ? priced[priced.length - 1].price.currency : null;
+  const h = document.createElement('h3'); h.dir = 'auto'; h.textContent = p.name + (currency ? ' (' + currency + ')' : ''); chart.append(h);
+  const bar = document.createElement('div'); bar.className = 'ranges';
+  for (const [label, d] of RANGES) {
+    const b = document.createElement('button'); b.textContent = label; b.className = (days || 0) === d ? 'on' : '';
+    b.onclick = () => showHistory(p, d); bar.append(b);
+  }
+  chart.append(bar);
+  // Other currencies and missing prices are gaps (null), not zeros.
+  const xs = observations.map((o) => Date.parse(o.observed_at) / 1000);
+  const ys = observations.map((o) => (o.price && o.price.currency === currency ? Number(o.price.amount) : null));
+  const count = ys.filter((y) => y !== null).length;
+  if (count < 2) { const m = document.createElement('p'); m.className = 'muted'; m.textContent = count ? t('one') : t('none'); chart.append(m); return; }
+  const data = [xs, ys];
+  const series = [{}, { label: t('price'), stroke: '#2a7ae2', width: 2, spanGaps: false }];
+  const bands = [];
+  if (p.series) {
+    try {
+      const win = days ? (days >= 365 ? '1y' : days + 'd') : '1y';
+      const { stats } = await api('/api/series/' + encodeURIComponent(p.series) + '/stats?window=' + win);
+      if (stats && stats.currency === currency) {
+        const flat = (v) => xs.map(() => Number(v));
+        data.push(flat(stats.max), flat(stats.median), flat(stats.min));
+        series.push({ label: 'max', stroke: '#8886', width: 1 }, { label: 'median', stroke: '#888', dash: [4, 4], width: 1 }, { label: 'min', stroke: '#8886', width: 1 });
+        bands.push({ series: [2, 4], fill: '#8882' });
+      }
+    } catch (_) { /* the item's own line is still worth showing */ }
+  }
+  const plot = document.createElement('div'); plot.className = 'plot'; chart.append(plot);
+  new uPlot({ width: Math.min(plot.clientWidth || 900, 900), height: 260, series, bands, scales: { x: { time: true } }, cursor: { drag: { x: true, y: false } } }, data, plot);
+  const vals = ys.filter((y) => y !== null);
+  const cap = document.createElement('p'); cap.className = 'muted';
+  cap.textContent = t('caption', { min: Math.min(...vals), max: Math.max(...vals), n: vals.length }); chart.append(cap);
 }
 $('source').onchange = () => ($('q').value.trim() ? runSearch() : loadPrices(true));
 $('more').onclick = () => loadPrices(false);
