@@ -181,3 +181,32 @@ def test_dark_mode_follows_the_system(browser):
     # A dark canvas: every channel well under the middle.
     channels = [int(c) for c in re.findall(r"\d+", bg)[:3]]
     assert channels and max(channels) < 100, bg
+
+
+def test_the_gold_board_shows_jewelers_side_by_side_with_spot(page):
+    page.goto(BASE + "/")
+    page.locator("#nav-gold").click()
+    table = page.locator("#gold")
+    expect(table.locator("tr").nth(1)).to_be_visible(timeout=15_000)
+    head = table.locator("tr").first.inner_text()
+    assert "750" in head, head
+    text = table.inner_text()
+    assert "DZD" in text and "RUB" in text, text
+    expect(table.locator("tr.spot")).to_contain_text("USD")
+
+
+def test_a_series_lists_listings_with_deal_scores(page):
+    page.goto(BASE + "/?lang=fr")
+    page.locator("#nav-series").click()
+    pick = page.locator("#series-pick")
+    expect(pick.locator("option").first).to_be_attached(timeout=15_000)
+    values = pick.locator("option").evaluate_all("os => os.map(o => o.value)")
+    gpu = next((v for v in values if v.startswith("rtx-")), values[0])
+    pick.select_option(gpu)
+    expect(page.locator("#series-items tr").nth(1)).to_be_visible(timeout=10_000)
+    expect(page.locator("#series-stats")).to_contain_text("médiane")
+    deals = page.locator("#series-items tr td:last-child").all_inner_texts()
+    assert any("%" in d or d in ("aberrant", "—") for d in deals), deals
+    # A listing opens its chart in the prices view.
+    page.locator("#series-items tr").nth(1).click()
+    expect(page.locator("#chart h3")).to_be_visible(timeout=10_000)
