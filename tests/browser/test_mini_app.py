@@ -20,11 +20,11 @@ TOKEN = os.environ["PRICEHOUND_TEST_BOT_TOKEN"]
 SECRET = os.environ["PRICEHOUND_TEST_WEBHOOK_SECRET"]
 
 
-def init_data(user_id, token=TOKEN, age=0):
+def init_data(user_id, token=TOKEN, age=0, lang="en"):
     """initData as Telegram builds it (core.telegram.org/bots/webapps)."""
     fields = {
         "query_id": "AAHbrowser",
-        "user": json.dumps({"id": user_id, "first_name": "Mini", "language_code": "en"}, separators=(",", ":")),
+        "user": json.dumps({"id": user_id, "first_name": "Mini", "language_code": lang}, separators=(",", ":")),
         "auth_date": str(int(time.time()) - age),
     }
     check = "\n".join(f"{k}={fields[k]}" for k in sorted(fields))
@@ -119,3 +119,15 @@ def test_forged_or_expired_init_data_gets_nowhere(page):
     # The browser logs each refused call; that is what this test is about.
     page.problems[:] = [p for p in page.problems if "status of 401" not in p]
     assert "Darkside" not in bot_says(880_003, "/list")
+
+
+def test_the_mini_app_speaks_the_users_language(page):
+    open_app(page, init_data(880_004, lang="ar"))
+    expect(page.locator("#who")).to_have_text("Mini", timeout=15_000)
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    expect(page.locator("#tab-list")).to_have_text("قائمتي")
+    expect(page.locator("#status")).to_contain_text("قائمتك فارغة")
+    page.goto("about:blank")
+    open_app(page, init_data(880_005, lang="ru"))
+    expect(page.locator("#tab-find")).to_have_text("Найти", timeout=15_000)
+    assert page.evaluate("document.documentElement.dir") == "ltr"

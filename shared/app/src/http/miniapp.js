@@ -37,6 +37,30 @@ function onTelegramEvent(type, handler) {
   window.addEventListener('message', (e) => { try { const m = JSON.parse(e.data); receive(m.eventType, m.eventData); } catch (_) {} });
 }
 
+// The bot's four languages: the user's (as the bot knows it, from /api/me),
+// else Telegram's language_code from initData, else English.
+const TEXTS = {
+  en: { list: 'Watchlist', find: 'Find', alerts: 'Alerts', remove: 'Remove', watch: 'Watch', alert: 'Alert', mute: 'Mute', unmute: 'Unmute', del: 'Delete', muted: ' (muted)', gone: 'no longer listed', empty: 'Your watchlist is empty: find items in the Find tab.', noalerts: 'No alerts yet: set one from the Find tab or in the bot.', nothing: 'Nothing matches “{q}”.', watching: 'Watching {name}', instock: 'You will hear when {name} is back in stock', open: 'Open this page from the bot in Telegram: it signs you in.', nopr: 'no price', oos: 'out of stock', placeholder: 'darkside, rtx 4070, or 18k…' },
+  ru: { list: 'Список', find: 'Найти', alerts: 'Оповещения', remove: 'Убрать', watch: 'Следить', alert: 'Оповестить', mute: 'Выкл.', unmute: 'Вкл.', del: 'Удалить', muted: ' (выкл.)', gone: 'больше нет в продаже', empty: 'Список пуст: найдите товары во вкладке «Найти».', noalerts: 'Оповещений пока нет: создайте во вкладке «Найти» или в боте.', nothing: 'Ничего не найдено по «{q}».', watching: 'Слежу за {name}', instock: 'Сообщу, когда {name} появится в наличии', open: 'Откройте эту страницу из бота в Telegram: так вы войдёте.', nopr: 'без цены', oos: 'нет в наличии', placeholder: 'darkside, rtx 4070, 585…' },
+  fr: { list: 'Ma liste', find: 'Chercher', alerts: 'Alertes', remove: 'Retirer', watch: 'Suivre', alert: 'Alerte', mute: 'Couper', unmute: 'Réactiver', del: 'Supprimer', muted: ' (coupée)', gone: 'plus en vente', empty: 'Votre liste est vide : cherchez des articles dans l’onglet Chercher.', noalerts: 'Pas encore d’alerte : créez-en une dans Chercher ou dans le bot.', nothing: 'Rien ne correspond à « {q} ».', watching: 'Vous suivez {name}', instock: 'Vous saurez quand {name} sera de retour en stock', open: 'Ouvrez cette page depuis le bot dans Telegram : c’est ce qui vous connecte.', nopr: 'sans prix', oos: 'en rupture', placeholder: 'darkside, rtx 4070, or 18k…' },
+  ar: { list: 'قائمتي', find: 'بحث', alerts: 'التنبيهات', remove: 'إزالة', watch: 'متابعة', alert: 'تنبيه', mute: 'كتم', unmute: 'تفعيل', del: 'حذف', muted: ' (مكتوم)', gone: 'لم يعد معروضًا', empty: 'قائمتك فارغة: ابحث عن منتجات في تبويب البحث.', noalerts: 'لا تنبيهات بعد: أنشئ واحدًا من تبويب البحث أو في البوت.', nothing: 'لا شيء يطابق «{q}».', watching: 'تتابع {name}', instock: 'ستعرف عندما يعود {name} إلى المخزون', open: 'افتح هذه الصفحة من البوت في Telegram: هكذا تسجّل الدخول.', nopr: 'بلا سعر', oos: 'غير متوفر', placeholder: 'ذهب 18، darkside…' },
+};
+let LANG = 'en';
+function t(key, vars) {
+  let s = TEXTS[LANG][key] || TEXTS.en[key] || key;
+  for (const [k, v] of Object.entries(vars || {})) s = s.replace('{' + k + '}', v);
+  return s;
+}
+function setLanguage(code) {
+  const l = (code || '').slice(0, 2).toLowerCase();
+  LANG = l in TEXTS ? l : 'en';
+  document.documentElement.lang = LANG;
+  document.documentElement.dir = LANG === 'ar' ? 'rtl' : 'ltr';
+  for (const v of ['list', 'find', 'alerts']) $('tab-' + v).textContent = t(v);
+  $('q').placeholder = t('placeholder');
+}
+try { setLanguage(JSON.parse(new URLSearchParams(initData).get('user') || '{}').language_code); } catch (_) { setLanguage('en'); }
+
 async function api(method, path, body) {
   const headers = { Authorization: 'tma ' + initData };
   if (body) headers['Content-Type'] = 'application/json';
@@ -47,7 +71,7 @@ async function api(method, path, body) {
   return json;
 }
 function status(text, err) { $('status').textContent = text; $('status').className = err ? 'err' : 'muted'; }
-function priceText(p) { return p && p.price ? p.price.amount + ' ' + p.price.currency : (p && p.availability === 'out_of_stock' ? 'out of stock' : 'no price'); }
+function priceText(p) { return p && p.price ? p.price.amount + ' ' + p.price.currency : (p && p.availability === 'out_of_stock' ? t('oos') : t('nopr')); }
 function card(title, sub, price, buttons) {
   const li = document.createElement('li');
   const what = document.createElement('div'); what.className = 'what';
@@ -81,11 +105,11 @@ async function loadWatches() {
     const ul = $('watches'); ul.textContent = '';
     for (const w of watches) {
       const name = w.item ? w.item.name : w.item_id;
-      ul.append(card(name, w.item ? w.item.source_id : 'no longer listed', priceText(w.item), [
-        ['Remove', async () => { await api('DELETE', '/api/me/watches/' + encodeURIComponent(w.item_id)); loadWatches(); }],
+      ul.append(card(name, w.item ? w.item.source_id : t('gone'), priceText(w.item), [
+        [t('remove'), async () => { await api('DELETE', '/api/me/watches/' + encodeURIComponent(w.item_id)); loadWatches(); }],
       ]));
     }
-    status(watches.length ? '' : 'Your watchlist is empty: find items in the Find tab.');
+    status(watches.length ? '' : t('empty'));
   } catch (e) { status(e.message, true); }
 }
 
@@ -99,11 +123,11 @@ async function find() {
     const ul = $('found'); ul.textContent = '';
     for (const p of results) {
       ul.append(card(p.name, p.brand ? p.brand + ' · ' + p.source_id : p.source_id, priceText(p), [
-        ['Watch', async () => { await api('POST', '/api/me/watches', { item_id: p.item_id }); status('Watching ' + p.name); }],
-        ['Alert', async () => { await api('POST', '/api/me/alerts', { item_id: p.item_id, rule: { kind: 'back_in_stock' } }); status('You will hear when ' + p.name + ' is back in stock'); }],
+        [t('watch'), async () => { await api('POST', '/api/me/watches', { item_id: p.item_id }); status(t('watching', { name: p.name })); }],
+        [t('alert'), async () => { await api('POST', '/api/me/alerts', { item_id: p.item_id, rule: { kind: 'back_in_stock' } }); status(t('instock', { name: p.name })); }],
       ]));
     }
-    status(results.length ? '' : 'Nothing matches “' + q + '”.');
+    status(results.length ? '' : t('nothing', { q }));
   } catch (e) { if (mine === seq) status(e.message, true); }
 }
 $('q').oninput = () => { clearTimeout(timer); timer = setTimeout(find, 200); };
@@ -114,20 +138,20 @@ async function loadAlerts() {
     const ul = $('alerts'); ul.textContent = '';
     for (const a of alerts) {
       const r = a.rule; const rule = r.kind === 'drop' ? 'drop ' + r.percent + '%' : r.price ? r.kind.replace(/_/g, ' ') + ' ' + r.price + ' ' + (a.currency || '') : r.kind.replace(/_/g, ' ');
-      ul.append(card(a.item_id || a.series_id, rule + (a.active ? '' : ' (muted)'), '', [
-        [a.active ? 'Mute' : 'Unmute', async () => { await api('PATCH', '/api/me/alerts/' + a.id, { active: !a.active }); loadAlerts(); }],
-        ['Delete', async () => { await api('DELETE', '/api/me/alerts/' + a.id); loadAlerts(); }],
+      ul.append(card(a.item_id || a.series_id, rule + (a.active ? '' : t('muted')), '', [
+        [a.active ? t('mute') : t('unmute'), async () => { await api('PATCH', '/api/me/alerts/' + a.id, { active: !a.active }); loadAlerts(); }],
+        [t('del'), async () => { await api('DELETE', '/api/me/alerts/' + a.id); loadAlerts(); }],
       ]));
     }
-    status(alerts.length ? '' : 'No alerts yet: set one from the Find tab or in the bot.');
+    status(alerts.length ? '' : t('noalerts'));
   } catch (e) { status(e.message, true); }
 }
 
 for (const v of views) $('tab-' + v).onclick = () => show(v);
 postEvent('web_app_ready');
-if (!initData) status('Open this page from the bot in Telegram: it signs you in.', true);
+if (!initData) status(t('open'), true);
 else {
   // The bot's "open in app" buttons name the tab: ?tab=list|find|alerts.
   const tab = new URLSearchParams(location.search).get('tab');
-  api('GET', '/api/me').then((me) => { $('who').textContent = me.first_name; show(views.includes(tab) ? tab : 'list'); }).catch((e) => status(e.message, true));
+  api('GET', '/api/me').then((me) => { setLanguage(me.language); $('who').textContent = me.first_name; show(views.includes(tab) ? tab : 'list'); }).catch((e) => status(e.message, true));
 }
