@@ -808,3 +808,40 @@ async fn the_vendored_chart_library_is_served_unchanged_with_its_license() {
         assert_eq!(hex::encode(Sha256::digest(&bytes)), sum, "{file} changed");
     }
 }
+
+/// Answers are compressed for clients that accept it (gzip, brotli), each
+/// encoding with its own ETag; a client that does not ask gets plain JSON.
+#[tokio::test]
+async fn answers_are_compressed_when_asked_with_their_own_etag() {
+    let app = app().await;
+    let send = |encoding: Option<&'static str>, uri: &'static str| {
+        let app = app.clone();
+        async move {
+            let mut req = Request::get(uri);
+            if let Some(e) = encoding {
+                req = req.header("accept-encoding", e);
+            }
+            let resp = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+            let headers = resp.headers().clone();
+            let len = resp.into_body().collect().await.unwrap().to_bytes().len();
+            (headers, len)
+        }
+    };
+    let (plain, plain_len) = send(None, "/api/prices?limit=200").await;
+    assert!(plain.get("content-encoding").is_none());
+    for (asked, got) in [("gzip", "gzip"), ("br", "br"), ("br, gzip", "br")] {
+        let (h, len) = send(Some(asked), "/api/prices?limit=200").await;
+        assert_eq!(h["content-encoding"], got, "{asked}");
+        assert!(len * 3 < plain_len, "{asked}: {len} of {plain_len} bytes");
+        assert_ne!(h["etag"], plain["etag"], "{asked}: its own tag");
+        assert!(
+            h["vary"]
+                .to_str()
+                .unwrap()
+                .to_lowercase()
+                .contains("accept-encoding")
+        );
+    }
+    let (h, _) = send(Some("gzip"), "/assets/vendor/uPlot.iife.min.js").await;
+    assert_eq!(h["content-encoding"], "gzip", "assets too");
+}

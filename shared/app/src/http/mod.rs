@@ -143,8 +143,12 @@ pub fn router_with_limiter(
             .with_state(mini_app);
         api = api.merge(me);
     }
-    // Inside the rate limit: a 429 is not tagged, and a 304 still counts.
-    api = api.layer(middleware::from_fn(cache::conditional));
+    // Compressed (gzip or brotli, as the client accepts) inside the ETag
+    // layer, so each encoding has its own tag, as HTTP wants of strong
+    // ETags. Inside the rate limit: a 429 is not tagged, a 304 still counts.
+    api = api
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(middleware::from_fn(cache::conditional));
     if let Some(limiter) = limiter {
         api = api.layer(middleware::from_fn_with_state(limiter, guard::rate_limit));
     }
@@ -168,6 +172,9 @@ pub fn router_with_limiter(
     let spec = Spec::default();
     spec.fill(&doc);
     let mut app = routes
+        // The page, its assets and the chart library compressed too (the
+        // API's answers already are, inside their ETag layer).
+        .layer(tower_http::compression::CompressionLayer::new())
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
