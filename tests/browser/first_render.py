@@ -1,5 +1,5 @@
 """First render of `/` and `/app` in headless chromium: bytes transferred
-(every response, compressed as sent) and time from navigation to the first
+(every response's headers and body as sent, compressed) and time from navigation to the first
 price row. A benchmark, not a test: run with
 `scripts/browser-test --first-render`; results go in BENCHMARKS.md."""
 
@@ -17,15 +17,20 @@ RUNS = 7
 def measure(browser, path, first_row):
     context = browser.new_context()
     page = context.new_page()
-    sizes = {}
-    page.on("response", lambda r: sizes.__setitem__(r.url, len(r.body()) if r.ok else 0))
+    finished = []
+    page.on("requestfinished", lambda r: finished.append(r))
     start = time.perf_counter()
     page.goto(BASE + path)
     page.wait_for_selector(first_row, timeout=30_000)
     elapsed = (time.perf_counter() - start) * 1000
     page.wait_for_load_state("networkidle")
+    # Bytes on the wire: headers and the body as sent (compressed).
+    total = 0
+    for r in finished:
+        s = r.sizes()
+        total += s["responseBodySize"] + s["responseHeadersSize"]
     context.close()
-    return elapsed, sum(sizes.values()), len(sizes)
+    return elapsed, total, len(finished)
 
 
 with sync_playwright() as p:
