@@ -14,9 +14,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 use std::sync::Arc;
 use utoipa::ToSchema;
 
@@ -374,7 +372,7 @@ impl RuleView {
                     "the item has no price yet, so its currency is unknown; use back_in_stock",
                 )
             })?;
-            let amount = positive_decimal(text, 12).ok_or_else(|| {
+            let amount = super::params::plain_decimal(text, 12, true).ok_or_else(|| {
                 ApiError::bad_request(format!(
                     "price must be a positive decimal such as \"12.50\" (at most 12 digits, 8 after the point), got {text:?}"
                 ))
@@ -389,7 +387,7 @@ impl RuleView {
                 price: threshold(price)?,
             },
             RuleView::Drop { percent } => {
-                let p = positive_decimal(percent, 2).ok_or_else(|| {
+                let p = super::params::plain_decimal(percent, 2, true).ok_or_else(|| {
                     ApiError::bad_request(format!(
                         "percent must be a number above 0 and below 100 such as \"10\" or \"2.5\", got {percent:?}"
                     ))
@@ -404,33 +402,6 @@ impl RuleView {
             }
         })
     }
-}
-
-/// A positive decimal written plainly: up to `max_int` digits without a
-/// leading zero, up to 8 after the point; or `0.` and up to 8 digits ending
-/// in a non-zero one. Exactly the pattern the document gives (schemathesis
-/// sends both sides of it), so no sign, exponent, spaces or "01".
-fn positive_decimal(text: &str, max_int: usize) -> Option<Decimal> {
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    let (int, frac) = match text.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (text, None),
-    };
-    if !digits(int) || !frac.is_none_or(digits) {
-        return None;
-    }
-    if frac.is_some_and(|f| f.is_empty() || f.len() > 8) {
-        return None;
-    }
-    let ok = if int == "0" {
-        frac.is_some_and(|f| !f.ends_with('0'))
-    } else {
-        !int.is_empty() && int.len() <= max_int && !int.starts_with('0')
-    };
-    if !ok {
-        return None;
-    }
-    Decimal::from_str(text).ok()
 }
 
 /// An alert as the user sees it.

@@ -13,6 +13,7 @@ mod observe;
 mod openapi;
 mod params;
 mod search;
+mod series;
 
 pub use api::WINDOW_PATTERN;
 pub use error::ApiError;
@@ -119,9 +120,9 @@ pub fn router_with_limiter(
         .routes(routes!(api::item_history))
         .routes(routes!(api::search))
         .routes(routes!(gold::board))
-        .routes(routes!(api::list_series))
-        .routes(routes!(api::get_series))
-        .routes(routes!(api::series_stats))
+        .routes(routes!(series::list_series))
+        .routes(routes!(series::get_series))
+        .routes(routes!(series::series_stats))
         .routes(routes!(openapi::openapi_json))
         .routes(routes!(openapi::docs))
         .fallback(api_not_found);

@@ -103,3 +103,74 @@ pub fn order(raw: Option<&str>) -> Result<Order, ApiError> {
         ))),
     }
 }
+
+/// A decimal written plainly, as the OpenAPI document's patterns give it:
+/// up to `max_int` digits before the point (no leading zero but a lone 0),
+/// up to 8 after it; no sign, exponent or spaces. With `positive`, zero is
+/// refused, and `0.x` must end in a non-zero digit (`0.5`, not `0.50`), so
+/// the document can say it with a pattern. Schemathesis sends values on
+/// both sides of each pattern, so this must be exactly it.
+pub fn plain_decimal(text: &str, max_int: usize, positive: bool) -> Option<rust_decimal::Decimal> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let (int, frac) = match text.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (text, None),
+    };
+    if !digits(int) || frac.is_some_and(|f| !digits(f) || f.len() > 8) {
+        return None;
+    }
+    let ok = if int == "0" {
+        !positive || frac.is_some_and(|f| !f.ends_with('0'))
+    } else {
+        int.len() <= max_int && !int.starts_with('0')
+    };
+    if !ok {
+        return None;
+    }
+    text.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_decimal;
+
+    #[test]
+    fn plain_decimals_are_exactly_the_documented_pattern() {
+        for (text, non_negative, positive) in [
+            ("0", true, false),
+            ("0.0", true, false),
+            ("0.5", true, true),
+            ("0.50", true, false),
+            ("12.50", true, true),
+            ("999999999999", true, true),
+            ("1000000000000", false, false),
+            ("1.12345678", true, true),
+            ("1.123456789", false, false),
+            ("01", false, false),
+            ("1.", false, false),
+            (".5", false, false),
+            ("-1", false, false),
+            ("+1", false, false),
+            ("1e3", false, false),
+            (" 1", false, false),
+            ("١٢", false, false),
+            ("", false, false),
+        ] {
+            assert_eq!(
+                plain_decimal(text, 12, false).is_some(),
+                non_negative,
+                "{text:?} non-negative"
+            );
+            assert_eq!(
+                plain_decimal(text, 12, true).is_some(),
+                positive,
+                "{text:?} positive"
+            );
+        }
+        assert!(plain_decimal("99.5", 2, true).is_some());
+        assert!(
+            plain_decimal("100", 2, true).is_none(),
+            "a percent stays under 100"
+        );
+    }
+}
