@@ -553,3 +553,33 @@ async fn mute_stops_the_owners_alert_and_nobody_elses() {
     let again = answer_of(&h.press(owner, "en", &data).await).unwrap();
     assert!(again.contains("Alert muted"), "{again}");
 }
+
+/// The bot searches with the same index as `GET /api/search`: a typo or a
+/// prefix still finds the item.
+#[tokio::test]
+async fn search_in_the_bot_forgives_typos_and_prefixes() {
+    let bot = pricehound_tests::bot::BotHarness::start().await;
+    for query in [
+        "/search darkisde cola",
+        "/search darksid col",
+        "/search pinkmna",
+    ] {
+        let calls = bot.say(4242, "en", query).await;
+        let text: String = calls
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    c["text"].as_str().unwrap_or_default(),
+                    c["reply_markup"]
+                )
+            })
+            .collect();
+        let want = if query.contains("pinkmna") {
+            "Pinkman"
+        } else {
+            "Darkside Cola"
+        };
+        assert!(text.contains(want), "{query}: {text}");
+    }
+}

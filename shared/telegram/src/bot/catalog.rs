@@ -1,10 +1,12 @@
 //! The items the bot can show, for `/prices`, `/search` and resolving what
 //! a user typed ("al fakher mint", an item id) to one item.
 //!
-//! Search reads every latest price (a few thousand items at most) and
-//! filters in memory: the stores have no full-text index, and a scan of the
-//! latest-price index is one query per 1000 items. The list is cached for a
-//! short time, so a burst of searches (or a warm Lambda) reads it once.
+//! Search reads every latest price and indexes it in memory with the
+//! core's [`SearchIndex`] (the same ranked, typo-tolerant search as
+//! `GET /api/search`): the stores have no full-text index, and a scan of
+//! the latest-price index is one query per 1000 items. The list and its
+//! index are cached for a short time, so a burst of searches (or a warm
+//! Lambda) reads it once.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use tokio::sync::Mutex;
 use crate::domain::{ItemId, LatestPrice, SourceId};
 use crate::sources::tracked::is_user_source;
 use crate::store::{LatestQuery, MAX_PAGE, Store, StoreError};
+use pricehound_core::search::{Doc, SearchIndex};
 
 /// The most items read for search and `/prices`.
 const MAX_ITEMS: usize = 50_000;
@@ -26,33 +29,17 @@ pub struct Catalog {
     cache: Mutex<Option<Cached>>,
 }
 
-/// When the list was read, the items, and their search keys (same order).
-type Cached = (Instant, Arc<Vec<LatestPrice>>, Arc<Vec<SearchKey>>);
+/// When the list was read, the items, and their index (same order).
+type Cached = (Instant, Arc<Vec<LatestPrice>>, Arc<SearchIndex>);
 
-/// An item's text as search compares it, computed once per cached list
-/// (lower-casing every name on every search was a quarter of its time).
-pub struct SearchKey {
-    name: String,
-    haystack: String,
-}
-
-impl SearchKey {
-    pub fn of(item: &LatestPrice) -> Self {
-        let name = normalize(&item.name);
-        let mut haystack = name.clone();
-        for extra in [
-            item.details.brand.as_deref(),
-            item.series.as_ref().map(|s| s.as_str()),
-            Some(item.item_id.as_str()),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            haystack.push(' ');
-            haystack.push_str(&extra.to_lowercase());
-        }
-        SearchKey { name, haystack }
-    }
+/// The search index over `items` (name, brand, series, item key).
+fn index_of(items: &[LatestPrice]) -> SearchIndex {
+    SearchIndex::build(items.iter().map(|i| Doc {
+        name: &i.name,
+        brand: i.details.brand.as_deref(),
+        series: i.series.as_ref().map(|s| s.as_str()),
+        id: i.item_id.as_str(),
+    }))
 }
 
 /// What a user's words point at.
@@ -76,13 +63,13 @@ impl Catalog {
         Ok(self.indexed().await?.0)
     }
 
-    /// The cached items with their search keys, reloaded when stale.
-    async fn indexed(&self) -> Result<(Arc<Vec<LatestPrice>>, Arc<Vec<SearchKey>>), StoreError> {
+    /// The cached items with their index, reloaded when stale.
+    async fn indexed(&self) -> Result<(Arc<Vec<LatestPrice>>, Arc<SearchIndex>), StoreError> {
         let mut cache = self.cache.lock().await;
-        if let Some((at, items, keys)) = cache.as_ref()
+        if let Some((at, items, index)) = cache.as_ref()
             && at.elapsed() < CACHE_FOR
         {
-            return Ok((items.clone(), keys.clone()));
+            return Ok((items.clone(), index.clone()));
         }
         let mut items = Vec::new();
         let mut query = LatestQuery {
@@ -99,10 +86,10 @@ impl Catalog {
                 _ => break,
             }
         }
-        let keys = Arc::new(items.iter().map(SearchKey::of).collect::<Vec<_>>());
+        let index = Arc::new(index_of(&items));
         let items = Arc::new(items);
-        *cache = Some((Instant::now(), items.clone(), keys.clone()));
-        Ok((items, keys))
+        *cache = Some((Instant::now(), items.clone(), index.clone()));
+        Ok((items, index))
     }
 
     /// Forgets the cached list (after the bot itself added an item).
@@ -110,17 +97,17 @@ impl Catalog {
         *self.cache.lock().await = None;
     }
 
-    /// Items whose name, brand, series or id contain every word of `query`
-    /// (case-insensitive), best first: an exact name, then names starting
-    /// with the query, then shorter names. Only items `viewer` may see.
+    /// Items whose name, brand, series or key match every word of `query`
+    /// (exactly, as a prefix, or within one typo), best first (see
+    /// [`SearchIndex::search`]). Only items `viewer` may see.
     pub async fn search(
         &self,
         query: &str,
         limit: usize,
         viewer: &Viewer,
     ) -> Result<Vec<LatestPrice>, StoreError> {
-        let (items, keys) = self.indexed().await?;
-        Ok(search_keyed(&items, &keys, query, limit, viewer))
+        let (items, index) = self.indexed().await?;
+        Ok(search_indexed(&items, &index, query, limit, viewer))
     }
 
     /// An item id, or the one item a name points at, or the candidates;
@@ -190,47 +177,28 @@ pub fn normalize(s: &str) -> String {
 
 /// Search over any list (e.g. a user's own watches).
 pub fn search_in(items: &[LatestPrice], query: &str, limit: usize) -> Vec<LatestPrice> {
-    let keys: Vec<SearchKey> = items.iter().map(SearchKey::of).collect();
-    search_keyed(items, &keys, query, limit, &Viewer::everything())
+    search_indexed(items, &index_of(items), query, limit, &Viewer::everything())
 }
 
-/// Items whose key contains every word of `query`, best first: an exact
-/// name, then names starting with the query, then containing it, then
-/// shorter names.
-fn search_keyed(
+/// The best `limit` of `items` that `viewer` may see.
+fn search_indexed(
     items: &[LatestPrice],
-    keys: &[SearchKey],
+    index: &SearchIndex,
     query: &str,
     limit: usize,
     viewer: &Viewer,
 ) -> Vec<LatestPrice> {
-    let q = normalize(query);
-    let words: Vec<&str> = q.split(' ').filter(|w| !w.is_empty()).collect();
-    if words.is_empty() {
-        return Vec::new();
-    }
-    let mut hits: Vec<(u8, usize, &LatestPrice)> = items
-        .iter()
-        .zip(keys)
-        .filter(|(item, key)| words.iter().all(|w| key.haystack.contains(w)) && viewer.sees(item))
-        .map(|(item, key)| {
-            let rank = if key.name == q {
-                0
-            } else if key.name.starts_with(&q) {
-                1
-            } else if key.name.contains(&q) {
-                2
-            } else {
-                3
-            };
-            (rank, key.name.chars().count(), item)
-        })
-        .collect();
-    hits.sort_by(|a, b| {
-        (a.0, a.1, &a.2.name, &a.2.item_id).cmp(&(b.0, b.1, &b.2.name, &b.2.item_id))
-    });
+    // Hidden items are dropped after ranking: ask for enough to fill the
+    // limit with what this user may see.
+    let hits = if viewer.everything {
+        index.search(query, limit)
+    } else {
+        index.search(query, usize::MAX)
+    };
     hits.into_iter()
+        .filter_map(|i| items.get(i))
+        .filter(|item| viewer.sees(item))
         .take(limit)
-        .map(|(_, _, i)| i.clone())
+        .cloned()
         .collect()
 }
