@@ -9,7 +9,7 @@
 //! Lambda) reads it once.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
@@ -30,7 +30,9 @@ pub struct Catalog {
 }
 
 /// When the list was read, the items, and their index (same order).
-type Cached = (Instant, Arc<Vec<LatestPrice>>, Arc<SearchIndex>);
+/// The index is built on the first search of a list, not when it is read:
+/// `/prices` and a cold Lambda's first command do not pay for it.
+type Cached = (Instant, Arc<Vec<LatestPrice>>, Arc<OnceLock<SearchIndex>>);
 
 /// The search index over `items` (name, brand, series, item key).
 fn index_of(items: &[LatestPrice]) -> SearchIndex {
@@ -64,7 +66,9 @@ impl Catalog {
     }
 
     /// The cached items with their index, reloaded when stale.
-    async fn indexed(&self) -> Result<(Arc<Vec<LatestPrice>>, Arc<SearchIndex>), StoreError> {
+    async fn indexed(
+        &self,
+    ) -> Result<(Arc<Vec<LatestPrice>>, Arc<OnceLock<SearchIndex>>), StoreError> {
         let mut cache = self.cache.lock().await;
         if let Some((at, items, index)) = cache.as_ref()
             && at.elapsed() < CACHE_FOR
@@ -86,7 +90,7 @@ impl Catalog {
                 _ => break,
             }
         }
-        let index = Arc::new(index_of(&items));
+        let index = Arc::new(OnceLock::new());
         let items = Arc::new(items);
         *cache = Some((Instant::now(), items.clone(), index.clone()));
         Ok((items, index))
@@ -107,7 +111,8 @@ impl Catalog {
         viewer: &Viewer,
     ) -> Result<Vec<LatestPrice>, StoreError> {
         let (items, index) = self.indexed().await?;
-        Ok(search_indexed(&items, &index, query, limit, viewer))
+        let index = index.get_or_init(|| index_of(&items));
+        Ok(search_indexed(&items, index, query, limit, viewer))
     }
 
     /// An item id, or the one item a name points at, or the candidates;
