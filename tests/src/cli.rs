@@ -59,3 +59,57 @@ pub fn pricehound_bin() -> &'static Path {
             .expect("cargo reports the pricehound executable")
     })
 }
+
+/// `pricehound serve` with `args`, listening on a free loopback port, with
+/// JSON logs on stderr and none of this process's `PRICEHOUND_*` settings
+/// (the test sets what it needs with `.env`).
+pub fn serve_command(args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(pricehound_bin());
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .args(args)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PRICEHOUND_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+/// Starts `cmd` (from [`serve_command`]) and waits up to 60 s for the line
+/// that says where it serves; its stderr is drained from then on, so the
+/// server never blocks on a full pipe. Panics with what it logged if it
+/// never says.
+pub fn spawn_serving(
+    mut cmd: std::process::Command,
+) -> (std::process::Child, std::net::SocketAddr) {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+    let mut child = cmd.spawn().expect("pricehound serve starts");
+    let stderr = BufReader::new(child.stderr.take().expect("stderr is piped"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = Vec::new();
+    let addr = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(line) = rx.recv_timeout(left) else {
+            let _ = child.kill();
+            panic!("serve did not say where it listens within 60 s: {seen:#?}");
+        };
+        if let Some(rest) = line.strip_prefix("pricehound is serving on http://") {
+            let addr = rest.split_whitespace().next().unwrap_or_default();
+            break addr.parse().expect("serve names its address");
+        }
+        seen.push(line);
+    };
+    std::thread::spawn(move || while rx.recv().is_ok() {});
+    (child, addr)
+}

@@ -9,13 +9,12 @@
 use pricehound::domain::user::Lang;
 use pricehound::telegram::texts::{Text, render};
 use pricehound_tests::bot::{TOKEN, buttons, callback, message};
-use pricehound_tests::cli::pricehound_bin;
+use pricehound_tests::cli::{serve_command, spawn_serving};
 use pricehound_tests::telegram_standin::TelegramStandin;
 use pricehound_tests::user_links::{hostile_loopback_urls, port, server};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -49,57 +48,15 @@ fn start(standin: &TelegramStandin, name: &str) -> Serve {
         std::process::id()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut cmd = Command::new(pricehound_bin());
-    cmd.args([
-        "serve",
-        "--demo",
-        "--listen",
-        "127.0.0.1:0",
-        "--log-format",
-        "json",
-        "--no-run-at-start",
-        "--db",
-    ])
-    .arg(dir.join("p.db"))
-    .stderr(Stdio::piped())
-    .stdout(Stdio::null());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("PRICEHOUND_") {
-            cmd.env_remove(k);
-        }
-    }
+    let db = dir.join("p.db");
+    let mut cmd = serve_command(&["--demo", "--no-run-at-start", "--db", db.to_str().unwrap()]);
     // The rate limit is off for the flood: it would answer most of it 429
     // before the handlers see it (tests/api_hostile.rs checks the limit).
     cmd.env("PRICEHOUND_BOT_TOKEN", TOKEN)
         .env("PRICEHOUND_TELEGRAM_API", standin.base_url())
         .env("PRICEHOUND_API_RATE", "0")
         .env("RUST_LOG", "warn");
-    let mut child = cmd.spawn().expect("pricehound serve starts");
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut seen = Vec::new();
-    let addr = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let Ok(line) = rx.recv_timeout(left) else {
-            let _ = child.kill();
-            panic!("serve did not say where it listens within 60 s: {seen:#?}");
-        };
-        if let Some(rest) = line.strip_prefix("pricehound is serving on http://") {
-            let addr = rest.split_whitespace().next().unwrap_or_default();
-            break addr.parse::<SocketAddr>().unwrap();
-        }
-        seen.push(line);
-    };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || while rx.recv().is_ok() {});
+    let (child, addr) = spawn_serving(cmd);
     Serve {
         child,
         addr,

@@ -13,14 +13,13 @@ use pricehound::domain::{Currency, Money};
 use pricehound::store::sqlite::SqliteStore;
 use pricehound::store::{AlertStore, LatestQuery, Store, UserProfiles};
 use pricehound_tests::bot::TOKEN;
-use pricehound_tests::cli::pricehound_bin;
+use pricehound_tests::cli::{serve_command, spawn_serving};
 use pricehound_tests::pages::{Answer, Scripted};
 use pricehound_tests::services::unique_name;
 use pricehound_tests::telegram_standin::{Failure, TelegramStandin};
 use rust_decimal::Decimal;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -54,47 +53,19 @@ impl Drop for Serve {
 }
 
 fn start(dir: &Path, standin: &TelegramStandin) -> Serve {
-    let mut cmd = Command::new(pricehound_bin());
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
-        .arg("--sources")
-        .arg(dir.join("sources.toml"))
-        .arg("--db")
-        .arg(dir.join("p.db"))
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("PRICEHOUND_") {
-            cmd.env_remove(k);
-        }
-    }
+    let sources = dir.join("sources.toml");
+    let db = dir.join("p.db");
+    let mut cmd = serve_command(&[
+        "--sources",
+        sources.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
     cmd.env("PRICEHOUND_BOT_TOKEN", TOKEN)
         .env("PRICEHOUND_TELEGRAM_API", standin.base_url())
         .env("PRICEHOUND_ALERT_COOLDOWN_MINUTES", "0")
         .env("RUST_LOG", "warn");
-    let mut child = cmd.spawn().expect("pricehound serve starts");
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut seen = Vec::new();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let Ok(line) = rx.recv_timeout(left) else {
-            let _ = child.kill();
-            panic!("serve did not start within 60 s: {seen:#?}");
-        };
-        if line.starts_with("pricehound is serving on http://") {
-            break;
-        }
-        seen.push(line);
-    }
-    std::thread::spawn(move || while rx.recv().is_ok() {});
+    let (child, _) = spawn_serving(cmd);
     Serve(child)
 }
 

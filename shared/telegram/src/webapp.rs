@@ -393,4 +393,40 @@ mod tests {
             "WebAppKey(***)"
         );
     }
+
+    proptest::proptest! {
+        /// Anything at all as initData (odd Unicode, stray `%`, `&` and
+        /// `=`, huge values): an error or a user, never a panic.
+        #[test]
+        fn any_string_is_refused_or_read_never_a_panic(raw in ".{0,400}") {
+            let _ = validate(&raw, &WebAppKey::from_token(TOKEN), now(), DEFAULT_MAX_AGE);
+        }
+
+        /// Query-string-like noise around real field names.
+        #[test]
+        fn field_soup_is_refused(
+            parts in proptest::collection::vec(("(hash|user|auth_date|query_id|[a-z%+]{0,6})", "[^&]{0,40}"), 0..8)
+        ) {
+            let raw: Vec<String> = parts.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let got = validate(&raw.join("&"), &WebAppKey::from_token(TOKEN), now(), DEFAULT_MAX_AGE);
+            proptest::prop_assert!(got.is_err(), "unsigned data accepted: {raw:?}");
+        }
+
+        /// A valid string with any one byte changed no longer passes as the
+        /// same user (or at all).
+        #[test]
+        fn one_changed_byte_breaks_the_signature(at in 0usize..400, to in proptest::char::range('!', '~')) {
+            let good = signed(1_765_000_000 - 60);
+            let i = at % good.len();
+            proptest::prop_assume!(good.is_char_boundary(i) && good.is_char_boundary(i + 1));
+            let mut bad = good.clone();
+            bad.replace_range(i..i + 1, &to.to_string());
+            proptest::prop_assume!(bad != good);
+            let got = validate(&bad, &WebAppKey::from_token(TOKEN), now(), DEFAULT_MAX_AGE);
+            if let Ok(data) = got {
+                // Only a change the decoding undoes (e.g. a hex digit's case in the hash) may pass.
+                proptest::prop_assert_eq!(data.user.id, 4242);
+            }
+        }
+    }
 }

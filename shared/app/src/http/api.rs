@@ -231,6 +231,21 @@ pub struct PricesParams {
     sort: Option<String>,
 }
 
+/// The `source` parameter: a valid id (400 otherwise) of a configured
+/// source (404 otherwise).
+fn known_source(state: &AppState, raw: Option<&str>) -> Result<Option<SourceId>, ApiError> {
+    let source = params::source(raw)?;
+    if let Some(s) = &source
+        && state.sources.source(s.as_str()).is_none()
+    {
+        return Err(ApiError::not_found(
+            "unknown_source",
+            format!("no source {s}; GET /api/sources lists them"),
+        ));
+    }
+    Ok(source)
+}
+
 /// A non-negative price bound, as the document's pattern gives it.
 fn price_bound(name: &str, raw: Option<&str>) -> Result<Option<rust_decimal::Decimal>, ApiError> {
     let Some(s) = raw else { return Ok(None) };
@@ -276,7 +291,8 @@ impl Filter {
             Some(b) if b.is_empty() || b.chars().count() > 100 => {
                 return Err(ApiError::bad_request("brand must be 1 to 100 characters"));
             }
-            b => b.map(str::to_lowercase),
+            // Lower-cased char by char, as `keeps` compares each brand.
+            b => b.map(|b| b.chars().flat_map(char::to_lowercase).collect()),
         };
         let availability = match p.availability.as_deref() {
             None => None,
@@ -336,7 +352,7 @@ impl Filter {
                 i.details
                     .brand
                     .as_ref()
-                    .is_some_and(|x| &x.to_lowercase() == b)
+                    .is_some_and(|x| x.chars().flat_map(char::to_lowercase).eq(b.chars()))
             })
             && self.availability.is_none_or(|a| i.availability == a)
             && self
@@ -376,15 +392,7 @@ pub async fn list_prices(
     State(searcher): State<Arc<Searcher>>,
     ApiQuery(p): ApiQuery<PricesParams>,
 ) -> Result<Json<PricesPage>, ApiError> {
-    let source = params::source(p.source.as_deref())?;
-    if let Some(s) = &source
-        && state.sources.source(s.as_str()).is_none()
-    {
-        return Err(ApiError::not_found(
-            "unknown_source",
-            format!("no source {s}; GET /api/sources lists them"),
-        ));
-    }
+    let source = known_source(&state, p.source.as_deref())?;
     let limit = params::limit(p.limit.as_deref(), 100)?;
     if let Some(filter) = Filter::from(&p)? {
         // Filtered and sorted lists come from the search index's copy of
@@ -633,26 +641,8 @@ pub async fn search(
             "q must be 1 to 200 characters, got {chars}"
         )));
     }
-    let limit = match p.limit.as_deref() {
-        None => 20,
-        Some(s) => match s.parse::<usize>() {
-            Ok(n) if (1..=100).contains(&n) => n,
-            _ => {
-                return Err(ApiError::bad_request(format!(
-                    "limit must be a whole number from 1 to 100, got {s:?}"
-                )));
-            }
-        },
-    };
-    let source = params::source(p.source.as_deref())?;
-    if let Some(s) = &source
-        && state.sources.source(s.as_str()).is_none()
-    {
-        return Err(ApiError::not_found(
-            "unknown_source",
-            format!("no source {s}; GET /api/sources lists them"),
-        ));
-    }
+    let limit = params::limit_up_to(p.limit.as_deref(), 20, 100)? as usize;
+    let source = known_source(&state, p.source.as_deref())?;
     let built = searcher.index().await?;
     let hits = match &source {
         None => built.index.search(&p.q, limit),

@@ -309,6 +309,12 @@ fn cached(mut resp: Response) -> Response {
     resp
 }
 
+/// A file served from the binary (a script, a style sheet, the document),
+/// cached for five minutes.
+fn asset(content_type: &'static str, body: impl Into<axum::body::Body>) -> Response {
+    cached(([(header::CONTENT_TYPE, content_type)], body.into()).into_response())
+}
+
 /// The web app.
 #[utoipa::path(get, path = "/", tag = TAG_WEB, summary = "The web app", responses((status = 200, description = "The page", content_type = "text/html", body = String), error::ErrorResponses))]
 async fn index() -> Response {
@@ -317,24 +323,12 @@ async fn index() -> Response {
 
 #[utoipa::path(get, path = "/assets/page.js", tag = TAG_WEB, summary = "The web app's script", responses((status = 200, description = "The script", content_type = "text/javascript", body = String), error::ErrorResponses))]
 async fn page_js() -> Response {
-    cached(
-        (
-            [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-            include_str!("page.js"),
-        )
-            .into_response(),
-    )
+    asset("text/javascript; charset=utf-8", include_str!("page.js"))
 }
 
 #[utoipa::path(get, path = "/assets/page.css", tag = TAG_WEB, summary = "The web app's style sheet", responses((status = 200, description = "The style sheet", content_type = "text/css", body = String), error::ErrorResponses))]
 async fn page_css() -> Response {
-    cached(
-        (
-            [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-            include_str!("page.css"),
-        )
-            .into_response(),
-    )
+    asset("text/css; charset=utf-8", include_str!("page.css"))
 }
 
 /// The Telegram Mini App (opened from the bot's menu button).
@@ -356,45 +350,27 @@ async fn mini_app() -> Response {
 
 #[utoipa::path(get, path = "/assets/miniapp.js", tag = TAG_WEB, summary = "The Mini App's script", responses((status = 200, description = "The script", content_type = "text/javascript", body = String), error::ErrorResponses))]
 async fn mini_app_js() -> Response {
-    cached(
-        (
-            [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-            include_str!("miniapp.js"),
-        )
-            .into_response(),
-    )
+    asset("text/javascript; charset=utf-8", include_str!("miniapp.js"))
 }
 
 #[utoipa::path(get, path = "/assets/miniapp.css", tag = TAG_WEB, summary = "The Mini App's style sheet", responses((status = 200, description = "The style sheet", content_type = "text/css", body = String), error::ErrorResponses))]
 async fn mini_app_css() -> Response {
-    cached(
-        (
-            [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-            include_str!("miniapp.css"),
-        )
-            .into_response(),
-    )
+    asset("text/css; charset=utf-8", include_str!("miniapp.css"))
 }
 
 /// uPlot, the chart library, vendored (see `vendor/uplot/README.md`).
 #[utoipa::path(get, path = "/assets/vendor/uPlot.iife.min.js", tag = TAG_WEB, summary = "uPlot 1.6.32 (MIT), the page's chart library", responses((status = 200, description = "The script", content_type = "text/javascript", body = String), error::ErrorResponses))]
 async fn uplot_js() -> Response {
-    cached(
-        (
-            [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-            include_str!("vendor/uplot/uPlot.iife.min.js"),
-        )
-            .into_response(),
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("vendor/uplot/uPlot.iife.min.js"),
     )
 }
 
 #[utoipa::path(get, path = "/assets/vendor/uPlot.min.css", tag = TAG_WEB, summary = "uPlot's style sheet", responses((status = 200, description = "The style sheet", content_type = "text/css", body = String), error::ErrorResponses))]
 async fn uplot_css() -> Response {
-    cached(
-        (
-            [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-            include_str!("vendor/uplot/uPlot.min.css"),
-        )
-            .into_response(),
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("vendor/uplot/uPlot.min.css"),
     )
 }

@@ -9,7 +9,6 @@
 //! no Swagger UI bundle and no CDN (the CSP allows only our own origin).
 
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use std::fmt::Write;
 use std::sync::{Arc, OnceLock};
@@ -46,9 +45,10 @@ pub struct ApiDoc;
 #[derive(Clone, Default)]
 pub struct Spec(Arc<OnceLock<Rendered>>);
 
+/// Rendered once; each request clones a reference-counted buffer.
 struct Rendered {
-    json: String,
-    html: String,
+    json: axum::body::Bytes,
+    html: axum::body::Bytes,
 }
 
 impl Spec {
@@ -58,8 +58,8 @@ impl Spec {
             "{}".into()
         });
         let _ = self.0.set(Rendered {
-            json,
-            html: render_html(doc),
+            json: json.into(),
+            html: render_html(doc).into(),
         });
     }
 }
@@ -298,15 +298,6 @@ fn add_mini_app_links(doc: &mut Document) {
     }
 }
 
-fn cached(content_type: &'static str, body: String) -> Response {
-    let mut resp = ([(header::CONTENT_TYPE, content_type)], body).into_response();
-    resp.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    resp
-}
-
 /// The OpenAPI 3.1 document of this API.
 #[utoipa::path(
     get,
@@ -317,7 +308,7 @@ fn cached(content_type: &'static str, body: String) -> Response {
 )]
 pub async fn openapi_json(State(spec): State<Spec>) -> Response {
     let body = spec.0.get().map(|r| r.json.clone()).unwrap_or_default();
-    cached("application/json", body)
+    super::asset("application/json", body)
 }
 
 /// The document as a page for people.

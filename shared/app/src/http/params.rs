@@ -46,13 +46,19 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for ApiJ
     }
 }
 
+/// A page size: 1 to the store's `MAX_PAGE`.
 pub fn limit(raw: Option<&str>, default: u32) -> Result<u32, ApiError> {
+    limit_up_to(raw, default, MAX_PAGE)
+}
+
+/// A result count from 1 to `max` (search answers fewer than a page).
+pub fn limit_up_to(raw: Option<&str>, default: u32, max: u32) -> Result<u32, ApiError> {
     match raw {
         None => Ok(default),
         Some(s) => match s.parse::<u32>() {
-            Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
             _ => Err(ApiError::bad_request(format!(
-                "limit must be a whole number from 1 to {MAX_PAGE}, got {s:?}"
+                "limit must be a whole number from 1 to {max}, got {s:?}"
             ))),
         },
     }
