@@ -11,8 +11,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use pricehound::domain::{
-    Availability, Checkpoint, Currency, ItemDetails, ItemId, LatestPrice, Money, Observation,
-    Provenance, SeriesId, SeriesSummary, SourceHealth, SourceId, SourceRun,
+    Availability, Checkpoint, Currency, ItemDetails, ItemId, LastChange, LatestPrice, Money,
+    Observation, Provenance, SeriesId, SeriesSummary, SourceHealth, SourceId, SourceRun,
 };
 use pricehound::store::{Cursor, HistoryQuery, LatestQuery, Order, Page, Store, StoreError};
 use rust_decimal::Decimal;
@@ -44,6 +44,7 @@ macro_rules! conformance_suite {
             unknown_source_has_no_health,
             unknown_item_has_nothing,
             ping_answers,
+            last_change_is_kept_with_the_latest_price,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -93,6 +94,17 @@ fn item(id: &str) -> ItemId {
 
 fn latest(o: &Observation) -> LatestPrice {
     LatestPrice::from(o)
+}
+
+/// `o` as the latest price after its price moved from `from`.
+fn latest_changed(o: &Observation, from: &Observation) -> LatestPrice {
+    LatestPrice {
+        change: Some(LastChange {
+            from: from.price.clone().unwrap(),
+            at: o.observed_at,
+        }),
+        ..LatestPrice::from(o)
+    }
 }
 
 async fn all_history(store: &dyn Store, item: &ItemId) -> Vec<Observation> {
@@ -199,13 +211,13 @@ pub async fn latest_only_moves_forward(store: &dyn Store) {
     assert!(r.inserted && r.became_latest);
     assert_eq!(r.previous, Some(latest(&newer)));
     let now = store.latest_price(&item(id)).await.unwrap().unwrap();
-    assert_eq!(now, latest(&newest));
+    assert_eq!(now, latest_changed(&newest, &newer));
     assert_eq!(now.name, "Gold 18k (new label)");
     assert_eq!(now.series, None, "the newest observation has no series");
 
     assert_eq!(
         all_history(store, &item(id)).await,
-        vec![older, newer, newest.clone()]
+        vec![older, newer.clone(), newest.clone()]
     );
     // Re-recording the older one later changes nothing.
     let r = store
@@ -213,7 +225,7 @@ pub async fn latest_only_moves_forward(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!((r.inserted, r.became_latest), (false, false));
-    assert_eq!(r.previous, Some(latest(&newest)));
+    assert_eq!(r.previous, Some(latest_changed(&newest, &newer)));
 }
 
 /// Two observations at the same instant: the larger id wins, in either
@@ -752,10 +764,10 @@ pub async fn details_round_trip(store: &dyn Store) {
     assert_eq!(now.details, url_only, "image and brand do not linger");
 
     let r = store.record(&c).await.unwrap();
-    assert_eq!(r.previous, Some(latest(&b)));
+    assert_eq!(r.previous, Some(latest_changed(&b, &a)));
     let now = store.latest_price(&item(id)).await.unwrap().unwrap();
     assert!(now.details.is_empty(), "got {:?}", now.details);
-    assert_eq!(now, latest(&c));
+    assert_eq!(now, latest_changed(&c, &b));
 
     assert_eq!(all_history(store, &item(id)).await, vec![a, b, c]);
 }
@@ -1018,4 +1030,89 @@ pub async fn unknown_item_has_nothing(store: &dyn Store) {
 pub async fn ping_answers(store: &dyn Store) {
     store.ping().await.unwrap();
     assert!(["sqlite", "dynamodb"].contains(&store.backend()));
+}
+
+/// An item's last price change rides on its latest price: set when the
+/// amount moves, kept while the same price is seen again or the item is out
+/// of stock, untouched by an older observation arriving late, replaced by
+/// the next move, and listed by `latest_prices` as by `latest_price`.
+pub async fn last_change_is_kept_with_the_latest_price(store: &dyn Store) {
+    let id = "src:cola";
+    let change = |store_latest: &LatestPrice| {
+        store_latest.change.as_ref().map(|c| {
+            (
+                c.from.amount.to_string(),
+                c.at,
+                store_latest.change_percent().map(|p| p.to_string()),
+            )
+        })
+    };
+    store
+        .record(&obs(id, "Cola", at(0), "100", 1))
+        .await
+        .unwrap();
+    let l = store.latest_price(&item(id)).await.unwrap().unwrap();
+    assert_eq!(change(&l), None, "a first price is no change");
+
+    store
+        .record(&obs(id, "Cola", at(10), "90", 2))
+        .await
+        .unwrap();
+    let l = store.latest_price(&item(id)).await.unwrap().unwrap();
+    let dropped = Some(("100".to_string(), at(10), Some("-10".to_string())));
+    assert_eq!(change(&l), dropped);
+
+    // The same price again, an out-of-stock page, and an older observation
+    // redelivered late: the drop from 100 stays.
+    store
+        .record(&obs(id, "Cola", at(20), "90", 3))
+        .await
+        .unwrap();
+    store
+        .record(&obs(id, "Cola", at(5), "120", 9))
+        .await
+        .unwrap();
+    let l = store.latest_price(&item(id)).await.unwrap().unwrap();
+    assert_eq!(change(&l), dropped);
+    store
+        .record(
+            &obs(id, "Cola", at(30), "90", 4)
+                .without_price()
+                .with_availability(Availability::OutOfStock),
+        )
+        .await
+        .unwrap();
+    let l = store.latest_price(&item(id)).await.unwrap().unwrap();
+    assert_eq!(l.change.as_ref().map(|c| c.at), Some(at(10)));
+    assert_eq!(l.change_percent(), None, "no price, no percent");
+
+    // Back at 90 (no move from the last price seen, which was none), then up.
+    store
+        .record(&obs(id, "Cola", at(40), "90", 5))
+        .await
+        .unwrap();
+    let l = store.latest_price(&item(id)).await.unwrap().unwrap();
+    assert_eq!(change(&l), dropped);
+    store
+        .record(&obs(id, "Cola", at(50), "99", 6))
+        .await
+        .unwrap();
+    let l = store.latest_price(&item(id)).await.unwrap().unwrap();
+    assert_eq!(
+        change(&l),
+        Some(("90".to_string(), at(50), Some("10".to_string())))
+    );
+    // Redelivering the observation that moved it changes nothing.
+    store
+        .record(&obs(id, "Cola", at(50), "99", 6))
+        .await
+        .unwrap();
+    let listed = store
+        .latest_prices(&LatestQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.items, vec![l]);
 }

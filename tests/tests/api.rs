@@ -778,6 +778,52 @@ async fn prices_filter_by_series_brand_availability_and_price_and_sort() {
     }
 }
 
+/// Sorting by change: the biggest drops (or rises) first, from the last
+/// change each item's latest price carries; items whose price never moved
+/// come last, and each row says what it moved from and by how much.
+#[tokio::test]
+async fn prices_sort_by_their_last_change() {
+    use pricehound_tests::conformance::{at, obs};
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    for (item, prices) in [
+        ("shop:a", &["100", "80"][..]),
+        ("shop:b", &["100", "110"][..]),
+        ("shop:c", &["50"][..]),
+        ("shop:d", &["100", "95", "95"][..]),
+    ] {
+        for (n, p) in prices.iter().enumerate() {
+            let o = obs(item, item, at(n as i64), p, n as u64 + 1);
+            store.record(&o).await.unwrap();
+        }
+    }
+    let app = router(AppState {
+        store,
+        sources: Arc::new(SourcesConfig::default_sources()),
+        telegram: None,
+    });
+    let order = |v: &Value| -> Vec<String> {
+        v["prices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["item_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (s, v) = get(&app, "/api/prices?sort=change_asc").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(order(&v), ["shop:a", "shop:d", "shop:b", "shop:c"], "{v}");
+    let a = &v["prices"][0]["change"];
+    assert_eq!(a["from"]["amount"], "100", "{v}");
+    assert_eq!(a["percent"], "-20", "{v}");
+    assert!(
+        v["prices"][3].get("change").is_none(),
+        "no move, no change: {v}"
+    );
+    let (_, v) = get(&app, "/api/prices?sort=change_desc").await;
+    assert_eq!(order(&v), ["shop:b", "shop:d", "shop:a", "shop:c"], "{v}");
+    assert_eq!(v["prices"][0]["change"]["percent"], "10", "{v}");
+}
+
 /// The vendored chart library is served exactly as vendored: the bytes
 /// match `vendor/uplot/SHA256SUMS`, and its license is beside it.
 #[tokio::test]

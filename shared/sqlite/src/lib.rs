@@ -17,8 +17,9 @@ use std::sync::{Arc, Mutex};
 
 use pricehound_core::delayed::{Delayed, DelayedQueue};
 use pricehound_core::domain::{
-    Availability, Checkpoint, Currency, ItemDetails, ItemId, LatestPrice, Money, Observation,
-    ObservationId, SeriesId, SeriesSummary, SourceHealth, SourceId, SourceRun, USER_PAGE_PREFIX,
+    Availability, Checkpoint, Currency, ItemDetails, ItemId, LastChange, LatestPrice, Money,
+    Observation, ObservationId, SeriesId, SeriesSummary, SourceHealth, SourceId, SourceRun,
+    USER_PAGE_PREFIX,
 };
 use pricehound_core::events::{DomainEvent, price_change};
 use pricehound_core::relay::{EventOutbox, PendingEvent};
@@ -255,6 +256,15 @@ CREATE TABLE delayed_messages (
 CREATE INDEX delayed_messages_by_due ON delayed_messages (due_at);
 "#,
     ),
+    M::up(
+        r#"
+-- An item's last price change (pricehound_core::domain::LastChange): the
+-- price before it and when it changed, so lists sort by what moved.
+ALTER TABLE items ADD COLUMN change_amount TEXT;
+ALTER TABLE items ADD COLUMN change_currency TEXT;
+ALTER TABLE items ADD COLUMN changed_at INTEGER;
+"#,
+    ),
 ];
 
 #[derive(Clone)]
@@ -367,6 +377,20 @@ fn latest_from_row(row: &rusqlite::Row<'_>) -> Result<LatestPrice, StoreError> {
     let name: String = row.get(11).map_err(backend)?;
     let series: Option<String> = row.get(12).map_err(backend)?;
     let mut latest = LatestPrice::from(&obs);
+    latest.change = match (
+        row.get::<_, Option<String>>(13).map_err(backend)?,
+        row.get::<_, Option<String>>(14).map_err(backend)?,
+        row.get::<_, Option<i64>>(15).map_err(backend)?,
+    ) {
+        (Some(amount), Some(currency), Some(at)) => Some(LastChange {
+            from: Money::new(
+                amount.parse().map_err(|e| corrupt("change amount", &e))?,
+                Currency::new(&currency).map_err(|e| corrupt("change currency", &e))?,
+            ),
+            at: from_millis(at)?,
+        }),
+        _ => None,
+    };
     latest.name = name;
     latest.series = series
         .map(SeriesId::new)
@@ -375,7 +399,7 @@ fn latest_from_row(row: &rusqlite::Row<'_>) -> Result<LatestPrice, StoreError> {
     Ok(latest)
 }
 
-const LATEST_SELECT: &str = "SELECT o.id, o.item_id, o.source_id, o.item_name, o.series, o.amount, o.currency, o.observed_at, o.provenance, o.availability, o.details, i.name, i.series
+const LATEST_SELECT: &str = "SELECT o.id, o.item_id, o.source_id, o.item_name, o.series, o.amount, o.currency, o.observed_at, o.provenance, o.availability, o.details, i.name, i.series, i.change_amount, i.change_currency, i.changed_at
      FROM items i JOIN observations o ON o.id = i.latest_obs";
 
 #[async_trait]
@@ -444,11 +468,14 @@ impl Store for SqliteStore {
                 .map_err(backend)?;
             }
             if became_latest {
+                let change = LastChange::after(previous.as_ref(), &obs);
                 tx.execute(
-                    "INSERT INTO items (id, source_id, name, series, latest_obs, latest_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                    "INSERT INTO items (id, source_id, name, series, latest_obs, latest_at, change_amount, change_currency, changed_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                      ON CONFLICT (id) DO UPDATE SET name = excluded.name, series = excluded.series,
-                        latest_obs = excluded.latest_obs, latest_at = excluded.latest_at",
+                        latest_obs = excluded.latest_obs, latest_at = excluded.latest_at,
+                        change_amount = excluded.change_amount, change_currency = excluded.change_currency,
+                        changed_at = excluded.changed_at",
                     params![
                         obs.item_id.as_str(),
                         obs.source_id.as_str(),
@@ -456,6 +483,9 @@ impl Store for SqliteStore {
                         obs.series.as_ref().map(|s| s.as_str()),
                         obs.id.as_str(),
                         millis(obs.observed_at),
+                        change.as_ref().map(|c| c.from.amount.to_string()),
+                        change.as_ref().map(|c| c.from.currency.code().to_string()),
+                        change.as_ref().map(|c| millis(c.at)),
                     ],
                 )
                 .map_err(backend)?;

@@ -163,11 +163,34 @@ pub struct PriceView {
     observed_at: DateTime<Utc>,
     /// Where the price was seen: the channel post or the page.
     link: String,
+    /// The item's last price change; absent until its price first moves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    change: Option<ChangeView>,
+}
+
+/// An item's last price change.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"from": {"amount": "100", "currency": "EUR"}, "at": "2026-12-01T10:00:00Z", "percent": "-10"}))]
+pub struct ChangeView {
+    /// The price before the change.
+    from: Money,
+    /// When the new price was first seen.
+    at: DateTime<Utc>,
+    /// The change to the current price in percent (a decimal string,
+    /// negative for a drop); null while the item shows no price.
+    #[schema(value_type = Option<String>, pattern = "^-?[0-9]+(\\.[0-9]{1,2})?$")]
+    percent: Option<String>,
 }
 
 impl From<LatestPrice> for PriceView {
     fn from(l: LatestPrice) -> Self {
+        let change = l.change.clone().map(|c| ChangeView {
+            percent: l.change_percent().map(|p| p.to_string()),
+            from: c.from,
+            at: c.at,
+        });
         PriceView {
+            change,
             link: l.link(TELEGRAM_LINK_BASE),
             item_id: l.item_id,
             source_id: l.source_id,
@@ -225,9 +248,11 @@ pub struct PricesParams {
     #[param(value_type = Option<String>, pattern = "^(0|[1-9][0-9]{0,11})(\\.[0-9]{1,8})?$", example = "2000")]
     max_price: Option<String>,
     /// The order: `name` (the default with any filter), `price_asc`,
-    /// `price_desc` (items without a price last), `newest`, `oldest`.
+    /// `price_desc` (items without a price last), `newest`, `oldest`,
+    /// `change_asc` (biggest drops first), `change_desc` (biggest rises
+    /// first; for both, items whose price never moved last).
     /// Without filters or sort, the store's order (source, then item).
-    #[param(value_type = Option<String>, pattern = "^(name|price_asc|price_desc|newest|oldest)$", example = "price_asc")]
+    #[param(value_type = Option<String>, pattern = "^(name|price_asc|price_desc|newest|oldest|change_asc|change_desc)$", example = "change_asc")]
     sort: Option<String>,
 }
 
@@ -324,9 +349,11 @@ impl Filter {
             Some("price_desc") => "price_desc",
             Some("newest") => "newest",
             Some("oldest") => "oldest",
+            Some("change_asc") => "change_asc",
+            Some("change_desc") => "change_desc",
             Some(s) => {
                 return Err(ApiError::bad_request(format!(
-                    "sort must be name, price_asc, price_desc, newest or oldest, got {s:?}"
+                    "sort must be name, price_asc, price_desc, newest, oldest, change_asc or change_desc, got {s:?}"
                 )));
             }
         };
@@ -361,6 +388,10 @@ impl Filter {
             && self.min.is_none_or(|m| amount.is_some_and(|a| a >= m))
             && self.max.is_none_or(|m| amount.is_some_and(|a| a <= m))
     }
+}
+
+fn change_at(i: &LatestPrice) -> Option<DateTime<Utc>> {
+    i.change.as_ref().map(|c| c.at)
 }
 
 /// The cursor of the filtered view: the offset of the next page.
@@ -420,6 +451,25 @@ pub async fn list_prices(
                     std::cmp::Reverse(price(b)),
                     &b.item_id,
                 ))
+            }),
+            // Percent, then how recent the change, then id: a stable order.
+            "change_asc" => rows.sort_by_cached_key(|i| {
+                let p = i.change_percent();
+                (
+                    p.is_none(),
+                    p,
+                    std::cmp::Reverse(change_at(i)),
+                    i.item_id.clone(),
+                )
+            }),
+            "change_desc" => rows.sort_by_cached_key(|i| {
+                let p = i.change_percent();
+                (
+                    p.is_none(),
+                    std::cmp::Reverse(p),
+                    std::cmp::Reverse(change_at(i)),
+                    i.item_id.clone(),
+                )
             }),
             "newest" => {
                 rows.sort_by(|a, b| (b.observed_at, &a.item_id).cmp(&(a.observed_at, &b.item_id)))

@@ -36,7 +36,9 @@
 //! observation id), so SQS redelivering a message in any order converges on
 //! the same state as the SQLite adapter. The series registry's item counter
 //! is incremented by the write that creates an item's LATEST record, so a
-//! redelivery never counts an item twice.
+//! redelivery never counts an item twice. An item's last price change
+//! (`change` on LATEST) is set by a second write, conditioned on the LATEST
+//! record still holding the observation that changed it.
 
 mod attrs;
 mod prices;
@@ -86,6 +88,8 @@ const A_OBS_ID: &str = "obs_id";
 const A_PROVENANCE: &str = "provenance";
 const A_AVAILABILITY: &str = "availability";
 const A_DETAILS: &str = "details";
+/// On LATEST only: the item's last price change as JSON (`LastChange`).
+const A_CHANGE: &str = "change";
 const A_LAST_POST: &str = "last_post_id";
 const A_UPDATED: &str = "updated_at";
 const A_ITEMS: &str = "items";

@@ -10,8 +10,8 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 use pricehound_core::domain::{
-    Availability, Checkpoint, Currency, ItemDetails, ItemId, LatestPrice, Money, Observation,
-    ObservationId, SeriesId, SeriesSummary, SourceHealth, SourceId, SourceRun,
+    Availability, Checkpoint, Currency, ItemDetails, ItemId, LastChange, LatestPrice, Money,
+    Observation, ObservationId, SeriesId, SeriesSummary, SourceHealth, SourceId, SourceRun,
 };
 use pricehound_core::store::{
     Cursor, HistoryQuery, LatestQuery, Order, Page, Recorded, SERIES_SCAN_LIMIT, Store, StoreError,
@@ -20,9 +20,9 @@ use pricehound_core::store::{
 
 use super::attrs::{Item, corrupt, get_n_or_zero, get_opt_s, get_s, n, s};
 use super::{
-    A_AMOUNT, A_AVAILABILITY, A_CURRENCY, A_DETAILS, A_FAILURES, A_GSI1PK, A_GSI1SK, A_ITEM,
-    A_ITEMS, A_ITEMS_SEEN, A_LAST_ERROR, A_LAST_ERROR_AT, A_LAST_POST, A_LAST_SUCCESS, A_NAME,
-    A_OBS_ID, A_OBSERVED, A_PK, A_PROVENANCE, A_RUNS, A_SERIES, A_SK, A_SOURCE, A_UPDATED,
+    A_AMOUNT, A_AVAILABILITY, A_CHANGE, A_CURRENCY, A_DETAILS, A_FAILURES, A_GSI1PK, A_GSI1SK,
+    A_ITEM, A_ITEMS, A_ITEMS_SEEN, A_LAST_ERROR, A_LAST_ERROR_AT, A_LAST_POST, A_LAST_SUCCESS,
+    A_NAME, A_OBS_ID, A_OBSERVED, A_PK, A_PROVENANCE, A_RUNS, A_SERIES, A_SK, A_SOURCE, A_UPDATED,
     CHECKPOINT_SK, DynamoStore, HEALTH_SK, Keys, LATEST_SK, OBS_PREFIX, Read, SERIES_PK, SortKeys,
     TTL_ATTRIBUTE,
 };
@@ -125,7 +125,11 @@ fn observation_from_item(item: &Item) -> Result<Observation, StoreError> {
 }
 
 pub(super) fn latest_from_item(item: &Item) -> Result<LatestPrice, StoreError> {
-    Ok(LatestPrice::from(&observation_from_item(item)?))
+    let mut latest = LatestPrice::from(&observation_from_item(item)?);
+    latest.change = get_opt_s(item, A_CHANGE)?
+        .map(|json| serde_json::from_str(json).map_err(|e| corrupt("change", e)))
+        .transpose()?;
+    Ok(latest)
 }
 
 impl DynamoStore {
@@ -239,6 +243,49 @@ impl DynamoStore {
         }
     }
 
+    /// Writes the item's last change after `obs` became its latest price
+    /// (the update in `advance_latest` leaves `change` as it was, which is
+    /// right when the price did not move). Conditioned on LATEST still
+    /// holding `obs`: a newer observation that landed in between has
+    /// written its own change.
+    async fn set_change(
+        &self,
+        obs: &Observation,
+        previous: Option<&LatestPrice>,
+    ) -> Result<(), StoreError> {
+        let change = LastChange::after(previous, obs);
+        if change.as_ref() == previous.and_then(|p| p.change.as_ref()) {
+            return Ok(());
+        }
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(A_PK, s(item_pk(&obs.item_id)))
+            .key(A_SK, s(LATEST_SK))
+            .condition_expression("#obs_id = :id")
+            .expression_attribute_names("#obs_id", A_OBS_ID)
+            .expression_attribute_names("#change", A_CHANGE)
+            .expression_attribute_values(":id", s(obs.id.as_str()));
+        let update = match &change {
+            Some(c) => {
+                let json = serde_json::to_string(c)
+                    .map_err(|e| StoreError::Backend(format!("change as JSON: {e}")))?;
+                update
+                    .update_expression("SET #change = :change")
+                    .expression_attribute_values(":change", s(json))
+            }
+            None => update.update_expression("REMOVE #change"),
+        };
+        match update.send().await {
+            Ok(_) => Ok(()),
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(()),
+                _ => Err(self.err("UpdateItem (last change)", e)),
+            },
+        }
+    }
+
     /// Counts a new item in its series' registry record.
     async fn count_new_item(&self, series: &SeriesId) -> Result<(), StoreError> {
         self.client
@@ -294,6 +341,9 @@ impl Store for DynamoStore {
         // history row and then failed before this step, the redelivery
         // finishes its work. The condition makes it a no-op otherwise.
         let (previous, became_latest) = self.advance_latest(obs).await?;
+        if became_latest {
+            self.set_change(obs, previous.as_ref()).await?;
+        }
         if became_latest
             && previous.is_none()
             && let Some(series) = &obs.series

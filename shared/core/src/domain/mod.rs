@@ -4,9 +4,11 @@
 //! value of these types is always well-formed (an id is never empty, a
 //! currency is always an ISO 4217 code, money is never a float).
 
+mod change;
 mod ids;
 mod money;
 
+pub use change::LastChange;
 pub use ids::{IdError, ItemId, ObservationId, SeriesId, SourceId, USER_PAGE_PREFIX, slug};
 pub use money::{Currency, CurrencyError, Money};
 
@@ -203,9 +205,18 @@ pub struct LatestPrice {
     pub observed_at: DateTime<Utc>,
     pub observation_id: ObservationId,
     pub provenance: Provenance,
+    /// The item's last price change, kept by the stores (see
+    /// [`LastChange::after`]); None until its price first moves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<LastChange>,
 }
 
 impl LatestPrice {
+    /// The last change in percent against the current price.
+    pub fn change_percent(&self) -> Option<rust_decimal::Decimal> {
+        self.change.as_ref()?.percent(self.price.as_ref()?)
+    }
+
     /// True when `self` comes after `other` in the store's total order
     /// (time, then observation id).
     pub fn is_newer_than(&self, other: &LatestPrice) -> bool {
@@ -234,6 +245,7 @@ impl From<&Observation> for LatestPrice {
             observed_at: o.observed_at,
             observation_id: o.id.clone(),
             provenance: o.provenance.clone(),
+            change: None,
         }
     }
 }
