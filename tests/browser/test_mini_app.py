@@ -82,6 +82,14 @@ def test_a_watch_added_in_the_mini_app_is_in_the_bots_list(page):
     page.locator("#tab-list").click()
     item = page.locator("#watches li").first
     expect(item).to_contain_text(name, timeout=10_000)
+    # Ticked off as bought: still listed, struck through, and checked in
+    # the bot's /list too; then wanted again.
+    item.get_by_role("button", name="Bought").click()
+    expect(page.locator("#watches li.done").first).to_contain_text(name, timeout=10_000)
+    assert "✅" in bot_says(user, "/list")
+    page.locator("#watches li").first.get_by_role("button", name="Want again").click()
+    expect(page.locator("#watches li.done")).to_have_count(0, timeout=10_000)
+    item = page.locator("#watches li").first
     item.get_by_role("button", name="Remove").click()
     expect(page.locator("#status")).to_contain_text("empty", timeout=10_000)
     assert name not in bot_says(user, "/list")

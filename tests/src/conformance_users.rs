@@ -49,6 +49,7 @@ macro_rules! user_store_suite {
             track_quota_hits_race_without_losing_counts,
             watches_add_list_remove_clear,
             watches_are_per_user,
+            watches_can_be_marked_purchased,
             alerts_put_replace_list_delete,
             update_alert_only_over_the_state_it_read,
             alert_amounts_round_trip_exactly,
@@ -148,6 +149,7 @@ fn watch(user: i64, item_id: &str, created: i64) -> Watch {
         user: UserId(user),
         item: item(item_id),
         created_at: t(created),
+        purchased_at: None,
     }
 }
 
@@ -1621,4 +1623,59 @@ pub async fn track_quota_hits_race_without_losing_counts(store: &dyn UserStore) 
         .collect();
     counts.sort();
     assert_eq!(counts, (1..=6).collect::<Vec<u32>>(), "each count once");
+}
+
+/// A watch marked bought stays on the list with the time it was bought;
+/// marking again keeps the first time, unmarking clears it, and only an
+/// existing watch of that user can be marked.
+pub async fn watches_can_be_marked_purchased(store: &dyn UserStore) {
+    store.add_watch(&watch(1, "src:a", 1)).await.unwrap();
+    store.add_watch(&watch(1, "src:b", 2)).await.unwrap();
+    assert!(
+        store
+            .set_purchased(UserId(1), &item("src:a"), Some(t(5)))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .set_purchased(UserId(1), &item("src:a"), Some(t(9)))
+            .await
+            .unwrap()
+    );
+    let list = store.watches(UserId(1)).await.unwrap();
+    assert_eq!(
+        list.iter()
+            .map(|w| (w.item.as_str(), w.purchased_at))
+            .collect::<Vec<_>>(),
+        vec![("src:a", Some(t(5))), ("src:b", None)]
+    );
+    assert!(
+        !store
+            .set_purchased(UserId(2), &item("src:a"), Some(t(5)))
+            .await
+            .unwrap(),
+        "another user's watch is not theirs to mark"
+    );
+    assert!(
+        !store
+            .set_purchased(UserId(1), &item("src:zz"), Some(t(5)))
+            .await
+            .unwrap(),
+        "no watch, nothing marked"
+    );
+    assert!(
+        store.watches(UserId(2)).await.unwrap().is_empty(),
+        "and none is created"
+    );
+    assert!(
+        store
+            .set_purchased(UserId(1), &item("src:a"), None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.watches(UserId(1)).await.unwrap()[0].purchased_at,
+        None
+    );
 }

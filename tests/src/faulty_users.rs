@@ -103,6 +103,7 @@ forward! {
         remove_watch(user: UserId, item: &ItemId) -> bool;
         watches(user: UserId) -> Vec<Watch>;
         clear_watches(user: UserId) -> u32;
+        set_purchased(user: UserId, item: &ItemId, at: Option<DateTime<Utc>>) -> bool;
     }
 }
 

@@ -170,6 +170,57 @@ async fn a_watch_added_in_the_app_is_in_the_bots_list_and_back() {
         "{list}"
     );
 
+    // Marked bought in the app: still listed, ticked off in the bot's /list.
+    let (s, list, _) = call(
+        &bot,
+        "PATCH",
+        &format!("/api/me/watches/{ITEM}"),
+        Some(&auth),
+        Some(json!({"purchased": true})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    assert!(list["watches"][0]["purchased_at"].is_string(), "{list}");
+    assert!(list["watches"][1]["purchased_at"].is_null(), "{list}");
+    let calls = bot.say(USER, "en", "/list").await;
+    let text = calls
+        .iter()
+        .filter_map(|c| c["text"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(text.contains("✅ <b>Darkside Cola</b>"), "{text}");
+    assert!(!text.contains("✅ <b>Musthave"), "{text}");
+    for (uri, body, status) in [
+        (
+            format!("/api/me/watches/{ITEM}"),
+            json!({"purchased": "yes"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            format!("/api/me/watches/{ITEM}"),
+            json!({}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/me/watches/htreviews-tobacco:nope".to_string(),
+            json!({"purchased": true}),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let (s, v, _) = call(&bot, "PATCH", &uri, Some(&auth), Some(body.clone())).await;
+        assert_eq!(s, status, "{uri} {body}: {v}");
+    }
+    let (s, list, _) = call(
+        &bot,
+        "PATCH",
+        &format!("/api/me/watches/{ITEM}"),
+        Some(&auth),
+        Some(json!({"purchased": false})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    assert!(list["watches"][0]["purchased_at"].is_null(), "{list}");
+
     // Another user sees none of it.
     let (_, other, _) = call(
         &bot,

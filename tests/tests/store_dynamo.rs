@@ -400,6 +400,7 @@ async fn user_records_follow_the_documented_layout() {
             user: UserId(42),
             item: "shop:gpu".parse().unwrap(),
             created_at: t(1),
+            purchased_at: None,
         })
         .await
         .unwrap();

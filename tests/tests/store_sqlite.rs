@@ -62,6 +62,7 @@ async fn file_store_keeps_users_across_reopen() {
         user: UserId(42),
         item: "file:gold".parse().unwrap(),
         created_at: at(1),
+        purchased_at: None,
     };
     {
         let store = SqliteStore::open(&path).unwrap();

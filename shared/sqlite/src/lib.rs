@@ -265,6 +265,12 @@ ALTER TABLE items ADD COLUMN change_currency TEXT;
 ALTER TABLE items ADD COLUMN changed_at INTEGER;
 "#,
     ),
+    M::up(
+        r#"
+-- A watch marked bought (a wishlist entry ticked off), Unix milliseconds.
+ALTER TABLE watches ADD COLUMN purchased_at INTEGER;
+"#,
+    ),
 ];
 
 #[derive(Clone)]

@@ -256,7 +256,7 @@ impl Watches for SqliteStore {
         self.with(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT item_id, created_at FROM watches WHERE user_id = ?1
+                    "SELECT item_id, created_at, purchased_at FROM watches WHERE user_id = ?1
                      ORDER BY created_at, item_id",
                 )
                 .map_err(backend)?;
@@ -267,6 +267,11 @@ impl Watches for SqliteStore {
                     user,
                     item: ItemId::new(item).map_err(|e| corrupt("item id", &e))?,
                     created_at: from_millis(row.get(1).map_err(backend)?)?,
+                    purchased_at: row
+                        .get::<_, Option<i64>>(2)
+                        .map_err(backend)?
+                        .map(from_millis)
+                        .transpose()?,
                 })
             })
         })
@@ -279,6 +284,28 @@ impl Watches for SqliteStore {
                 .execute("DELETE FROM watches WHERE user_id = ?1", [user.0])
                 .map_err(backend)?;
             Ok(removed as u32)
+        })
+        .await
+    }
+
+    async fn set_purchased(
+        &self,
+        user: UserId,
+        item: &ItemId,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
+        let item = item.to_string();
+        self.with(move |conn| {
+            let found = conn
+                .execute(
+                    // COALESCE: marking it bought again keeps the first time.
+                    "UPDATE watches SET purchased_at = CASE WHEN ?3 IS NULL THEN NULL
+                        ELSE COALESCE(purchased_at, ?3) END
+                     WHERE user_id = ?1 AND item_id = ?2",
+                    params![user.0, item, at.map(millis)],
+                )
+                .map_err(backend)?;
+            Ok(found == 1)
         })
         .await
     }

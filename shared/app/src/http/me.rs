@@ -163,6 +163,8 @@ pub async fn me(State(app): State<MiniApp>, me: Me) -> Result<Response, ApiError
 pub struct WatchView {
     item_id: ItemId,
     added_at: DateTime<Utc>,
+    /// When the user marked it bought; null while it is still wanted.
+    purchased_at: Option<DateTime<Utc>>,
     item: Option<PriceView>,
 }
 
@@ -207,6 +209,7 @@ async fn watchlist(app: &MiniApp, me: &Me) -> Result<Watchlist, ApiError> {
         out.push(WatchView {
             item_id: w.item,
             added_at: w.created_at,
+            purchased_at: w.purchased_at,
             item,
         });
     }
@@ -257,6 +260,7 @@ pub async fn add_watch(
             user: me.user.id,
             item: item.item_id,
             created_at: me.now,
+            purchased_at: None,
         })
         .await?;
     let status = if added {
@@ -293,6 +297,47 @@ pub async fn remove_watch(
         ));
     }
     Ok(private(StatusCode::NO_CONTENT))
+}
+
+/// A change to a watch.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"purchased": true}))]
+pub struct WatchChange {
+    /// true marks the item bought (it stays on the list, ticked off);
+    /// false puts it back on the wishlist.
+    purchased: bool,
+}
+
+#[utoipa::path(
+    patch,
+    path = "/me/watches/{item_id}",
+    tag = TAG_ME,
+    summary = "Mark a watched item as purchased, or not",
+    security(("tma" = [])),
+    params(("item_id" = ItemId, Path, description = "The watched item")),
+    request_body = WatchChange,
+    responses(
+        (status = 200, description = "Changed; the whole watchlist", body = Watchlist),
+        (status = 401, description = "No valid initData", body = super::error::ErrorBody),
+        ErrorResponses
+    )
+)]
+pub async fn change_watch(
+    State(app): State<MiniApp>,
+    me: Me,
+    Path(item_id): Path<String>,
+    ApiJson(body): ApiJson<WatchChange>,
+) -> Result<Response, ApiError> {
+    let id = ItemId::new(item_id).map_err(|e| ApiError::bad_request(format!("item id: {e}")))?;
+    let at = body.purchased.then_some(me.now);
+    if !app.users.set_purchased(me.user.id, &id, at).await? {
+        return Err(ApiError::not_found(
+            "not_watched",
+            format!("{id} is not on your watchlist"),
+        ));
+    }
+    Ok(private(Json(watchlist(&app, &me).await?)))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -40,10 +40,10 @@ function onTelegramEvent(type, handler) {
 // The bot's four languages: the user's (as the bot knows it, from /api/me),
 // else Telegram's language_code from initData, else English.
 const TEXTS = {
-  en: { list: 'Watchlist', find: 'Find', alerts: 'Alerts', remove: 'Remove', watch: 'Watch', alert: 'Alert', mute: 'Mute', unmute: 'Unmute', del: 'Delete', muted: ' (muted)', gone: 'no longer listed', empty: 'Your watchlist is empty: find items in the Find tab.', noalerts: 'No alerts yet: set one from the Find tab or in the bot.', nothing: 'Nothing matches “{q}”.', watching: 'Watching {name}', instock: 'You will hear when {name} is back in stock', open: 'Open this page from the bot in Telegram: it signs you in.', nopr: 'no price', oos: 'out of stock', placeholder: 'darkside, rtx 4070, or 18k…' },
-  ru: { list: 'Список', find: 'Найти', alerts: 'Оповещения', remove: 'Убрать', watch: 'Следить', alert: 'Оповестить', mute: 'Выкл.', unmute: 'Вкл.', del: 'Удалить', muted: ' (выкл.)', gone: 'больше нет в продаже', empty: 'Список пуст: найдите товары во вкладке «Найти».', noalerts: 'Оповещений пока нет: создайте во вкладке «Найти» или в боте.', nothing: 'Ничего не найдено по «{q}».', watching: 'Слежу за {name}', instock: 'Сообщу, когда {name} появится в наличии', open: 'Откройте эту страницу из бота в Telegram: так вы войдёте.', nopr: 'без цены', oos: 'нет в наличии', placeholder: 'darkside, rtx 4070, 585…' },
-  fr: { list: 'Ma liste', find: 'Chercher', alerts: 'Alertes', remove: 'Retirer', watch: 'Suivre', alert: 'Alerte', mute: 'Couper', unmute: 'Réactiver', del: 'Supprimer', muted: ' (coupée)', gone: 'plus en vente', empty: 'Votre liste est vide : cherchez des articles dans l’onglet Chercher.', noalerts: 'Pas encore d’alerte : créez-en une dans Chercher ou dans le bot.', nothing: 'Rien ne correspond à « {q} ».', watching: 'Vous suivez {name}', instock: 'Vous saurez quand {name} sera de retour en stock', open: 'Ouvrez cette page depuis le bot dans Telegram : c’est ce qui vous connecte.', nopr: 'sans prix', oos: 'en rupture', placeholder: 'darkside, rtx 4070, or 18k…' },
-  ar: { list: 'قائمتي', find: 'بحث', alerts: 'التنبيهات', remove: 'إزالة', watch: 'متابعة', alert: 'تنبيه', mute: 'كتم', unmute: 'تفعيل', del: 'حذف', muted: ' (مكتوم)', gone: 'لم يعد معروضًا', empty: 'قائمتك فارغة: ابحث عن منتجات في تبويب البحث.', noalerts: 'لا تنبيهات بعد: أنشئ واحدًا من تبويب البحث أو في البوت.', nothing: 'لا شيء يطابق «{q}».', watching: 'تتابع {name}', instock: 'ستعرف عندما يعود {name} إلى المخزون', open: 'افتح هذه الصفحة من البوت في Telegram: هكذا تسجّل الدخول.', nopr: 'بلا سعر', oos: 'غير متوفر', placeholder: 'ذهب 18، darkside…' },
+  en: { list: 'Watchlist', find: 'Find', alerts: 'Alerts', remove: 'Remove', watch: 'Watch', alert: 'Alert', mute: 'Mute', unmute: 'Unmute', del: 'Delete', bought: 'Bought', unbought: 'Want again', muted: ' (muted)', gone: 'no longer listed', empty: 'Your watchlist is empty: find items in the Find tab.', noalerts: 'No alerts yet: set one from the Find tab or in the bot.', nothing: 'Nothing matches “{q}”.', watching: 'Watching {name}', instock: 'You will hear when {name} is back in stock', open: 'Open this page from the bot in Telegram: it signs you in.', nopr: 'no price', oos: 'out of stock', placeholder: 'darkside, rtx 4070, or 18k…' },
+  ru: { list: 'Список', find: 'Найти', alerts: 'Оповещения', remove: 'Убрать', watch: 'Следить', alert: 'Оповестить', mute: 'Выкл.', unmute: 'Вкл.', del: 'Удалить', bought: 'Куплено', unbought: 'Снова хочу', muted: ' (выкл.)', gone: 'больше нет в продаже', empty: 'Список пуст: найдите товары во вкладке «Найти».', noalerts: 'Оповещений пока нет: создайте во вкладке «Найти» или в боте.', nothing: 'Ничего не найдено по «{q}».', watching: 'Слежу за {name}', instock: 'Сообщу, когда {name} появится в наличии', open: 'Откройте эту страницу из бота в Telegram: так вы войдёте.', nopr: 'без цены', oos: 'нет в наличии', placeholder: 'darkside, rtx 4070, 585…' },
+  fr: { list: 'Ma liste', find: 'Chercher', alerts: 'Alertes', remove: 'Retirer', watch: 'Suivre', alert: 'Alerte', mute: 'Couper', unmute: 'Réactiver', del: 'Supprimer', bought: 'Acheté', unbought: 'Je le veux encore', muted: ' (coupée)', gone: 'plus en vente', empty: 'Votre liste est vide : cherchez des articles dans l’onglet Chercher.', noalerts: 'Pas encore d’alerte : créez-en une dans Chercher ou dans le bot.', nothing: 'Rien ne correspond à « {q} ».', watching: 'Vous suivez {name}', instock: 'Vous saurez quand {name} sera de retour en stock', open: 'Ouvrez cette page depuis le bot dans Telegram : c’est ce qui vous connecte.', nopr: 'sans prix', oos: 'en rupture', placeholder: 'darkside, rtx 4070, or 18k…' },
+  ar: { list: 'قائمتي', find: 'بحث', alerts: 'التنبيهات', remove: 'إزالة', watch: 'متابعة', alert: 'تنبيه', mute: 'كتم', unmute: 'تفعيل', del: 'حذف', bought: 'اشتريته', unbought: 'أريده مجددًا', muted: ' (مكتوم)', gone: 'لم يعد معروضًا', empty: 'قائمتك فارغة: ابحث عن منتجات في تبويب البحث.', noalerts: 'لا تنبيهات بعد: أنشئ واحدًا من تبويب البحث أو في البوت.', nothing: 'لا شيء يطابق «{q}».', watching: 'تتابع {name}', instock: 'ستعرف عندما يعود {name} إلى المخزون', open: 'افتح هذه الصفحة من البوت في Telegram: هكذا تسجّل الدخول.', nopr: 'بلا سعر', oos: 'غير متوفر', placeholder: 'ذهب 18، darkside…' },
 };
 let LANG = 'en';
 function t(key, vars) {
@@ -72,8 +72,18 @@ async function api(method, path, body) {
 }
 function status(text, err) { $('status').textContent = text; $('status').className = err ? 'err' : 'muted'; }
 function priceText(p) { return p && p.price ? p.price.amount + ' ' + p.price.currency : (p && p.availability === 'out_of_stock' ? t('oos') : t('nopr')); }
-function card(title, sub, price, buttons) {
+// A picture through our own image route (the CSP allows no other host);
+// one that does not load is dropped.
+function thumb(item) {
+  if (!item || !item.image) return null;
+  const img = document.createElement('img'); img.className = 'thumb'; img.alt = ''; img.loading = 'lazy';
+  img.src = '/api/items/' + encodeURIComponent(item.item_id) + '/image';
+  img.onerror = () => img.remove();
+  return img;
+}
+function card(title, sub, price, buttons, item) {
   const li = document.createElement('li');
+  const pic = thumb(item); if (pic) li.append(pic);
   const what = document.createElement('div'); what.className = 'what';
   const t = document.createElement('div'); t.textContent = title; t.dir = 'auto';
   const s = document.createElement('div'); s.className = 'muted'; s.textContent = sub;
@@ -105,9 +115,13 @@ async function loadWatches() {
     const ul = $('watches'); ul.textContent = '';
     for (const w of watches) {
       const name = w.item ? w.item.name : w.item_id;
-      ul.append(card(name, w.item ? w.item.source_id : t('gone'), priceText(w.item), [
-        [t('remove'), async () => { await api('DELETE', '/api/me/watches/' + encodeURIComponent(w.item_id)); loadWatches(); }],
-      ]));
+      const path = '/api/me/watches/' + encodeURIComponent(w.item_id);
+      const li = card(name, w.item ? w.item.source_id : t('gone'), priceText(w.item), [
+        [w.purchased_at ? t('unbought') : t('bought'), async () => { await api('PATCH', path, { purchased: !w.purchased_at }); loadWatches(); }],
+        [t('remove'), async () => { await api('DELETE', path); loadWatches(); }],
+      ], w.item);
+      if (w.purchased_at) li.classList.add('done');
+      ul.append(li);
     }
     status(watches.length ? '' : t('empty'));
   } catch (e) { status(e.message, true); }
@@ -125,7 +139,7 @@ async function find() {
       ul.append(card(p.name, p.brand ? p.brand + ' · ' + p.source_id : p.source_id, priceText(p), [
         [t('watch'), async () => { await api('POST', '/api/me/watches', { item_id: p.item_id }); status(t('watching', { name: p.name })); }],
         [t('alert'), async () => { await api('POST', '/api/me/alerts', { item_id: p.item_id, rule: { kind: 'back_in_stock' } }); status(t('instock', { name: p.name })); }],
-      ]));
+      ], p));
     }
     status(results.length ? '' : t('nothing', { q }));
   } catch (e) { if (mine === seq) status(e.message, true); }

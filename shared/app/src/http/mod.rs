@@ -138,7 +138,7 @@ pub fn router_with_limiter(
         let me: OpenApiRouter<Api> = OpenApiRouter::new()
             .routes(routes!(me::me))
             .routes(routes!(me::list_watches, me::add_watch, me::clear_watches))
-            .routes(routes!(me::remove_watch))
+            .routes(routes!(me::remove_watch, me::change_watch))
             .routes(routes!(me::list_alerts, me::create_alert))
             .routes(routes!(me::change_alert, me::delete_alert))
             .with_state(mini_app);

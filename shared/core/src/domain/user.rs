@@ -121,6 +121,10 @@ pub struct Watch {
     pub user: UserId,
     pub item: ItemId,
     pub created_at: DateTime<Utc>,
+    /// When the user marked it bought (a wishlist entry ticked off); the
+    /// watch stays, so the list remembers what was bought and the alerts
+    /// on it keep working until the user removes it.
+    pub purchased_at: Option<DateTime<Utc>>,
 }
 
 /// A short random id for an alert, small enough for callback data.

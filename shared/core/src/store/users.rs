@@ -94,6 +94,14 @@ pub trait Watches: Send + Sync + 'static {
     async fn watches(&self, user: UserId) -> Result<Vec<Watch>, StoreError>;
     /// Removes every watch of the user; returns how many there were.
     async fn clear_watches(&self, user: UserId) -> Result<u32, StoreError>;
+    /// Marks a watch bought at `at`, or not bought (None); false if the
+    /// user does not watch the item. Marking it again keeps the first time.
+    async fn set_purchased(
+        &self,
+        user: UserId,
+        item: &ItemId,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Price alerts and the per-user daily cap on their notifications. Used by

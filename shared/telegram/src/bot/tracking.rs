@@ -290,6 +290,7 @@ impl Bot {
             user: job.user,
             item: item.item_id.clone(),
             created_at: chrono::Utc::now(),
+            purchased_at: None,
         };
         if let Err(e) = self.users.add_watch(&watch).await {
             tracing::error!(error = %e, "tracked item not put on the list");

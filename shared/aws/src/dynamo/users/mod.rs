@@ -280,6 +280,15 @@ impl Watches for DynamoStore {
     async fn clear_watches(&self, user: UserId) -> Result<u32, StoreError> {
         watches::clear_watches(self, user).await
     }
+
+    async fn set_purchased(
+        &self,
+        user: UserId,
+        item: &ItemId,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
+        watches::set_purchased(self, user, item, at).await
+    }
 }
 
 #[async_trait]

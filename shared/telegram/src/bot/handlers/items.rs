@@ -283,6 +283,7 @@ impl Bot {
                 user: ctx.user.profile.id,
                 item: item.item_id.clone(),
                 created_at: ctx.now,
+                purchased_at: None,
             })
             .await?;
         Ok(if added {
@@ -405,13 +406,19 @@ impl Bot {
             count: watches.len(),
         })];
         for w in &watches {
-            match self.store.latest_price(&w.item).await? {
+            let line = match self.store.latest_price(&w.item).await? {
                 Some(item) => {
-                    lines.push(views::line(ctx.lang, &item));
+                    let line = views::line(ctx.lang, &item);
                     items.push(item);
+                    line
                 }
-                None => lines.push(format!("• {}", escape(w.item.as_str()))),
-            }
+                None => format!("• {}", escape(w.item.as_str())),
+            };
+            // Bought (ticked off in the Mini App): still listed, checked.
+            lines.push(match (w.purchased_at, line.strip_prefix("• ")) {
+                (Some(_), Some(rest)) => format!("✅ {rest}"),
+                _ => line,
+            });
         }
         let shown: Vec<LatestPrice> = items.into_iter().take(LIST_BUTTONS).collect();
         let mut kb = self
