@@ -210,3 +210,54 @@ def test_a_series_lists_listings_with_deal_scores(page):
     # A listing opens its chart in the prices view.
     page.locator("#series-items tr").nth(1).click()
     expect(page.locator("#chart h3")).to_be_visible(timeout=10_000)
+
+
+def test_filters_sort_and_narrow_the_list(page):
+    page.goto(BASE + "/")
+    expect(page.locator("#rows tr").first).to_be_visible(timeout=15_000)
+    # Out of stock only: every row says so.
+    with page.expect_response(lambda r: "availability=out_of_stock" in r.url) as answer:
+        page.locator("#avail").select_option("out_of_stock")
+    listed = answer.value.json()["prices"]
+    assert listed and all(p["availability"] == "out_of_stock" for p in listed), listed
+    expect(page.locator("#rows tr")).to_have_count(len(listed), timeout=10_000)
+    expect(page.locator("#status")).not_to_have_class("err")
+    # Cheapest first among roubles priced 1,000 to 100,000.
+    page.locator("#avail").select_option("")
+    page.locator("#min").fill("1000")
+    page.locator("#max").fill("100000")
+    with page.expect_response(lambda r: "sort=price_asc" in r.url and "min_price=1000" in r.url):
+        page.locator("#sort").select_option("price_asc")
+    expect(page.locator("#rows tr").first).to_be_visible(timeout=10_000)
+    amounts = [float(c.split()[0]) for c in page.locator("#rows tr td:nth-child(3)").all_inner_texts()]
+    assert amounts and amounts == sorted(amounts), amounts
+    assert all(1000 <= a <= 100000 for a in amounts), amounts
+    # A bound that is not a number is refused in the page, with a reason.
+    page.locator("#min").fill("lots")
+    page.locator("#min").dispatch_event("change")
+    expect(page.locator("#status")).to_have_class("err")
+    expect(page.locator("#status")).to_contain_text("plain numbers")
+
+
+def test_an_item_page_has_its_own_address(page):
+    page.goto(BASE + "/")
+    expect(page.locator("#rows tr").first).to_be_visible(timeout=15_000)
+    item = page.evaluate("fetch('/api/prices?limit=1').then(r => r.json()).then(b => b.prices[0])")
+    page.goto(BASE + "/#item=" + item["item_id"])
+    head = page.locator("#chart h3")
+    expect(head).to_contain_text(item["name"][:20], timeout=10_000)
+    # The source's own link is there, and the series' page when it has one.
+    link = page.locator("#chart .item-head a").first
+    assert link.get_attribute("href") == item["link"]
+    if item.get("series"):
+        page.locator("#chart .item-head a", has_text=item["series"]).click()
+        expect(page.locator("#view-series")).to_be_visible(timeout=10_000)
+        assert page.locator("#series-pick").input_value() == item["series"]
+
+
+def test_the_gold_board_converts_spot_into_the_jewelers_currency(page):
+    page.goto(BASE + "/#gold")
+    spots = page.locator("#gold tr.spot")
+    expect(spots.nth(1)).to_contain_text("RUB", timeout=15_000)
+    expect(spots.nth(1)).to_contain_text("USD")
+    assert "RUB" in spots.nth(1).locator("td").nth(1).inner_text()

@@ -615,6 +615,19 @@ async fn the_gold_board_puts_karats_and_probes_side_by_side_with_spot() {
         p.currency = "USD".parse().unwrap();
     }
     store.record(&spot).await.unwrap();
+    // The dollar in roubles, as the Bank of Russia source files it.
+    let mut usd_rub = pricehound_tests::conformance::obs(
+        "fx-cbr-usd-rub:usd-rub",
+        "US dollar in roubles (Bank of Russia)",
+        chrono::Utc::now(),
+        "95.2341",
+        1,
+    );
+    usd_rub.series = Some("fx-usd-rub".parse().unwrap());
+    if let Some(p) = usd_rub.price.as_mut() {
+        p.currency = "RUB".parse().unwrap();
+    }
+    store.record(&usd_rub).await.unwrap();
     let app = router(AppState {
         store,
         sources: Arc::new(SourcesConfig::default_sources()),
@@ -673,6 +686,27 @@ async fn the_gold_board_puts_karats_and_probes_side_by_side_with_spot() {
         let g: f64 = g999["price"]["amount"].as_str().unwrap().parse().unwrap();
         assert!((g - oz / 31.1034768 * 0.999).abs() < 0.01, "{g} vs {oz}");
     }
+    // Converted into roubles for the Russian jeweler (a rate is known), not
+    // into dinars (none is); the rate is not a jeweler either.
+    let converted = spot["converted"].as_array().unwrap();
+    assert_eq!(converted.len(), 1, "{spot}");
+    let rub = &converted[0];
+    assert_eq!(rub["currency"], "RUB");
+    assert_eq!(rub["rate"]["base"], "USD");
+    assert_eq!(rub["rate"]["rate"], "95.2341");
+    let g750: f64 = rub["per_gram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["fineness"] == 750)
+        .expect("750 in roubles")["price"]["amount"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let want = oz * 95.2341 / 31.1034768 * 0.75;
+    assert!((g750 - want).abs() < 0.01, "{g750} vs {want}");
+    assert!(jewelers.iter().all(|j| j["source_id"] != "fx-cbr-usd-rub"));
 }
 
 /// `/api/prices` with filters and a sort: each filter narrows, sorts order,

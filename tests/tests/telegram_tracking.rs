@@ -448,6 +448,7 @@ async fn a_pasted_page_is_not_in_other_users_search_or_prices() {
             user: UserId(owner),
             item: item.clone(),
             created_at: now,
+            purchased_at: None,
         })
         .await
         .unwrap();

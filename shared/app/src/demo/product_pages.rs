@@ -14,6 +14,7 @@
 //! | `/shop/gpu/asus-dual-rtx-4070-super-evo-oc-12g` | Irish shop, no structured data; "Was" price, free-shipping banner, Klarna instalments | only `price_selector` finds the price |
 //! | `/shop/montres/casio-mtp-1302d-7a1v` | Algerian shop in Arabic (RTL), microdata with the price as text `١٣٥٠٠ دج` | Arabic-Indic digits, currency from the text |
 //! | `/dbXRates/USD` | goldprice.org's data endpoint | the `json_api` gold spot feed |
+//! | `/daily_json.js` | the Bank of Russia's daily rates (cbr-xml-daily.ru) | a one-item `json_api` feed deep in the document: the USD/RUB rate for the gold board |
 
 use super::DemoPage;
 
@@ -64,5 +65,11 @@ pub const PAGES: &[DemoPage] = &[
         path: "/dbXRates/USD",
         content_type: "application/json",
         body: include_str!("pages/products/goldprice-dbxrates-usd.json"),
+    },
+    DemoPage {
+        path: "/daily_json.js",
+        // As the mirror serves it: JSON labelled as JavaScript.
+        content_type: "application/javascript; charset=utf-8",
+        body: include_str!("pages/products/cbr-daily-json.js"),
     },
 ];

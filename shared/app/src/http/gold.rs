@@ -1,13 +1,20 @@
 //! `GET /api/gold`: the jeweler board of a gold-price frontend. Each
 //! jeweler's latest quote per fineness side by side (karats and Russian
 //! probes on one scale: 18K and 750 are the same gold), with the spot price
-//! per gram at each fineness for comparison.
+//! per gram at each fineness for comparison, converted into the jewelers'
+//! currencies where an exchange rate is known.
+//!
+//! Exchange rates are ordinary items in a series `fx-<base>-<quote>`
+//! (lower-case ISO codes) priced in the quote currency per one unit of the
+//! base: `fx-usd-rub` at 95.2 RUB is one US dollar. Any source can feed
+//! one (sources.toml reads the Bank of Russia's daily JSON).
 
 use axum::Json;
 use axum::extract::State;
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use utoipa::ToSchema;
 
@@ -15,12 +22,87 @@ use super::api::{PriceView, TAG_PRICES};
 use super::error::{ApiError, ErrorResponses};
 use super::search::Searcher;
 use super::{AppState, HttpConfig};
-use crate::domain::{LatestPrice, Money, SourceId};
+use crate::domain::{Currency, LatestPrice, Money, SourceId};
 
 /// Grams in a troy ounce (spot is quoted per ounce).
 const GRAMS_PER_TROY_OUNCE: Decimal = Decimal::from_parts(311_034_768, 0, 0, false, 7);
 /// The spot series (per troy ounce); its currency is the spot's.
 const SPOT_SERIES_PREFIX: &str = "gold-spot";
+/// Exchange rate series: `fx-<base>-<quote>`.
+const FX_SERIES_PREFIX: &str = "fx-";
+
+/// The currencies of an exchange rate series id: `fx-usd-rub` is
+/// (USD, RUB). None for anything else.
+pub fn fx_pair(series: &str) -> Option<(Currency, Currency)> {
+    let (base, quote) = series.strip_prefix(FX_SERIES_PREFIX)?.split_once('-')?;
+    let code = |c: &str| {
+        (c.len() == 3 && c.bytes().all(|b| b.is_ascii_lowercase()))
+            .then(|| Currency::new(c).ok())
+            .flatten()
+    };
+    Some((code(base)?, code(quote)?)).filter(|(b, q)| b != q)
+}
+
+/// The newest known rates, by (base, quote): how many `quote` one `base` buys.
+struct Rates(BTreeMap<(Currency, Currency), (Decimal, DateTime<Utc>)>);
+
+impl Rates {
+    fn from_items<'a>(items: impl Iterator<Item = &'a LatestPrice>) -> Rates {
+        let mut rates = BTreeMap::new();
+        for i in items {
+            let Some((base, quote)) = i.series.as_ref().and_then(|s| fx_pair(s.as_str())) else {
+                continue;
+            };
+            // A rate is only a rate in its quote currency, and above zero.
+            let Some(p) = i
+                .price
+                .as_ref()
+                .filter(|p| p.currency == quote && p.amount > Decimal::ZERO)
+            else {
+                continue;
+            };
+            let newer = rates
+                .get(&(base, quote))
+                .is_none_or(|(_, at): &(Decimal, DateTime<Utc>)| i.observed_at > *at);
+            if newer {
+                rates.insert((base, quote), (p.amount, i.observed_at));
+            }
+        }
+        Rates(rates)
+    }
+
+    /// `amount` of `from` in `to`, with the rate used: direct, or the
+    /// inverse of the opposite pair. None without a rate, or on overflow.
+    fn convert(&self, amount: Decimal, from: Currency, to: Currency) -> Option<(Decimal, Rate)> {
+        if let Some((r, at)) = self.0.get(&(from, to)) {
+            let rate = Rate {
+                base: from,
+                quote: to,
+                rate: *r,
+                observed_at: *at,
+            };
+            return Some((amount.checked_mul(*r)?, rate));
+        }
+        let (r, at) = self.0.get(&(to, from))?;
+        let rate = Rate {
+            base: to,
+            quote: from,
+            rate: *r,
+            observed_at: *at,
+        };
+        Some((amount.checked_div(*r)?, rate))
+    }
+}
+
+/// Spot per gram of `fineness` from spot per troy ounce; None on overflow
+/// (scraped amounts reach `Decimal::MAX`, and rust_decimal panics on it).
+fn per_gram(per_oz: Decimal, fineness: u16) -> Option<Decimal> {
+    per_oz
+        .checked_div(GRAMS_PER_TROY_OUNCE)?
+        .checked_mul(Decimal::from(fineness))?
+        .checked_div(Decimal::from(1000))
+        .map(|d| d.round_dp(2))
+}
 
 /// Fineness in thousandths from a gold series id: `gold-18k` (karats) or
 /// `gold-750` (a probe). None for anything else.
@@ -69,8 +151,29 @@ pub struct SpotQuote {
 pub struct Spot {
     /// The spot quote itself (per troy ounce).
     item: PriceView,
-    /// Per gram at each fineness on the board, in the spot's currency
-    /// (no exchange rate is known to convert it into the jewelers').
+    /// Per gram at each fineness on the board, in the spot's currency.
+    per_gram: Vec<SpotQuote>,
+    /// The same in each jeweler currency an exchange rate is known for.
+    converted: Vec<ConvertedSpot>,
+}
+
+/// An exchange rate: one `base` buys `rate` of `quote`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"base": "USD", "quote": "RUB", "rate": "95.2", "observed_at": "2026-12-01T09:00:00Z"}))]
+pub struct Rate {
+    base: Currency,
+    quote: Currency,
+    #[schema(value_type = String, example = "95.2")]
+    #[serde(with = "rust_decimal::serde::str")]
+    rate: Decimal,
+    observed_at: DateTime<Utc>,
+}
+
+/// Spot per gram in a jeweler currency, and the rate it was converted at.
+#[derive(Serialize, ToSchema)]
+pub struct ConvertedSpot {
+    currency: Currency,
+    rate: Rate,
     per_gram: Vec<SpotQuote>,
 }
 
@@ -106,6 +209,9 @@ pub async fn board(
         let Some(series) = item.series.as_ref().map(|s| s.as_str()) else {
             continue;
         };
+        if series.starts_with(FX_SERIES_PREFIX) {
+            continue;
+        }
         if series.starts_with(SPOT_SERIES_PREFIX) {
             if item.price.is_some() && spot.is_none_or(|s| item.is_newer_than(s)) {
                 spot = Some(item);
@@ -122,6 +228,12 @@ pub async fn board(
     let mut all: Vec<u16> = by_source.values().flat_map(|q| q.keys().copied()).collect();
     all.sort_unstable_by(|a, b| b.cmp(a));
     all.dedup();
+    // The currencies the jewelers quote in, for the converted spot rows.
+    let currencies: BTreeSet<Currency> = by_source
+        .values()
+        .flat_map(|q| q.values())
+        .filter_map(|i| i.price.as_ref().map(|p| p.currency))
+        .collect();
     let jewelers = by_source
         .into_iter()
         .map(|(source_id, quotes)| Jeweler {
@@ -140,23 +252,35 @@ pub async fn board(
                 .collect(),
         })
         .collect();
+    let rates = Rates::from_items(built.items.iter().filter(visible));
+    let table = |amount: Decimal, currency: Currency| -> Vec<SpotQuote> {
+        all.iter()
+            .filter_map(|f| {
+                Some(SpotQuote {
+                    fineness: *f,
+                    price: Money::new(per_gram(amount, *f)?, currency),
+                })
+            })
+            .collect()
+    };
     let spot = spot.and_then(|s| {
         let per_oz = s.price.as_ref()?;
-        let per_gram = all
+        let converted = currencies
             .iter()
-            .map(|f| SpotQuote {
-                fineness: *f,
-                price: Money::new(
-                    (per_oz.amount / GRAMS_PER_TROY_OUNCE * Decimal::from(*f)
-                        / Decimal::from(1000))
-                    .round_dp(2),
-                    per_oz.currency,
-                ),
+            .filter(|c| **c != per_oz.currency)
+            .filter_map(|c| {
+                let (amount, rate) = rates.convert(per_oz.amount, per_oz.currency, *c)?;
+                Some(ConvertedSpot {
+                    currency: *c,
+                    rate,
+                    per_gram: table(amount, *c),
+                })
             })
             .collect();
         Some(Spot {
             item: PriceView::from(s.clone()),
-            per_gram,
+            per_gram: table(per_oz.amount, per_oz.currency),
+            converted,
         })
     });
     Ok(Json(GoldBoard {
@@ -189,5 +313,32 @@ mod tests {
         ] {
             assert_eq!(fineness(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn rate_series_name_two_different_currencies() {
+        let c = |s| Currency::new(s).unwrap();
+        assert_eq!(fx_pair("fx-usd-rub"), Some((c("USD"), c("RUB"))));
+        for bad in [
+            "fx-usd-usd",
+            "fx-USD-rub",
+            "fx-usd",
+            "fx-usd-rub-x",
+            "fx-zzz-rub",
+            "fx--",
+            "gold-18k",
+            "fx-ééé-rub",
+        ] {
+            assert_eq!(fx_pair(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn spot_per_gram_never_overflows() {
+        assert_eq!(per_gram(Decimal::MAX, 999), None);
+        assert_eq!(
+            per_gram(Decimal::from(3110), 1000).map(|d| d.to_string()),
+            Some("99.99".into())
+        );
     }
 }
