@@ -192,7 +192,7 @@ def test_the_gold_board_shows_jewelers_side_by_side_with_spot(page):
     assert "750" in head, head
     text = table.inner_text()
     assert "DZD" in text and "RUB" in text, text
-    expect(table.locator("tr.spot")).to_contain_text("USD")
+    expect(table.locator("tr.spot").first).to_contain_text("USD")
 
 
 def test_a_series_lists_listings_with_deal_scores(page):
@@ -261,3 +261,15 @@ def test_the_gold_board_converts_spot_into_the_jewelers_currency(page):
     expect(spots.nth(1)).to_contain_text("RUB", timeout=15_000)
     expect(spots.nth(1)).to_contain_text("USD")
     assert "RUB" in spots.nth(1).locator("td").nth(1).inner_text()
+
+
+def test_broken_pictures_are_dropped(page):
+    """An item's picture that cannot be fetched (no internet here) leaves
+    no broken-image icon: the image element is removed."""
+    page.goto(BASE + "/")
+    expect(page.locator("#rows tr").first).to_be_visible(timeout=15_000)
+    with_image = page.evaluate("fetch('/api/prices?limit=1000').then(r => r.json()).then(b => b.prices.filter(p => p.image).length)")
+    assert with_image > 0, "the demo has items with pictures"
+    page.wait_for_load_state("networkidle")
+    broken = page.evaluate("[...document.querySelectorAll('img.thumb')].filter(i => i.complete && i.naturalWidth === 0).length")
+    assert broken == 0, broken

@@ -100,7 +100,11 @@ function addFilters(q) {
   }
   return true;
 }
+// Only the newest list request draws: filters changed quickly must not
+// interleave two answers' rows.
+let listSeq = 0;
 async function loadPrices(reset) {
+  const mine = ++listSeq;
   if (reset) { cursor = null; $('rows').textContent = ''; $('chart').textContent = ''; }
   const q = new URLSearchParams({ limit: '50' });
   if ($('source').value) q.set('source', $('source').value);
@@ -108,6 +112,8 @@ async function loadPrices(reset) {
   if (cursor) q.set('cursor', cursor);
   try {
     const { prices, next_cursor } = await api('/api/prices?' + q);
+    if (mine !== listSeq) return;
+    if (reset) $('rows').textContent = '';
     for (const p of prices) $('rows').append(row(p));
     cursor = next_cursor; $('more').hidden = !cursor;
     $('table').hidden = $('rows').children.length === 0;
