@@ -518,33 +518,54 @@ impl Store for SqliteStore {
                 Some((item.source_id().to_string(), item.to_string()))
             }
         };
-        let (after_source, after_item) = after.unzip();
+        // As in DynamoDB, a cursor continues the listing it came from.
+        if let (Some(source), Some((after_source, _))) = (&query.source, &after)
+            && source.as_str() != after_source
+        {
+            return Err(StoreError::BadCursor);
+        }
         let source = query.source.as_ref().map(|s| s.to_string());
         let hide = query.hide_user_pages;
         self.with(move |conn| {
-            // User pages' source ids all sort in [`page-`, `page.`): '.'
-            // is the character after '-'. A range, not LIKE: it uses the
-            // (source_id, id) order the query already walks.
+            // Each case gets its own statement, every condition one the
+            // (source_id, id) index can seek on: with `?x IS NULL OR …`
+            // SQLite walked the index from the start on every page, and
+            // listing a million items took a minute instead of seconds.
+            let mut conditions = Vec::new();
+            let mut args: Vec<(&str, &dyn rusqlite::ToSql)> = Vec::new();
+            if let Some(source) = &source {
+                conditions.push("i.source_id = :source");
+                args.push((":source", source));
+            }
+            if let Some((after_source, after_item)) = &after {
+                if source.is_some() {
+                    conditions.push("i.id > :after_item");
+                } else {
+                    conditions.push("(i.source_id, i.id) > (:after_source, :after_item)");
+                    args.push((":after_source", after_source));
+                }
+                args.push((":after_item", after_item));
+            }
+            if hide {
+                // User pages' source ids all sort in [`page-`, `page.`):
+                // '.' is the character after '-'.
+                conditions.push("(i.source_id < :pages_start OR i.source_id >= :pages_end)");
+                args.push((":pages_start", &USER_PAGE_PREFIX));
+                args.push((":pages_end", &USER_PAGES_END));
+            }
+            let filter = if conditions.is_empty() {
+                String::new()
+            } else {
+                format!("WHERE {}", conditions.join(" AND "))
+            };
+            let fetch = limit + 1;
+            args.push((":limit", &fetch));
             let mut stmt = conn
                 .prepare_cached(&format!(
-                    "{LATEST_SELECT}
-                     WHERE (?1 IS NULL OR i.source_id = ?1)
-                       AND (?2 IS NULL OR (i.source_id, i.id) > (?2, ?3))
-                       AND (NOT ?5 OR i.source_id < ?6 OR i.source_id >= ?7)
-                     ORDER BY i.source_id, i.id LIMIT ?4"
+                    "{LATEST_SELECT} {filter} ORDER BY i.source_id, i.id LIMIT :limit"
                 ))
                 .map_err(backend)?;
-            let mut rows = stmt
-                .query(params![
-                    source,
-                    after_source,
-                    after_item,
-                    limit + 1,
-                    hide,
-                    USER_PAGE_PREFIX,
-                    USER_PAGES_END
-                ])
-                .map_err(backend)?;
+            let mut rows = stmt.query(args.as_slice()).map_err(backend)?;
             let mut items = Vec::new();
             while let Some(row) = rows.next().map_err(backend)? {
                 items.push(latest_from_row(row)?);
