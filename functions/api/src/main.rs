@@ -3,7 +3,7 @@
 //! webhook included.
 
 use lambda_http::{Error, run};
-use pricehound::http::{AppState, HttpConfig, router_with};
+use pricehound::http::{AppState, HttpConfig, ImageProxy, router_with};
 use pricehound::lambda::{sdk_config, telegram_webhook};
 use pricehound::settings::Settings;
 use pricehound::telemetry::{self, LogFormat};
@@ -38,8 +38,10 @@ async fn main() -> Result<(), Error> {
     // CORS origins and tracked-page visibility from the environment. No
     // per-client rate limit here: the function's reserved concurrency
     // (template.yaml) is what bounds a flood in AWS.
+    // The image route's guarded fetcher and cache, built once per instance.
     let http = HttpConfig {
         rate_limit: None,
+        images: Some(ImageProxy::new()),
         ..settings.http
     };
     // EMF lines after each request (the Function URL's one invocation).

@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 
 use crate::alerts::{self, notifier::Notifier, rules::AlertPolicy, sender::Sender};
 use crate::bus::memory::MemoryBus;
-use crate::http::{AppState, ClientLimiter, HttpConfig, router_with_limiter};
+use crate::http::{AppState, ClientLimiter, HttpConfig, ImageProxy, router_with_limiter};
 use crate::ingest::{IngestError, Ingested, Ingestor};
 use crate::queue::QueueMessage;
 use crate::queue::memory::MemoryQueue;
@@ -211,13 +211,16 @@ pub async fn serve(
         });
     }
     let limiter = opts.http.rate_limit.map(ClientLimiter::new);
+    let mut http = opts.http;
+    // The image route's guarded fetcher and cache: one for the process.
+    http.images.get_or_insert_with(ImageProxy::new);
     let app = router_with_limiter(
         AppState {
             store: store.clone(),
             sources: sources.clone(),
             telegram: webhook,
         },
-        opts.http,
+        http,
         limiter.clone(),
     );
     // The counters as Prometheus text on /metrics.

@@ -30,7 +30,7 @@ pub fn etag_of(body: &[u8]) -> String {
 /// Whether `If-None-Match` (a list of tags, or `*`) names `etag`. Weak
 /// validators compare by their opaque part, as RFC 9110 says for
 /// If-None-Match.
-fn matches(headers: &HeaderMap, etag: &str) -> bool {
+pub(super) fn matches(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()

@@ -39,6 +39,10 @@ pub struct HttpConfig {
     /// Off by default: those are one user's links, not the operator's
     /// catalogue, and listing them would publish what people track.
     pub public_tracked_pages: bool,
+    /// The guarded fetcher (and its cache) behind `GET /api/items/{id}/image`,
+    /// built once where the process starts (`serve`, the api Lambda's
+    /// main). None: the Router builds the production one itself (tests).
+    pub images: Option<super::image::ImageProxy>,
 }
 
 impl Default for HttpConfig {
@@ -48,6 +52,7 @@ impl Default for HttpConfig {
             rate_limit: None,
             init_data_max_age: pricehound_telegram::webapp::DEFAULT_MAX_AGE,
             public_tracked_pages: false,
+            images: None,
         }
     }
 }

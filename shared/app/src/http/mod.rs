@@ -8,6 +8,7 @@ mod cache;
 mod error;
 mod gold;
 mod guard;
+mod image;
 mod me;
 mod observe;
 mod openapi;
@@ -18,6 +19,7 @@ mod series;
 pub use api::WINDOW_PATTERN;
 pub use error::ApiError;
 pub use guard::{CONTENT_SECURITY_POLICY, ClientLimiter, CorsOrigins, HttpConfig, RateLimit};
+pub use image::ImageProxy;
 pub use me::MiniApp;
 pub use openapi::ApiDoc;
 
@@ -60,6 +62,7 @@ struct Api {
     config: Arc<HttpConfig>,
     spec: Spec,
     searcher: Arc<search::Searcher>,
+    images: ImageProxy,
 }
 
 impl FromRef<Api> for Arc<search::Searcher> {
@@ -118,6 +121,7 @@ pub fn router_with_limiter(
         .routes(routes!(api::list_prices))
         .routes(routes!(api::get_item))
         .routes(routes!(api::item_history))
+        .routes(routes!(image::item_image))
         .routes(routes!(api::search))
         .routes(routes!(gold::board))
         .routes(routes!(series::list_series))
@@ -172,6 +176,8 @@ pub fn router_with_limiter(
     }
     let spec = Spec::default();
     spec.fill(&doc);
+    // Built once per Router (where no caller built it: tests).
+    let images = config.images.clone().unwrap_or_default();
     let mut app = routes
         // The page, its assets and the chart library compressed too (the
         // API's answers already are, inside their ETag layer).
@@ -182,6 +188,7 @@ pub fn router_with_limiter(
         .layer(cors)
         .with_state(Api {
             searcher: search::Searcher::new(state.store.clone(), !config.public_tracked_pages),
+            images,
             app: state,
             config: Arc::new(config),
             spec,

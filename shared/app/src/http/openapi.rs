@@ -70,7 +70,12 @@ impl Spec {
 pub fn add_links(doc: &mut Document) {
     use utoipa::openapi::link::LinkBuilder;
     let item_links = |pointer: &str| {
-        [("get_item", "item"), ("item_history", "history")].map(|(operation, name)| {
+        [
+            ("get_item", "item"),
+            ("item_history", "history"),
+            ("item_image", "image"),
+        ]
+        .map(|(operation, name)| {
             let link = LinkBuilder::new()
                 .operation_id(operation)
                 .parameter("id", format!("$response.body#{pointer}"))

@@ -52,7 +52,9 @@
 //!
 //! Here: the client, its per-host limits and one attempt at a request. The
 //! policy is in `policy.rs`, the retry rules (backoff, `Retry-After`) in
-//! `retry.rs`, robots.txt in `robots.rs`, the guard for user links in
+//! `retry.rs`, robots.txt in `robots.rs`, pictures ([`Fetcher::get_image`],
+//! for the API's image route, with [`Fetcher::for_images`]) in `image.rs`,
+//! the guard for user links in
 //! [`user_links`] and [`net_guard`].
 
 use std::collections::HashMap;
@@ -64,13 +66,17 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use url::{Host, Url};
 
+mod image;
 pub mod net_guard;
 mod policy;
 mod retry;
 mod robots;
 pub mod user_links;
 
-pub use policy::{DEFAULT_MAX_BODY, FetchPolicy, RequestOptions, USER_LINK_MAX_BODY};
+pub use image::{FetchedImage, IMAGE_ACCEPT, ImageType};
+pub use policy::{
+    DEFAULT_MAX_BODY, FetchPolicy, IMAGE_MAX_BODY, RequestOptions, USER_LINK_MAX_BODY,
+};
 pub use retry::parse_retry_after;
 pub use robots::{ROBOTS_MAX_BYTES, ROBOTS_USER_AGENT};
 pub use user_links::{LinkGuard, StaticResolver};
@@ -112,7 +118,8 @@ pub enum FetchError {
     /// read again.
     #[error("GET {url}: robots.txt unavailable ({message}), assuming disallowed (RFC 9309)")]
     RobotsUnavailable { url: String, message: String },
-    /// The body is not what the caller asked for (invalid JSON).
+    /// The body is not what the caller asked for (invalid JSON; for
+    /// [`Fetcher::get_image`], not a picture of an accepted type).
     #[error("GET {url}: {message}")]
     Decode { url: String, message: String },
     /// A user link (or a hop it redirects to, or an address its name
@@ -154,6 +161,10 @@ struct HostState {
     next_start: Mutex<Instant>,
 }
 
+/// Judges an answer's `Content-Type` (None when it has none) before its
+/// body is read: Err is why it is not what the caller asked for.
+type ContentTypeCheck = fn(Option<&str>) -> Result<(), String>;
+
 /// How much of a body to read, and what to do past the limit.
 #[derive(Clone, Copy)]
 enum BodyCap {
@@ -179,6 +190,12 @@ impl Fetcher {
     /// every answer filtered by the guard.
     pub fn for_user_links() -> Self {
         Self::with_policy(FetchPolicy::user_links())
+    }
+
+    /// The fetcher for item pictures ([`FetchPolicy::images`]): guarded like
+    /// the one for user links, system DNS.
+    pub fn for_images() -> Self {
+        Self::with_policy(FetchPolicy::images())
     }
 
     /// A fetcher for user links resolving names with `resolver` (tests: a
@@ -310,11 +327,24 @@ impl Fetcher {
         accept: Option<&str>,
         cap: BodyCap,
     ) -> Result<(Url, Vec<u8>), FetchError> {
+        self.fetch_checked(url, accept, cap, None).await
+    }
+
+    /// [`Fetcher::fetch_bytes`], refusing an answer whose `Content-Type`
+    /// `check` rejects before a byte of its body is read (a
+    /// [`FetchError::Decode`] with `check`'s message, not retried).
+    async fn fetch_checked(
+        &self,
+        url: &Url,
+        accept: Option<&str>,
+        cap: BodyCap,
+        check: Option<ContentTypeCheck>,
+    ) -> Result<(Url, Vec<u8>), FetchError> {
         self.check_link(url)?;
         let host = host_key(url);
         let mut retry = 0;
         loop {
-            let (error, next) = match self.attempt(url, &host, accept, cap).await {
+            let (error, next) = match self.attempt(url, &host, accept, cap, check).await {
                 Ok(done) => return Ok(done),
                 Err(failure) => failure,
             };
@@ -347,6 +377,7 @@ impl Fetcher {
         host: &str,
         accept: Option<&str>,
         cap: BodyCap,
+        check: Option<ContentTypeCheck>,
     ) -> Result<(Url, Vec<u8>), (FetchError, Retry)> {
         let state = self.host_state(host);
         let _permit = self.start_slot(&state, url).await;
@@ -394,6 +425,20 @@ impl Fetcher {
                 Retry::No,
             )
         };
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        if let Some(check) = check
+            && let Err(message) = check(content_type)
+        {
+            // Dropped unread: the connection is closed, not drained.
+            let error = FetchError::Decode {
+                url: safe_url(url),
+                message,
+            };
+            return Err((error, Retry::No));
+        }
         // reqwest drops Content-Length when it decompresses, so this only
         // short-cuts identity bodies; the loop below caps everything.
         if refuse && resp.content_length().is_some_and(|n| n > limit as u64) {

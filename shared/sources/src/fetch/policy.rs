@@ -11,6 +11,10 @@ use super::{FetchError, Fetcher, StaticResolver, user_links};
 /// should cost less than an operator's source.
 pub const USER_LINK_MAX_BODY: usize = 1024 * 1024;
 
+/// The body cap for item pictures ([`FetchPolicy::images`]): a product
+/// photo at web size fits; the answer is cut off (and refused) past it.
+pub const IMAGE_MAX_BODY: usize = 2 * 1024 * 1024;
+
 /// Bodies larger than this are refused: a price page is never this big, and
 /// a hostile or broken server must not exhaust a 256 MB Lambda.
 pub const DEFAULT_MAX_BODY: usize = 5 * 1024 * 1024;
@@ -102,6 +106,27 @@ impl FetchPolicy {
             max_body: USER_LINK_MAX_BODY,
             link_guard: Some(LinkGuard::default()),
             ..FetchPolicy::default()
+        }
+    }
+
+    /// Production settings for item pictures, fetched for the API's image
+    /// route while a browser waits (see [`Fetcher::get_image`]). Their URLs
+    /// come from scraped pages, which anyone can write, so the guard for
+    /// user links is on. A short connect timeout and no retry: a picture
+    /// that cannot be had quickly is dropped by the page, and a host that
+    /// does not answer (no internet under `serve --demo`) must not hold a
+    /// request for long. Up to 4 pictures at once per host, 100 ms apart
+    /// (a page of results asks for many); robots.txt as for every fetch.
+    pub fn images() -> Self {
+        FetchPolicy {
+            per_host_concurrency: 4,
+            per_host_delay: Duration::from_millis(100),
+            timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(3),
+            max_retries: 0,
+            max_retry_after: Duration::ZERO,
+            max_body: IMAGE_MAX_BODY,
+            ..FetchPolicy::user_links()
         }
     }
 
