@@ -10,7 +10,7 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 // Handlers and clients of the AWS crate, at the paths the binaries and tests use.
 use futures::future::join_all;
 pub use pricehound_aws::lambda::ingest;
-pub use pricehound_aws::sdk::{sdk_config, sdk_http_client};
+pub use pricehound_aws::sdk::{LOCAL_ENDPOINTS, sdk_config, sdk_http_client, with_local_endpoints};
 pub use pricehound_aws::stream::publish_changes;
 use std::sync::Arc;
 
