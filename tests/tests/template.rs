@@ -79,7 +79,10 @@ fn functions_are_arm64_al2023_cargo_lambda_builds() {
     assert_eq!(globals["Runtime"], "provided.al2023");
     // arm64 unless a local run on x86_64 overrides it (scripts/sam-local).
     let (tag, param) = intrinsic(&globals["Architectures"][0]).expect("a !Ref");
-    assert_eq!((tag.as_str(), param.as_str()), ("Ref", Some("Architecture")));
+    assert_eq!(
+        (tag.as_str(), param.as_str()),
+        ("Ref", Some("Architecture"))
+    );
     assert_eq!(t["Parameters"]["Architecture"]["Default"], "arm64");
     for name in [
         "ScrapeFunction",
