@@ -252,7 +252,9 @@ def test_an_item_page_has_its_own_address(page):
     if item.get("series"):
         page.locator("#chart .item-head a", has_text=item["series"]).click()
         expect(page.locator("#view-series")).to_be_visible(timeout=10_000)
-        assert page.locator("#series-pick").input_value() == item["series"]
+        # The list of series arrives after the view shows.
+        expect(page.locator("#series-pick")).to_have_value(item["series"], timeout=10_000)
+        expect(page.locator("#series-stats")).not_to_have_text("", timeout=10_000)
 
 
 def test_the_gold_board_converts_spot_into_the_jewelers_currency(page):
