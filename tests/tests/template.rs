@@ -93,7 +93,8 @@ fn functions_are_arm64_al2023_cargo_lambda_builds() {
     ] {
         let f = &resources(&t)[name];
         assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda", "{name}");
-        let bin = f["Metadata"]["Binary"].as_str().unwrap();
+        // Under BuildProperties: SAM hands only those to cargo-lambda.
+        let bin = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
         assert!(
             Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join(format!("../functions/{bin}/src/main.rs"))
