@@ -4,6 +4,7 @@ pub mod bot;
 pub mod cli;
 pub mod conformance;
 pub mod conformance_users;
+pub mod deployment;
 pub mod faulty_users;
 pub mod lambda_runtime;
 pub mod pages;

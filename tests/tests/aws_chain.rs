@@ -21,24 +21,20 @@
 //! Run by scripts/test after `scripts/sam-local build`.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::MessageSystemAttributeName;
 use pricehound::domain::user::UserId;
 use pricehound::domain::{ItemId, Money};
-use pricehound::store::dynamo::DynamoStore;
 use pricehound::store::{AlertStore, HistoryQuery, Store};
 use pricehound_tests::bot::TOKEN;
+use pricehound_tests::deployment::{Deployment, FUNCTIONS, sam_built};
 use pricehound_tests::lambda_runtime::{LambdaProcess, Outcome};
 use pricehound_tests::pages::{Answer, Scripted, channel_page};
-use pricehound_tests::services::{
-    DYNAMODB_ENDPOINT_VAR, MOTO_ENDPOINT_VAR, REGION, dynamodb_client, endpoint,
-    eventbridge_client, sdk_config, sqs_client, unique_name,
-};
+use pricehound_tests::services::{REGION, unique_name};
 use pricehound_tests::telegram_standin::TelegramStandin;
-use pricehound_tests::template::{Template, get_att, reference};
+use pricehound_tests::template::get_att;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The webhook secret the api function reads from SSM.
@@ -48,20 +44,9 @@ const CHAT: i64 = 700_800_900;
 const CHANNEL: &str = "bijouterie_or_dz";
 const ITEM: &str = "tg-bijouterie-dz:or-18k-casse";
 
-/// A queue the template declares, made in moto.
-struct Queue {
-    url: String,
-    arn: String,
-}
-
-/// Everything the template makes, made locally, and the five functions running.
+/// The stack made locally and the five functions running.
 struct Chain {
-    template: Template,
-    dynamo: Arc<DynamoStore>,
-    ddb: aws_sdk_dynamodb::Client,
-    table: String,
-    sqs: aws_sdk_sqs::Client,
-    queues: HashMap<String, Queue>,
+    stack: Deployment,
     scrape: LambdaProcess,
     ingest: LambdaProcess,
     events: LambdaProcess,
@@ -69,19 +54,10 @@ struct Chain {
     api: LambdaProcess,
     /// The stream records of the last ingest round (to deliver them again).
     last_stream: Vec<Value>,
-    _logs: PathBuf,
 }
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Where `sam build` put a function's binary.
-fn binary(function: &str) -> PathBuf {
-    root()
-        .join(".aws-sam/build")
-        .join(function)
-        .join("bootstrap")
 }
 
 /// The gold group and the Algiers jeweler's channel from sources.toml (its
@@ -105,163 +81,34 @@ fn sources_file(dir: &Path, pages: &url::Url) -> PathBuf {
 
 impl Chain {
     async fn start(pages: &url::Url, standin: &TelegramStandin) -> Chain {
-        let template = Template::load();
-        let logs = std::env::temp_dir().join(unique_name("chain"));
-        std::fs::create_dir_all(&logs).unwrap();
-
-        // The table.
-        let ddb = dynamodb_client().await;
-        let table = unique_name("chain");
-        DynamoStore::create_table(&ddb, &table).await.unwrap();
-        let dynamo = Arc::new(DynamoStore::new(ddb.clone(), table.clone()));
-
-        // Every queue, then their redrive policies (which name other queues).
-        let sqs = sqs_client().await;
-        let mut queues = HashMap::new();
-        for id in template.resources_of("AWS::SQS::Queue") {
-            let props = template.properties(&id);
-            let mut create = sqs.create_queue().queue_name(unique_name("chain"));
-            if let Some(t) = props["VisibilityTimeout"].as_u64() {
-                create = create.attributes(QueueAttributeName::VisibilityTimeout, t.to_string());
-            }
-            let url = create.send().await.unwrap().queue_url.unwrap();
-            let arn = sqs
-                .get_queue_attributes()
-                .queue_url(&url)
-                .attribute_names(QueueAttributeName::QueueArn)
-                .send()
-                .await
-                .unwrap()
-                .attributes
-                .unwrap()[&QueueAttributeName::QueueArn]
-                .clone();
-            queues.insert(id, Queue { url, arn });
-        }
-        for id in template.resources_of("AWS::SQS::Queue") {
-            let redrive = &template.properties(&id)["RedrivePolicy"];
-            if redrive.is_null() {
-                continue;
-            }
-            let dlq = get_att(&redrive["deadLetterTargetArn"]).unwrap().resource;
-            let policy = json!({
-                "deadLetterTargetArn": queues[&dlq].arn,
-                "maxReceiveCount": redrive["maxReceiveCount"].as_u64().unwrap(),
-            });
-            sqs.set_queue_attributes()
-                .queue_url(&queues[&id].url)
-                .attributes(QueueAttributeName::RedrivePolicy, policy.to_string())
-                .send()
-                .await
-                .unwrap();
-        }
-
-        // The bus and the rules on it, with their queue targets.
-        let eb = eventbridge_client().await;
-        let mut buses = HashMap::new();
-        for id in template.resources_of("AWS::Events::EventBus") {
-            let name = unique_name("chain");
-            eb.create_event_bus().name(&name).send().await.unwrap();
-            buses.insert(id, name);
-        }
-        for id in template.resources_of("AWS::Events::Rule") {
-            let props = template.properties(&id);
-            let bus = &buses[&reference(&props["EventBusName"]).unwrap()];
-            let rule = unique_name("rule");
-            eb.put_rule()
-                .name(&rule)
-                .event_bus_name(bus)
-                .event_pattern(Template::json(&props["EventPattern"]).to_string())
-                .send()
-                .await
-                .unwrap();
-            for target in props["Targets"].as_sequence().unwrap() {
-                let queue = get_att(&target["Arn"]).unwrap().resource;
-                eb.put_targets()
-                    .rule(&rule)
-                    .event_bus_name(bus)
-                    .targets(
-                        aws_sdk_eventbridge::types::Target::builder()
-                            .id(target["Id"].as_str().unwrap())
-                            .arn(&queues[&queue].arn)
-                            .build()
-                            .unwrap(),
-                    )
-                    .send()
-                    .await
-                    .unwrap();
-            }
-        }
-
-        // The bot's secrets where the template says the functions read them.
-        let ssm = aws_sdk_ssm::Client::new(&sdk_config(&endpoint(MOTO_ENDPOINT_VAR)).await);
-        for (param, value) in [
-            ("BotTokenParameter", TOKEN),
-            ("WebhookSecretParameter", SECRET),
-        ] {
-            ssm.put_parameter()
-                .name(template.parameter_default(param).unwrap())
-                .value(value)
-                .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
-                .overwrite(true)
-                .send()
-                .await
-                .unwrap();
-        }
-
-        // Each function with the template's environment, pointed here.
-        let dynamo_url = endpoint(DYNAMODB_ENDPOINT_VAR);
-        let moto_url = endpoint(MOTO_ENDPOINT_VAR);
-        let sources = sources_file(&logs, pages);
-        let local: Vec<(String, String)> = [
-            (
-                "PRICEHOUND_LOCAL_ENDPOINTS",
-                format!(
-                    "DYNAMODB={dynamo_url},SQS={moto_url},EVENTBRIDGE={moto_url},SSM={moto_url}"
-                ),
-            ),
+        let stack = Deployment::create(TOKEN, SECRET).await;
+        let home = std::env::temp_dir().join(unique_name("chain"));
+        std::fs::create_dir_all(&home).unwrap();
+        let extra = [
             ("PRICEHOUND_TELEGRAM_API", standin.base_url()),
-            ("PRICEHOUND_SOURCES_FILE", sources.display().to_string()),
-            ("AWS_ACCESS_KEY_ID", "test".into()),
-            ("AWS_SECRET_ACCESS_KEY", "test".into()),
-            ("AWS_REGION", REGION.into()),
-            ("AWS_DEFAULT_REGION", REGION.into()),
-            // No ~/.aws of the developer's, and no instance metadata lookups.
-            ("AWS_EC2_METADATA_DISABLED", "true".into()),
-            ("HOME", logs.display().to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-        let resolve = |name: &str| -> Option<String> {
-            if name == "Table" {
-                return Some(table.clone());
-            }
-            queues
-                .get(name)
-                .map(|q| q.url.clone())
-                .or_else(|| buses.get(name).cloned())
-        };
+            (
+                "PRICEHOUND_SOURCES_FILE",
+                sources_file(&home, pages).display().to_string(),
+            ),
+        ];
         let mut functions = Vec::new();
-        for function in [
-            "ScrapeFunction",
-            "IngestFunction",
-            "EventsFunction",
-            "NotifyFunction",
-            "ApiFunction",
-        ] {
-            let mut env = template.environment(function, &resolve);
-            env.retain(|(k, _)| !local.iter().any(|(l, _)| l == k));
-            env.extend(local.iter().cloned());
-            let timeout = template.function_setting(function, "Timeout").unwrap();
-            let memory = template.function_setting(function, "MemorySize").unwrap();
+        for function in FUNCTIONS {
+            let timeout = stack
+                .template
+                .function_setting(function, "Timeout")
+                .unwrap();
+            let memory = stack
+                .template
+                .function_setting(function, "MemorySize")
+                .unwrap();
             functions.push(
                 LambdaProcess::start(
                     function,
-                    &binary(function),
-                    &env,
+                    &sam_built(function),
+                    &stack.environment(function, &home, &extra),
                     Duration::from_secs(timeout),
                     memory,
-                    logs.join(format!("{function}.log")),
+                    home.join(format!("{function}.log")),
                 )
                 .await,
             );
@@ -269,25 +116,22 @@ impl Chain {
         let [scrape, ingest, events, notify, api]: [LambdaProcess; 5] =
             functions.try_into().ok().unwrap();
         Chain {
-            template,
-            dynamo,
-            ddb,
-            table,
-            sqs,
-            queues,
+            stack,
             scrape,
             ingest,
             events,
             notify,
             api,
             last_stream: Vec::new(),
-            _logs: logs,
         }
     }
 
     /// The scheduled run of the gold group, with the schedule's own input.
     async fn scrape_gold(&mut self) -> Value {
-        let input = &self.template.event_source("ScrapeFunction", "ScheduleGold")["Input"];
+        let input = &self
+            .stack
+            .template
+            .event_source("ScrapeFunction", "ScheduleGold")["Input"];
         let input: Value = serde_json::from_str(input.as_str().unwrap()).unwrap();
         self.scrape.invoke(&input).await.response("scrape")
     }
@@ -298,13 +142,14 @@ impl Chain {
     /// waits for the visibility timeout), the rest are deleted. Returns
     /// the bodies of the invocations' records, in order.
     async fn deliver_queue(&mut self, function: &str, event: &str) -> Delivered {
-        let props = self.template.event_source(function, event);
+        let props = self.stack.template.event_source(function, event);
         let queue_id = get_att(&props["Queue"]).unwrap().resource;
         let batch = props["BatchSize"].as_u64().unwrap_or(10) as i32;
-        let queue = &self.queues[&queue_id];
+        let queue = &self.stack.queues[&queue_id];
         let mut delivered = Delivered::default();
         for _ in 0..50 {
             let got = self
+                .stack
                 .sqs
                 .receive_message()
                 .queue_url(&queue.url)
@@ -365,7 +210,8 @@ impl Chain {
                 let handle = m.receipt_handle().unwrap();
                 if failed.iter().any(|id| Some(id.as_str()) == m.message_id()) {
                     delivered.failed.push(body);
-                    self.sqs
+                    self.stack
+                        .sqs
                         .change_message_visibility()
                         .queue_url(&queue.url)
                         .receipt_handle(handle)
@@ -375,7 +221,8 @@ impl Chain {
                         .unwrap();
                 } else {
                     delivered.ok.push(body);
-                    self.sqs
+                    self.stack
+                        .sqs
                         .delete_message()
                         .queue_url(&queue.url)
                         .receipt_handle(handle)
@@ -394,9 +241,10 @@ impl Chain {
         let mut start = None;
         loop {
             let page = self
+                .stack
                 .ddb
                 .scan()
-                .table_name(&self.table)
+                .table_name(&self.stack.table)
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
@@ -423,6 +271,7 @@ impl Chain {
         let delivered = self.deliver_queue("IngestFunction", "Observations").await;
         let after = self.snapshot().await;
         let stream = self
+            .stack
             .template
             .event_source("EventsFunction", "LatestChanges");
         let filters: Vec<Value> = stream["FilterCriteria"]["Filters"]
@@ -458,7 +307,7 @@ impl Chain {
                 "eventSource": "aws:dynamodb",
                 "awsRegion": REGION,
                 "dynamodb": change,
-                "eventSourceARN": format!("arn:aws:dynamodb:{REGION}:123456789012:table/{}/stream/2026-12-04T00:00:00.000", self.table),
+                "eventSourceARN": format!("arn:aws:dynamodb:{REGION}:123456789012:table/{}/stream/2026-12-04T00:00:00.000", self.stack.table),
             });
             if filters.iter().any(|f| matches_filter(f, &record)) {
                 records.push(record);
@@ -473,6 +322,7 @@ impl Chain {
     /// a reported failure is retried from that record on.
     async fn stream(&mut self, mut records: Vec<Value>) {
         let props = self
+            .stack
             .template
             .event_source("EventsFunction", "LatestChanges");
         let batch = props["BatchSize"].as_u64().unwrap_or(100) as usize;
@@ -551,9 +401,10 @@ impl Chain {
 
     async fn dlq_bodies(&self, queue: &str) -> Vec<String> {
         let got = self
+            .stack
             .sqs
             .receive_message()
-            .queue_url(&self.queues[queue].url)
+            .queue_url(&self.stack.queues[queue].url)
             .max_number_of_messages(10)
             .send()
             .await
@@ -567,7 +418,8 @@ impl Chain {
 
     async fn history_len(&self) -> usize {
         let item = ItemId::new(ITEM).unwrap();
-        self.dynamo
+        self.stack
+            .dynamo
             .history(
                 &item,
                 &HistoryQuery {
@@ -583,7 +435,8 @@ impl Chain {
 
     async fn latest(&self) -> Option<Money> {
         let item = ItemId::new(ITEM).unwrap();
-        self.dynamo
+        self.stack
+            .dynamo
             .latest_price(&item)
             .await
             .unwrap()
@@ -651,8 +504,9 @@ async fn a_jewelers_new_price_reaches_the_user_who_set_an_alert_exactly_once() {
     assert_eq!(report["sources"][0]["observations"], 2, "{report}");
     // A message no scraper wrote (anyone with the queue's ARN and a bad
     // policy could): it fails alone, comes back, and ends in the DLQ.
-    let observations = chain.queues["ObservationsQueue"].url.clone();
+    let observations = chain.stack.queues["ObservationsQueue"].url.clone();
     chain
+        .stack
         .sqs
         .send_message()
         .queue_url(&observations)
@@ -666,7 +520,7 @@ async fn a_jewelers_new_price_reaches_the_user_who_set_an_alert_exactly_once() {
     let delivered = chain.ingest_round().await;
     assert_eq!(delivered.ok.len(), 2, "{delivered:?}");
     let max_receives =
-        chain.template.properties("ObservationsQueue")["RedrivePolicy"]["maxReceiveCount"]
+        chain.stack.template.properties("ObservationsQueue")["RedrivePolicy"]["maxReceiveCount"]
             .as_u64()
             .unwrap() as usize;
     assert_eq!(delivered.failed.len(), max_receives, "{delivered:?}");
@@ -686,6 +540,7 @@ async fn a_jewelers_new_price_reaches_the_user_who_set_an_alert_exactly_once() {
     // SQS delivers a message twice now and then: the copy writes nothing.
     let copy = delivered.ok[0].clone();
     chain
+        .stack
         .sqs
         .send_message()
         .queue_url(&observations)
@@ -701,7 +556,7 @@ async fn a_jewelers_new_price_reaches_the_user_who_set_an_alert_exactly_once() {
     let hello = chain.webhook(1001, "/start").await;
     assert_eq!(hello["method"], "sendMessage", "{hello}");
     let set = chain.webhook(1002, "/alert or 18k cassé below 13000").await;
-    let alerts = chain.dynamo.alerts(UserId(CHAT)).await.unwrap();
+    let alerts = chain.stack.dynamo.alerts(UserId(CHAT)).await.unwrap();
     assert_eq!(alerts.len(), 1, "the alert is stored: {set}");
     assert!(alerts[0].active && alerts[0].armed);
 
@@ -760,7 +615,7 @@ async fn a_jewelers_new_price_reaches_the_user_who_set_an_alert_exactly_once() {
         "the repeated event reached notify"
     );
     assert_eq!(sends_to_chat(&standin).len(), 1, "exactly once");
-    let alerts = chain.dynamo.alerts(UserId(CHAT)).await.unwrap();
+    let alerts = chain.stack.dynamo.alerts(UserId(CHAT)).await.unwrap();
     assert!(alerts[0].active && !alerts[0].armed, "{alerts:?}");
 
     // Nothing else went astray.
