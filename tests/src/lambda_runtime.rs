@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot};
 
@@ -47,15 +47,18 @@ impl Outcome {
 struct Invocation {
     id: String,
     event: Vec<u8>,
-    done: oneshot::Sender<Outcome>,
+    done: Answer,
 }
+
+/// Where an invocation's outcome goes, with the moment it arrived.
+type Answer = oneshot::Sender<(Outcome, Instant)>;
 
 #[derive(Clone)]
 struct Runtime {
     /// Events waiting for the process's next `/next`.
     queue: Arc<tokio::sync::Mutex<mpsc::Receiver<Invocation>>>,
     /// Invocations handed out and not yet answered, by request id.
-    in_flight: Arc<Mutex<HashMap<String, oneshot::Sender<Outcome>>>>,
+    in_flight: Arc<Mutex<HashMap<String, Answer>>>,
     /// What the process reported from `/init/error`, if it failed to start.
     init_error: Arc<Mutex<Option<String>>>,
     function_arn: String,
@@ -70,6 +73,7 @@ pub struct LambdaProcess {
     runtime: Runtime,
     log: PathBuf,
     next_id: AtomicU64,
+    spawned_at: Instant,
 }
 
 impl LambdaProcess {
@@ -131,6 +135,7 @@ impl LambdaProcess {
             .stdout(out)
             .stderr(err)
             .kill_on_drop(true);
+        let spawned_at = Instant::now();
         let child = cmd.spawn().expect("the function's binary starts");
         LambdaProcess {
             name: name.to_string(),
@@ -139,6 +144,7 @@ impl LambdaProcess {
             runtime,
             log,
             next_id: AtomicU64::new(1),
+            spawned_at,
         }
     }
 
@@ -146,6 +152,12 @@ impl LambdaProcess {
     /// function's timeout). Panics, with the function's logs, when the
     /// process died or never answered.
     pub async fn invoke(&mut self, event: &Value) -> Outcome {
+        self.invoke_timed(event).await.0
+    }
+
+    /// [`invoke`](Self::invoke), with the moment the answer reached the
+    /// Runtime API (before any hop back to the caller).
+    pub async fn invoke_timed(&mut self, event: &Value) -> (Outcome, Instant) {
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
         let id = format!("{}-{n:08}", self.name);
         let (done, answer) = oneshot::channel();
@@ -175,6 +187,20 @@ impl LambdaProcess {
                 }
             }
         }
+    }
+
+    /// When the process was spawned (exec), for cold-start timings.
+    pub fn spawned_at(&self) -> Instant {
+        self.spawned_at
+    }
+
+    /// The process's peak resident memory so far (VmHWM), in KiB.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
 
     /// What the function logged so far.
@@ -223,7 +249,7 @@ async fn next(State(rt): State<Runtime>) -> Response {
 fn finish(rt: &Runtime, id: &str, outcome: Outcome) -> StatusCode {
     match rt.in_flight.lock().unwrap().remove(id) {
         Some(done) => {
-            let _ = done.send(outcome);
+            let _ = done.send((outcome, Instant::now()));
             StatusCode::ACCEPTED
         }
         None => StatusCode::BAD_REQUEST,
