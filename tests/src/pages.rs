@@ -243,3 +243,30 @@ pub async fn gated_page(path: &str, body: &'static str) -> GatedPage {
         base: serve(app).await,
     }
 }
+
+/// sources.toml's gold group and its Telegram channels (their parsing rules
+/// as deployed), read from `base` instead of t.me, as TOML text for a
+/// function's `PRICEHOUND_SOURCES_FILE`; with `only`, that one source.
+/// Everything else in the file (other groups, the JSON and HTML sources)
+/// is left out, as [`channel_sources`] leaves it out.
+pub fn channel_sources_toml(base: &Url, only: Option<&str>) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sources.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut doc: toml::Table = toml::from_str(&text).unwrap();
+    let groups = doc["groups"].as_table_mut().unwrap();
+    groups.retain(|name, _| name == "gold");
+    let sources = doc["sources"].as_array_mut().unwrap();
+    sources.retain(|s| {
+        s["kind"].as_str() == Some("telegram_channel")
+            && only.is_none_or(|id| s["id"].as_str() == Some(id))
+    });
+    assert!(!sources.is_empty(), "sources.toml has the channel {only:?}");
+    for s in sources.iter_mut() {
+        s.as_table_mut()
+            .unwrap()
+            .insert("base_url".into(), toml::Value::String(base.to_string()));
+    }
+    let out = toml::to_string(&doc).unwrap();
+    SourcesConfig::from_toml(&out).expect("the channel sources are valid");
+    out
+}

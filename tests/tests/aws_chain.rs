@@ -28,7 +28,7 @@ use pricehound::store::{AlertStore, HistoryQuery, Store};
 use pricehound_tests::bot::TOKEN;
 use pricehound_tests::deployment::{Deployment, FUNCTIONS, sam_built};
 use pricehound_tests::lambda_runtime::{LambdaProcess, Outcome};
-use pricehound_tests::pages::{Answer, Scripted, channel_page};
+use pricehound_tests::pages::{Answer, Scripted, channel_page, channel_sources_toml};
 use pricehound_tests::services::{REGION, unique_name};
 use pricehound_tests::telegram_standin::TelegramStandin;
 use pricehound_tests::template::get_att;
@@ -60,22 +60,10 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The gold group and the Algiers jeweler's channel from sources.toml (its
-/// parsing rules as deployed), read from `pages` instead of t.me.
+/// The Algiers jeweler's channel as sources.toml reads it, from `pages`.
 fn sources_file(dir: &Path, pages: &url::Url) -> PathBuf {
-    let text = std::fs::read_to_string(root().join("sources.toml")).unwrap();
-    let mut doc: toml::Table = toml::from_str(&text).unwrap();
-    let groups = doc["groups"].as_table_mut().unwrap();
-    groups.retain(|name, _| name == "gold");
-    let sources = doc["sources"].as_array_mut().unwrap();
-    sources.retain(|s| s["id"].as_str() == Some("tg-bijouterie-dz"));
-    assert_eq!(sources.len(), 1, "sources.toml lists the Algiers jeweler");
-    sources[0]
-        .as_table_mut()
-        .unwrap()
-        .insert("base_url".into(), toml::Value::String(pages.to_string()));
     let path = dir.join("sources.toml");
-    std::fs::write(&path, toml::to_string(&doc).unwrap()).unwrap();
+    std::fs::write(&path, channel_sources_toml(pages, Some("tg-bijouterie-dz"))).unwrap();
     path
 }
 

@@ -3,22 +3,31 @@
 //! base image scripts/sam-local builds, SAM's own Runtime Interface
 //! Emulator), on the host's network, against dynalite and moto.
 //!
-//! Run by `scripts/sam-local test`, which starts docker, builds, starts the
-//! services and then this. The table is seeded by the same pipeline and
-//! recorded pages as the in-process events test (tests/tests/events.rs), so
-//! the answers are the same ones.
+//! Run by scripts/test (and `scripts/sam-local test`), after docker is up,
+//! the functions are built and dynalite and moto run. The table is seeded
+//! by the same pipeline and recorded pages as the in-process events test
+//! (tests/tests/events.rs), and each sample is checked for the same
+//! outcome, seen from outside the container: the table, the queues, the
+//! Bot API stand-in and the function's answer. The queues, bus and rule
+//! are made as template.yaml declares them (pricehound_tests::deployment).
 
-use pricehound::domain::user::UserId;
-use pricehound::sources::SourcesConfig;
-use pricehound::store::Store;
-use pricehound::store::UserProfiles;
-use pricehound::store::dynamo::DynamoStore;
-use pricehound_tests::bot::TOKEN;
-use pricehound_tests::pages::seed;
-use pricehound_tests::services::{
-    MOTO_ENDPOINT_VAR, dynamodb_client, endpoint, sdk_config, unique_name,
+use chrono::Utc;
+use pricehound::alerts::outbox::NotifyMessage;
+use pricehound::domain::user::{
+    Alert, AlertId, AlertRule, AlertTarget, Contact, UserId, UserProfile,
 };
-use pricehound_tests::telegram_standin::TelegramStandin;
+use pricehound::domain::{Currency, ItemId, Money};
+use pricehound::sources::SourcesConfig;
+use pricehound::store::dynamo::DynamoStore;
+use pricehound::store::{AlertStore, HistoryQuery, Store, UserProfiles};
+use pricehound_tests::bot::TOKEN;
+use pricehound_tests::deployment::Deployment;
+use pricehound_tests::pages::{channel_sources_toml, seed, serve};
+use pricehound_tests::services::{
+    MOTO_ENDPOINT_VAR, dynamodb_client, endpoint, receive_bodies, sdk_config, unique_name,
+};
+use pricehound_tests::telegram_standin::{Failure, RecordedCall, TelegramStandin};
+use rust_decimal::Decimal;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -75,9 +84,15 @@ fn invoke(function: &str, event: &str, env: &[(&str, &str)]) -> Invoked {
         built.exists(),
         "nothing built for sam local: run scripts/sam-local test (or scripts/sam-local up && scripts/sam-local build)"
     );
+    // A sample's name, or the path of an event file a test wrote.
+    let event_path = if event.contains('/') {
+        event.to_string()
+    } else {
+        format!("events/{event}")
+    };
     let extra: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
     let out = Command::new(root().join("scripts/sam-local"))
-        .args(["invoke", function, &format!("events/{event}")])
+        .args(["invoke", function, &event_path])
         .env("PRICEHOUND_SAM_ENV", extra)
         .current_dir(root())
         .output()
@@ -222,4 +237,385 @@ fn a_schedule_for_an_unknown_group_fails_with_the_groups_named() {
         message.contains("\"silver\"") && message.contains("gold"),
         "{message}"
     );
+}
+
+/// The template's stack on dynalite and moto, and its variables for
+/// `function` as `invoke`'s `env` (sam passes on the declared ones).
+async fn stack() -> Deployment {
+    Deployment::create(TOKEN, SAMPLE_SECRET).await
+}
+
+fn env_of(stack: &Deployment, function: &str, extra: &[(&str, String)]) -> Vec<(String, String)> {
+    let home = std::env::temp_dir();
+    stack.environment(function, &home, extra)
+}
+
+fn as_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
+    env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+/// An event file written for one invocation (sam reads events from files).
+struct EventFile(PathBuf);
+
+impl EventFile {
+    fn new(event: &Value) -> EventFile {
+        let dir = root().join(".tools/run/sam-events");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{}.json", unique_name("event")));
+        std::fs::write(&path, event.to_string()).unwrap();
+        EventFile(path)
+    }
+
+    fn path(&self) -> String {
+        self.0.display().to_string()
+    }
+}
+
+impl Drop for EventFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn failures(answer: &Value) -> Vec<String> {
+    answer["batchItemFailures"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a batch response: {answer}"))
+        .iter()
+        .filter_map(|f| f["itemIdentifier"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn sample(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(root().join("events").join(name)).unwrap())
+        .unwrap()
+}
+
+/// Every body on `queue` now (received and deleted).
+async fn drain(stack: &Deployment, queue: &str) -> Vec<String> {
+    let mut bodies = Vec::new();
+    loop {
+        let got = stack
+            .sqs
+            .receive_message()
+            .queue_url(&stack.queues[queue].url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        let messages = got.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return bodies;
+        }
+        for m in messages {
+            stack
+                .sqs
+                .delete_message()
+                .queue_url(&stack.queues[queue].url)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+            bodies.extend(m.body);
+        }
+    }
+}
+
+fn item(id: &str) -> ItemId {
+    ItemId::new(id).unwrap()
+}
+
+async fn history_len(store: &DynamoStore, id: &str) -> usize {
+    let query = HistoryQuery {
+        limit: 100,
+        ..Default::default()
+    };
+    store.history(&item(id), &query).await.unwrap().items.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ingest_samples_store_the_good_record_and_fail_the_bad_ones_alone() {
+    let stack = stack().await;
+    let env = env_of(&stack, "IngestFunction", &[]);
+    let answer = invoke("IngestFunction", "ingest-sqs-batch.json", &as_refs(&env)).response;
+    assert_eq!(
+        failures(&answer),
+        vec![
+            "7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f",
+            "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
+        ],
+        "the malformed and the tampered record fail alone"
+    );
+    let latest = stack
+        .dynamo
+        .latest_price(&item("tg-bijouterie-dz:or-18k-casse"))
+        .await
+        .unwrap()
+        .expect("the good record is stored");
+    assert_eq!(latest.price.unwrap().amount.to_string(), "13740");
+    assert!(
+        stack
+            .dynamo
+            .latest_price(&item("tg-bijouterie-dz:or-24k"))
+            .await
+            .unwrap()
+            .is_none(),
+        "the tampered record wrote nothing"
+    );
+    assert_eq!(
+        history_len(&stack.dynamo, "tg-bijouterie-dz:or-18k-casse").await,
+        1
+    );
+
+    // The same message delivered again: no failure, nothing new.
+    let answer = invoke(
+        "IngestFunction",
+        "ingest-sqs-redelivery.json",
+        &as_refs(&env),
+    )
+    .response;
+    assert!(failures(&answer).is_empty(), "{answer}");
+    assert_eq!(
+        history_len(&stack.dynamo, "tg-bijouterie-dz:or-18k-casse").await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stream_sample_publishes_one_price_change_through_the_rule() {
+    let stack = stack().await;
+    let env = env_of(&stack, "EventsFunction", &[]);
+    let answer = invoke(
+        "EventsFunction",
+        "events-stream-latest.json",
+        &as_refs(&env),
+    )
+    .response;
+    assert!(failures(&answer).is_empty(), "{answer}");
+    // The rule (as the template declares it) put it on the notifications
+    // queue: the very event the notify sample carries.
+    let bodies = receive_bodies(&stack.sqs, &stack.queues["NotificationsQueue"].url, 1).await;
+    assert_eq!(
+        bodies.len(),
+        1,
+        "an unchanged price raises nothing: {bodies:?}"
+    );
+    let got: Value = serde_json::from_str(&bodies[0]).unwrap();
+    let notify = sample("notify-price-changed.json");
+    let want: Value = serde_json::from_str(notify["Records"][0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(got["detail"], want["detail"]);
+    assert_eq!(got["detail-type"], "PriceChanged");
+}
+
+async fn touch(store: &DynamoStore, id: i64) {
+    store
+        .touch_user(&Contact {
+            profile: UserProfile {
+                id: UserId(id),
+                first_name: format!("U{id}"),
+                last_name: None,
+                username: None,
+                language_code: Some("fr".into()),
+            },
+            at: Utc::now(),
+            referrer: None,
+        })
+        .await
+        .unwrap();
+}
+
+fn below_13000(id: AlertId, user: i64, target: AlertTarget) -> Alert {
+    Alert {
+        id,
+        user: UserId(user),
+        target,
+        rule: AlertRule::Below {
+            price: Money::new(Decimal::from(13000), Currency::new("DZD").unwrap()),
+        },
+        created_at: Utc::now(),
+        active: true,
+        armed: true,
+        reference_price: None,
+        last_fired_at: None,
+    }
+}
+
+fn sends_to(standin: &TelegramStandin, chat: i64) -> Vec<RecordedCall> {
+    standin
+        .calls_to("sendMessage")
+        .into_iter()
+        .filter(|c| c.params["chat_id"] == chat)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_notify_sample_plans_the_alert_then_sends_it_once() {
+    let stack = stack().await;
+    let standin = TelegramStandin::start(TOKEN).await;
+    let env = env_of(
+        &stack,
+        "NotifyFunction",
+        &[("PRICEHOUND_TELEGRAM_API", standin.base_url())],
+    );
+    let chat = 222_333_444;
+    touch(&stack.dynamo, chat).await;
+    let alert = below_13000(
+        AlertId::random(),
+        chat,
+        AlertTarget::Item(item("tg-bijouterie-dz:or-18k-casse")),
+    );
+    stack.dynamo.put_alert(&alert).await.unwrap();
+
+    // 13740 -> 12900 DZD crosses 13000: one notification on the queue,
+    // the alert disarmed.
+    let answer = invoke(
+        "NotifyFunction",
+        "notify-price-changed.json",
+        &as_refs(&env),
+    )
+    .response;
+    assert!(failures(&answer).is_empty(), "{answer}");
+    let planned = drain(&stack, "NotificationsQueue").await;
+    assert_eq!(planned.len(), 1, "{planned:?}");
+    assert!(sends_to(&standin, chat).is_empty(), "queued, not sent yet");
+    let stored = stack.dynamo.alerts(UserId(chat)).await.unwrap();
+    assert!(stored[0].active && !stored[0].armed, "{stored:?}");
+
+    // The same event again: the alert is disarmed, nothing new.
+    let answer = invoke(
+        "NotifyFunction",
+        "notify-price-changed.json",
+        &as_refs(&env),
+    )
+    .response;
+    assert!(failures(&answer).is_empty(), "{answer}");
+    assert!(drain(&stack, "NotificationsQueue").await.is_empty());
+
+    // The notification as the queue delivers it, twice: sent once.
+    let mut event = sample("notify-blocked-user.json");
+    event["Records"][0]["body"] = Value::String(planned[0].clone());
+    for id in ["put-back-1", "put-back-2"] {
+        event["Records"][0]["messageId"] = Value::String(id.into());
+        let file = EventFile::new(&event);
+        let answer = invoke("NotifyFunction", &file.path(), &as_refs(&env)).response;
+        assert!(failures(&answer).is_empty(), "{answer}");
+    }
+    let sent = sends_to(&standin, chat);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let text = sent[0].params["text"].as_str().unwrap();
+    assert!(
+        text.contains("Or 18K cassé") && text.contains("-6.11%"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_blocked_user_sample_pauses_their_alerts_without_a_retry() {
+    let stack = stack().await;
+    let standin = TelegramStandin::start(TOKEN).await;
+    let env = env_of(
+        &stack,
+        "NotifyFunction",
+        &[("PRICEHOUND_TELEGRAM_API", standin.base_url())],
+    );
+    let event = sample("notify-blocked-user.json");
+    let body = event["Records"][0]["body"].as_str().unwrap();
+    let Ok(NotifyMessage::Notification(n)) = NotifyMessage::from_body(body) else {
+        panic!("the sample holds a notification put back on the queue");
+    };
+    touch(&stack.dynamo, n.user.0).await;
+    let mut fired = below_13000(
+        n.alert_id.clone(),
+        n.user.0,
+        AlertTarget::Item(item("tg-bijouterie-dz:or-18k-casse")),
+    );
+    fired.armed = false;
+    fired.last_fired_at = Some(Utc::now());
+    stack.dynamo.put_alert(&fired).await.unwrap();
+    let other = below_13000(
+        AlertId::random(),
+        n.user.0,
+        AlertTarget::Series("gold-18k".parse().unwrap()),
+    );
+    stack.dynamo.put_alert(&other).await.unwrap();
+    standin.fail_chat(n.chat_id, Failure::Blocked);
+
+    let invoked = invoke("NotifyFunction", "notify-blocked-user.json", &as_refs(&env));
+    let answer = invoked.response.clone();
+    assert!(
+        failures(&answer).is_empty(),
+        "a block is no failure: {answer}"
+    );
+    assert!(
+        drain(&stack, "NotificationsQueue").await.is_empty(),
+        "a blocked chat is not retried"
+    );
+    let tried = sends_to(&standin, n.chat_id);
+    assert_eq!(tried.len(), 1, "{}", invoked.logs);
+    assert!(tried[0].failed, "the stand-in answered 403");
+    assert!(stack.dynamo.user(n.user).await.unwrap().unwrap().blocked);
+    let alerts = stack.dynamo.alerts(n.user).await.unwrap();
+    assert_eq!(alerts.len(), 2);
+    assert!(alerts.iter().all(|a| !a.active), "{alerts:?}");
+}
+
+/// A sources file inside the function's folder, which sam mounts at
+/// /var/task; removed when dropped.
+struct TaskFile {
+    host: PathBuf,
+    in_container: String,
+}
+
+impl TaskFile {
+    fn new(function: &str, text: &str) -> TaskFile {
+        let name = format!("{}.toml", unique_name("sources"));
+        let host = root().join(".aws-sam/build").join(function).join(&name);
+        std::fs::write(&host, text).unwrap();
+        TaskFile {
+            host,
+            in_container: format!("/var/task/{name}"),
+        }
+    }
+}
+
+impl Drop for TaskFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.host);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gold_schedule_reads_the_channels_and_queues_every_price() {
+    let stack = stack().await;
+    // The recorded channel pages on 127.0.0.1, which the container shares.
+    let pages = serve(pricehound::demo::router()).await;
+    let sources = TaskFile::new("ScrapeFunction", &channel_sources_toml(&pages, None));
+    let env = env_of(
+        &stack,
+        "ScrapeFunction",
+        &[("PRICEHOUND_SOURCES_FILE", sources.in_container.clone())],
+    );
+    let report = invoke(
+        "ScrapeFunction",
+        "scrape-schedule-gold.json",
+        &as_refs(&env),
+    )
+    .response;
+    assert_eq!(report["group"], "gold", "{report}");
+    let reports = report["sources"].as_array().unwrap();
+    assert!(reports.iter().all(|s| s["ok"] == true), "{report}");
+    let queued: u64 = reports
+        .iter()
+        .map(|s| s["observations"].as_u64().unwrap())
+        .sum();
+    assert_eq!(queued, 72, "{report}");
+    let bodies = drain(&stack, "ObservationsQueue").await;
+    assert_eq!(bodies.len(), 72, "every observation reached the queue");
+    let checkpoint = stack
+        .dynamo
+        .checkpoint(&"tg-bijouterie-dz".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(checkpoint.last_post_id, 120);
 }
