@@ -475,11 +475,24 @@ async fn the_notify_sample_plans_the_alert_then_sends_it_once() {
     )
     .response;
     assert!(failures(&answer).is_empty(), "{answer}");
+    // Received at once: planned with no delay.
     let planned = drain(&stack, "NotificationsQueue").await;
     assert_eq!(planned.len(), 1, "{planned:?}");
+    let Ok(NotifyMessage::Notification(n)) = NotifyMessage::from_body(&planned[0]) else {
+        panic!("a notification: {}", planned[0]);
+    };
+    assert_eq!((n.user, n.chat_id), (UserId(chat), chat));
+    assert_eq!(n.alert_id, alert.id);
+    assert!(
+        n.text.contains("Or 18K cassé") && n.text.contains("-6.11%"),
+        "{}",
+        n.text
+    );
     assert!(sends_to(&standin, chat).is_empty(), "queued, not sent yet");
     let stored = stack.dynamo.alerts(UserId(chat)).await.unwrap();
+    assert_eq!(stored.len(), 1);
     assert!(stored[0].active && !stored[0].armed, "{stored:?}");
+    assert!(stored[0].last_fired_at.is_some());
 
     // The same event again: the alert is disarmed, nothing new.
     let answer = invoke(
@@ -491,22 +504,26 @@ async fn the_notify_sample_plans_the_alert_then_sends_it_once() {
     assert!(failures(&answer).is_empty(), "{answer}");
     assert!(drain(&stack, "NotificationsQueue").await.is_empty());
 
-    // The notification as the queue delivers it, twice: sent once.
+    // The notification as the queue delivers it: sent to the chat, and
+    // nothing put back.
     let mut event = sample("notify-blocked-user.json");
     event["Records"][0]["body"] = Value::String(planned[0].clone());
-    for id in ["put-back-1", "put-back-2"] {
+    let mut deliver = |id: &str| {
         event["Records"][0]["messageId"] = Value::String(id.into());
         let file = EventFile::new(&event);
-        let answer = invoke("NotifyFunction", &file.path(), &as_refs(&env)).response;
-        assert!(failures(&answer).is_empty(), "{answer}");
-    }
+        invoke("NotifyFunction", &file.path(), &as_refs(&env)).response
+    };
+    let answer = deliver("put-back-1");
+    assert!(failures(&answer).is_empty(), "{answer}");
     let sent = sends_to(&standin, chat);
     assert_eq!(sent.len(), 1, "{sent:?}");
-    let text = sent[0].params["text"].as_str().unwrap();
-    assert!(
-        text.contains("Or 18K cassé") && text.contains("-6.11%"),
-        "{text}"
-    );
+    assert!(!sent[0].failed);
+    assert_eq!(sent[0].params["text"], n.text.as_str());
+    assert!(drain(&stack, "NotificationsQueue").await.is_empty());
+    // Delivered twice by SQS: sent once.
+    let answer = deliver("put-back-2");
+    assert!(failures(&answer).is_empty(), "{answer}");
+    assert_eq!(sends_to(&standin, chat).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
