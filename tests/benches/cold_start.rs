@@ -119,6 +119,25 @@ async fn main() {
             continue;
         }
         let binary = release(case.binary);
+        // To see where the time goes: PRICEHOUND_COLD_START_WRAP="strace -f -tt
+        // -o /tmp/trace" (or perf record ...) runs each binary under it.
+        let run_binary = match std::env::var("PRICEHOUND_COLD_START_WRAP") {
+            Ok(wrap) if !wrap.trim().is_empty() => {
+                let script = home.join(format!("{}-wrapped", case.binary));
+                std::fs::write(
+                    &script,
+                    format!("#!/bin/sh\nexec {wrap} {} \"$@\"\n", binary.display()),
+                )
+                .unwrap();
+                std::fs::set_permissions(
+                    &script,
+                    std::os::unix::fs::PermissionsExt::from_mode(0o755),
+                )
+                .unwrap();
+                script
+            }
+            _ => binary.clone(),
+        };
         let env = if case.function == "hello-world" {
             stack.environment("ApiFunction", &home, &[])
         } else {
@@ -128,7 +147,7 @@ async fn main() {
         for run in 0..RUNS {
             let mut p = LambdaProcess::start(
                 case.function,
-                &binary,
+                &run_binary,
                 &env,
                 Duration::from_secs(30),
                 256,

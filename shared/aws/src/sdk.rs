@@ -91,11 +91,51 @@ impl LoadServiceConfig for LocalEndpoints {
 /// The SDK crates are built without `default-https-client`, so every SDK
 /// configuration needs this client (the tests' too): without it the first
 /// request fails with "no HTTP client".
+///
+/// It trusts only [`AMAZON_TRUST_SERVICES`], not the machine's store: the
+/// SDK talks to AWS service endpoints alone, whose certificates all chain
+/// to Amazon Trust Services, and reading the native store was the largest
+/// part of every cold start (rustls-native-certs parses the CA bundle and
+/// every file of the certificate directory: 440 files on Debian; see
+/// BENCHMARKS.md, "Cold starts"). Local servers (dynalite, moto) speak
+/// plain HTTP and need no roots.
 pub fn sdk_http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
     use aws_smithy_http_client::tls;
+    let trust = tls::TrustStore::empty().with_pem_certificate(AMAZON_TRUST_SERVICES);
+    let context = tls::TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        // Only fails for a TLS provider that is not compiled in; ring is.
+        .expect("a TLS context for rustls");
     aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,
         ))
+        .tls_context(context)
         .build_https()
+}
+
+/// The roots of Amazon Trust Services, which issues the certificates of
+/// every AWS service endpoint: Amazon Root CA 1-4 and the Starfield Services
+/// Root G2 that cross-signs them (from Mozilla's CA list; they expire in
+/// 2037-2040). sha256 of Amazon Root CA 1, to compare with
+/// <https://www.amazontrust.com/repository/>:
+/// 8ECDE6884F3D87B1125BA31AC3FCB13D7016DE7F57CC904FE1CB97C6AE98196E.
+pub const AMAZON_TRUST_SERVICES: &[u8] = include_bytes!("amazon-trust-services.pem");
+
+#[cfg(test)]
+mod trust_tests {
+    use super::*;
+
+    #[test]
+    fn the_amazon_roots_parse_as_five_certificates() {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        let certs: Vec<_> = CertificateDer::pem_slice_iter(AMAZON_TRUST_SERVICES)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(certs.len(), 5);
+        // The client builds with them (it would panic on a bad PEM).
+        let _ = sdk_http_client();
+    }
 }
