@@ -2,7 +2,7 @@
 //! fire them. Loading validates everything a typo could break (unknown
 //! group, duplicate id, a rule without an `amount` group) and says where.
 
-use regex::Regex;
+use crate::pattern::Pattern;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -271,8 +271,7 @@ fn default_max_pages() -> u32 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExtractionRule {
-    #[serde(with = "serde_regex")]
-    pub pattern: Regex,
+    pub pattern: Pattern,
     /// A fixed item label, for rules whose regex has no `item` group.
     #[serde(default)]
     pub item: Option<String>,
@@ -280,20 +279,6 @@ pub struct ExtractionRule {
     /// `{<group>}` by the slug of that named group, e.g. `gold-{karat}k`.
     #[serde(default)]
     pub series: Option<String>,
-}
-
-mod serde_regex {
-    pub use super::deserialize_regex as deserialize;
-}
-
-/// Reads a regex from the config. Bounded size: a rule comes from a config
-/// file, but a typo must not build a gigantic automaton.
-pub fn deserialize_regex<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Regex, D::Error> {
-    let s = String::deserialize(d)?;
-    regex::RegexBuilder::new(&s)
-        .size_limit(1 << 20)
-        .build()
-        .map_err(serde::de::Error::custom)
 }
 
 #[derive(Deserialize)]
@@ -316,12 +301,34 @@ impl SourcesConfig {
         Ok(config)
     }
 
+    /// A sources file, every pattern compiled at once so that its errors
+    /// show at start (the compiled-in default is tested, and compiles each
+    /// pattern when a scrape first uses it).
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.display().to_string(),
             source,
         })?;
-        Self::from_toml(&text)
+        let config = Self::from_toml(&text)?;
+        config.compile_patterns()?;
+        Ok(config)
+    }
+
+    /// Builds every pattern's automaton now; the first that cannot be built.
+    pub fn compile_patterns(&self) -> Result<(), ConfigError> {
+        for s in &self.sources {
+            let rules = match &s.kind {
+                SourceKind::TelegramChannel(tc) => tc.rules.iter().map(|r| &r.pattern).collect(),
+                _ => Vec::new(),
+            };
+            for pattern in rules.into_iter().chain(s.series.iter().map(|r| &r.pattern)) {
+                pattern.regex().map_err(|e| ConfigError::Source {
+                    source_id: s.id.to_string(),
+                    message: format!("pattern {:?}: {e}", pattern.as_str()),
+                })?;
+            }
+        }
+        Ok(())
     }
 
     /// The variable naming a sources file (`PRICEHOUND_SOURCES_FILE`).
@@ -397,7 +404,7 @@ impl SourcesConfig {
                     }
                     check_separator(tc.decimal_separator).map_err(err)?;
                     for (i, rule) in tc.rules.iter().enumerate() {
-                        let names: Vec<&str> = rule.pattern.capture_names().flatten().collect();
+                        let names: Vec<&str> = rule.pattern.capture_names().collect();
                         if !names.contains(&"amount") {
                             return Err(err(format!(
                                 "rule {} has no (?P<amount>...) group",
@@ -547,6 +554,23 @@ pattern = '(?P<item>\d+k)\s*:\s*(?P<amount>[\d .,]+)'
         let c = SourcesConfig::default_sources();
         assert!(!c.sources.is_empty());
         assert!(!c.groups.is_empty());
+        // Its patterns are built on first use: every one of them builds.
+        c.compile_patterns().unwrap();
+    }
+
+    #[test]
+    fn a_file_with_a_pattern_too_big_to_build_fails_to_load() {
+        let dir = std::env::temp_dir().join(format!("sources-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("huge.toml");
+        std::fs::write(
+            &path,
+            GOOD.replace(r"(?P<item>\d+k)", r"(?P<item>\w{1000}{1000})"),
+        )
+        .unwrap();
+        let err = SourcesConfig::load(&path).unwrap_err().to_string();
+        assert!(err.contains("tg-a") && err.contains("pattern"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

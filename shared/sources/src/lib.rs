@@ -13,6 +13,7 @@ pub mod html_guard;
 pub mod json_api;
 pub mod limits;
 pub mod listing;
+pub mod pattern;
 pub mod product_page;
 pub mod scrape;
 pub mod telegram_channel;

@@ -57,8 +57,7 @@ pub struct QualityFilters {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SeriesRule {
-    #[serde(deserialize_with = "super::config::deserialize_regex")]
-    pub pattern: regex::Regex,
+    pub pattern: crate::pattern::Pattern,
     pub series: String,
 }
 
@@ -91,13 +90,13 @@ impl QualityFilters {
 /// The series `name` belongs to under `rules`, if any.
 pub fn series_for(rules: &[SeriesRule], name: &str) -> Option<SeriesId> {
     rules.iter().find_map(|rule| {
-        let caps = rule.pattern.captures(name)?;
+        let caps = rule.pattern.regex().ok()?.captures(name)?;
         let mut out = rule.series.clone();
         for i in 1..caps.len() {
             let value = caps.get(i).map(|m| slug(m.as_str())).unwrap_or_default();
             out = out.replace(&format!("{{{i}}}"), &value);
         }
-        for n in rule.pattern.capture_names().flatten() {
+        for n in rule.pattern.capture_names() {
             let value = caps.name(n).map(|m| slug(m.as_str())).unwrap_or_default();
             out = out.replace(&format!("{{{n}}}"), &value);
         }
@@ -195,11 +194,10 @@ pub fn to_observations(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use regex::Regex;
 
     fn rule(p: &str, s: &str) -> SeriesRule {
         SeriesRule {
-            pattern: Regex::new(p).unwrap(),
+            pattern: crate::pattern::Pattern::new(p).unwrap(),
             series: s.into(),
         }
     }

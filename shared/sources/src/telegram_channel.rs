@@ -268,7 +268,12 @@ pub fn extract(
     let mut out = Vec::new();
     let mut seen_items = std::collections::HashSet::new();
     for rule in &cfg.rules {
-        for caps in rule.pattern.captures_iter(&post.text) {
+        // Built on first use; the default sources' patterns all build (a
+        // test says so), and a file's are built when it is loaded.
+        let Ok(pattern) = rule.pattern.regex() else {
+            continue;
+        };
+        for caps in pattern.captures_iter(&post.text) {
             let label = caps
                 .name("item")
                 .map(|m| m.as_str().trim().to_string())
@@ -293,7 +298,7 @@ pub fn extract(
             let series = rule
                 .series
                 .as_ref()
-                .and_then(|t| SeriesId::new(fill_template(t, &rule.pattern, &caps, &label)).ok());
+                .and_then(|t| SeriesId::new(fill_template(t, pattern, &caps, &label)).ok());
             out.push(Observation::new(
                 source.id.clone(),
                 item_id,
