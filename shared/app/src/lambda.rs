@@ -269,3 +269,87 @@ async fn ssm_bot_token(
         anyhow::anyhow!("SSM parameter {name} does not hold a bot token (123456:ABC-...)")
     })
 }
+
+/// The api function's Router. The REST routes answer from the first
+/// request on; the bot's parts (the Telegram webhook, the Mini App's
+/// `/api/me`, and the OpenAPI document that lists them) are built by
+/// `with_bot` on the first request that needs one of them, which is when
+/// the bot's token and secret are read from SSM. So a cold start that
+/// serves a price never waits on SSM (tens of milliseconds in AWS;
+/// BENCHMARKS.md, "Cold starts"), and an SSM outage fails only the bot's
+/// requests, with a 503 that Telegram retries. Once built, the full Router
+/// serves every request.
+pub fn api_router<F, Fut>(rest: axum::Router, with_bot: F) -> axum::Router
+where
+    F: Fn() -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<axum::Router>> + Send + 'static,
+{
+    use axum::response::IntoResponse;
+    use tower::ServiceExt;
+    let full: Arc<tokio::sync::OnceCell<axum::Router>> = Arc::default();
+    axum::Router::new().fallback(move |request: axum::extract::Request| {
+        let (rest, full, with_bot) = (rest.clone(), full.clone(), with_bot.clone());
+        async move {
+            let router = match full.get() {
+                Some(router) => router.clone(),
+                None if needs_bot(request.uri().path()) => {
+                    match full.get_or_try_init(with_bot).await {
+                        Ok(router) => router.clone(),
+                        Err(e) => {
+                            // The detail (never a secret: SSM errors name
+                            // the parameter, not its value) goes to the log.
+                            tracing::error!(error = %e, "the bot could not be started");
+                            return crate::http::ApiError::for_status(
+                                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                                "the bot is unavailable; try again shortly",
+                            )
+                            .into_response();
+                        }
+                    }
+                }
+                None => rest,
+            };
+            match router.oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        }
+    })
+}
+
+/// The paths only the Router with the bot serves (or documents).
+fn needs_bot(path: &str) -> bool {
+    path.starts_with(crate::telegram::webhook::PATH)
+        || path == "/api/me"
+        || path.starts_with("/api/me/")
+        || path == "/api/openapi.json"
+        || path.starts_with("/api/docs")
+}
+
+#[cfg(test)]
+mod api_router_tests {
+    use super::needs_bot;
+
+    #[test]
+    fn only_the_bots_paths_wait_for_it() {
+        for path in [
+            "/telegram/webhook",
+            "/api/me",
+            "/api/me/watches",
+            "/api/openapi.json",
+            "/api/docs",
+        ] {
+            assert!(needs_bot(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/api/health",
+            "/api/prices",
+            "/api/mere",
+            "/api/items/a:b",
+            "/app",
+        ] {
+            assert!(!needs_bot(path), "{path}");
+        }
+    }
+}
