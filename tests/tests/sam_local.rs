@@ -23,9 +23,7 @@ use pricehound::store::{AlertStore, HistoryQuery, Store, UserProfiles};
 use pricehound_tests::bot::TOKEN;
 use pricehound_tests::deployment::Deployment;
 use pricehound_tests::pages::{channel_sources_toml, seed, serve};
-use pricehound_tests::services::{
-    MOTO_ENDPOINT_VAR, dynamodb_client, endpoint, receive_bodies, sdk_config, unique_name,
-};
+use pricehound_tests::services::{receive_bodies, unique_name};
 use pricehound_tests::telegram_standin::{Failure, RecordedCall, TelegramStandin};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -35,35 +33,6 @@ use std::sync::Arc;
 
 /// The secret the webhook samples carry (as in tests/tests/events.rs).
 const SAMPLE_SECRET: &str = "sample-webhook-secret_0123456789";
-
-/// The template's default for a parameter (the SSM parameter names).
-fn template_default(parameter: &str) -> String {
-    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
-    let t: serde_norway::Value = serde_norway::from_str(&text).unwrap();
-    t["Parameters"][parameter]["Default"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-/// The bot token and webhook secret where the template says the functions
-/// read them, in moto's SSM.
-async fn put_bot_secrets() {
-    let ssm = aws_sdk_ssm::Client::new(&sdk_config(&endpoint(MOTO_ENDPOINT_VAR)).await);
-    for (param, value) in [
-        ("BotTokenParameter", TOKEN),
-        ("WebhookSecretParameter", SAMPLE_SECRET),
-    ] {
-        ssm.put_parameter()
-            .name(template_default(param))
-            .value(value)
-            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
-            .overwrite(true)
-            .send()
-            .await
-            .unwrap();
-    }
-}
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -128,19 +97,18 @@ fn http(invoked: &Invoked) -> (u64, Value) {
 // Telegram stand-in on the other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_samples_answer_in_the_lambda_container_as_in_process() {
-    let client = dynamodb_client().await;
-    let table = unique_name("sam");
-    DynamoStore::create_table(&client, &table).await.unwrap();
-    let dynamo = Arc::new(DynamoStore::new(client, table.clone()));
+    // The stack, with the bot's token and secret in moto's SSM.
+    let stack = stack().await;
+    let dynamo = stack.dynamo.clone();
     let store: Arc<dyn Store> = dynamo.clone();
     assert_eq!(seed(store.clone()).await, 72, "the recorded channel pages");
-    put_bot_secrets().await;
     let standin = TelegramStandin::start(TOKEN).await;
-    let telegram = standin.base_url();
-    let env = [
-        ("PRICEHOUND_TABLE", table.as_str()),
-        ("PRICEHOUND_TELEGRAM_API", telegram.as_str()),
-    ];
+    let env = env_of(
+        &stack,
+        "ApiFunction",
+        &[("PRICEHOUND_TELEGRAM_API", standin.base_url())],
+    );
+    let env = as_refs(&env);
     let api = |event: &str| http(&invoke("ApiFunction", event, &env));
 
     let (s, v) = api("api-health.json");
