@@ -546,6 +546,57 @@ fn queued_notification(chat: i64, alert: &AlertId) -> Notification {
     }
 }
 
+/// The notify function builds its sender (and reads the bot's token) only
+/// for a batch that sends: a batch of PriceChanged events plans without
+/// it, and when it cannot be built the sends fail alone, to be retried.
+#[tokio::test]
+async fn the_notify_function_reads_the_token_only_for_a_batch_that_sends() {
+    let standin = TelegramStandin::start(TOKEN).await;
+    let (users, notifier, _) = notify_stack(&standin);
+    let chat = 444_555_666;
+    touch(users.as_ref(), chat, "fr").await;
+    let built = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let lazy = {
+        let built = built.clone();
+        lambda::LazySender::new(move || {
+            built.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { anyhow::bail!("SSM is unavailable") }
+        })
+    };
+    let outbox = RecordingOutbox::default();
+    let item: ItemId = "tg-bijouterie-dz:or-18k-casse".parse().unwrap();
+    users
+        .put_alert(&alert(
+            AlertId::random(),
+            chat,
+            AlertTarget::Item(item),
+            AlertRule::Below { price: dzd(13000) },
+        ))
+        .await
+        .unwrap();
+
+    // The price change is planned into a notification, with no sender.
+    let change: SqsEvent = serde_json::from_str(&read("notify-price-changed.json")).unwrap();
+    let resp = lambda::notify_with(&notifier, &lazy, &outbox, None, change).await;
+    assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+    let puts = outbox.take();
+    assert_eq!(puts.len(), 1, "{puts:?}");
+    assert_eq!(built.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+    // Its delivery needs the sender; it cannot be built, so the record
+    // fails (SQS retries it) and nothing is lost or sent.
+    let body = NotifyMessage::notification_body(&puts[0].0);
+    let resp = lambda::notify_with(&notifier, &lazy, &outbox, None, sqs_event("n-1", body)).await;
+    let failed: Vec<&str> = resp
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, ["n-1"]);
+    assert_eq!(built.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(sends_to(&standin, chat).is_empty());
+}
+
 /// Telegram answers 429: the notify function puts the message back on its
 /// queue with Telegram's `retry_after` as the delay and reports no failure
 /// (SQS must not retry it sooner); delivered again, it is sent once.

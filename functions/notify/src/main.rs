@@ -11,7 +11,7 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use pricehound::alerts::notifier::Notifier;
 use pricehound::alerts::outbox::SqsOutbox;
 use pricehound::alerts::sender::Sender;
-use pricehound::lambda::{self, bot_api_from_ssm, sdk_config, track_bot};
+use pricehound::lambda::{self, LazySender, bot_api_from_ssm, sdk_config, track_bot};
 use pricehound::settings::Settings;
 use pricehound::store::UserStore;
 use pricehound::telemetry::{self, LogFormat};
@@ -21,7 +21,7 @@ use std::sync::Arc;
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     telemetry::metrics::emf("notify");
-    let settings = Settings::from_env()?;
+    let settings = Arc::new(Settings::from_env()?);
     let config = sdk_config().await;
     let dynamo = Arc::new(
         settings
@@ -38,9 +38,20 @@ async fn main() -> Result<(), Error> {
         Arc::new(settings.sources()?),
     );
     let notifier = Notifier::new(users.clone(), settings.alerts);
-    let sender = Sender::new(bot_api_from_ssm(&settings, &config).await?, users)
-        .with_daily_cap(settings.alerts.daily_cap);
     let outbox = SqsOutbox::from_names(&settings.aws, &config)?;
+    // Checked now, read when a batch first sends: the token parameter must
+    // be named, but SSM is asked only by an invocation that needs the bot.
+    settings.aws.bot_token_parameter()?;
+    let daily_cap = settings.alerts.daily_cap;
+    let sender = LazySender::new(move || {
+        let (settings, config, users) = (settings.clone(), config.clone(), users.clone());
+        async move {
+            Ok(
+                Sender::new(bot_api_from_ssm(&settings, &config).await?, users)
+                    .with_daily_cap(daily_cap),
+            )
+        }
+    });
     let (notifier, sender, outbox, tracks) = (&notifier, &sender, &outbox, tracks.as_ref());
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         let response = lambda::notify_with(notifier, sender, outbox, tracks, event.payload).await;

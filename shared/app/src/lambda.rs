@@ -106,6 +106,67 @@ pub async fn notify(
     notify_with(notifier, sender, outbox, None, event).await
 }
 
+/// The notify function's Bot API sender, built on first use: the bot's
+/// token is read from SSM only by an invocation that sends (a batch of
+/// PriceChanged events only plans). A failed build is tried again on the
+/// next batch that needs it.
+pub struct LazySender {
+    cell: tokio::sync::OnceCell<crate::alerts::sender::Sender>,
+    build: Box<
+        dyn Fn()
+                -> futures::future::BoxFuture<'static, anyhow::Result<crate::alerts::sender::Sender>>
+            + Send
+            + Sync,
+    >,
+}
+
+impl LazySender {
+    pub fn new<F, Fut>(build: F) -> LazySender
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = anyhow::Result<crate::alerts::sender::Sender>>
+            + Send
+            + 'static,
+    {
+        LazySender {
+            cell: tokio::sync::OnceCell::new(),
+            build: Box::new(move || Box::pin(build())),
+        }
+    }
+
+    pub async fn get(&self) -> anyhow::Result<&crate::alerts::sender::Sender> {
+        self.cell.get_or_try_init(|| (self.build)()).await
+    }
+}
+
+/// A sender at hand, or one built on first use.
+#[derive(Clone, Copy)]
+pub enum SenderRef<'a> {
+    Ready(&'a crate::alerts::sender::Sender),
+    Lazy(&'a LazySender),
+}
+
+impl<'a> SenderRef<'a> {
+    async fn get(self) -> anyhow::Result<&'a crate::alerts::sender::Sender> {
+        match self {
+            SenderRef::Ready(sender) => Ok(sender),
+            SenderRef::Lazy(lazy) => lazy.get().await,
+        }
+    }
+}
+
+impl<'a> From<&'a crate::alerts::sender::Sender> for SenderRef<'a> {
+    fn from(sender: &'a crate::alerts::sender::Sender) -> Self {
+        SenderRef::Ready(sender)
+    }
+}
+
+impl<'a> From<&'a LazySender> for SenderRef<'a> {
+    fn from(lazy: &'a LazySender) -> Self {
+        SenderRef::Lazy(lazy)
+    }
+}
+
 /// [`notify`], also running the track jobs of pasted pages with `tracks`
 /// (a bot with a tracker; without one a track job fails and is retried,
 /// then dead-lettered). The function reads two queues: notifications
@@ -118,15 +179,16 @@ pub async fn notify(
 /// user (and frees the user's track slot), so it is never retried.
 ///
 /// [`NotifyMessage`]: crate::alerts::outbox::NotifyMessage
-pub async fn notify_with(
+pub async fn notify_with<'a>(
     notifier: &crate::alerts::notifier::Notifier,
-    sender: &crate::alerts::sender::Sender,
+    sender: impl Into<SenderRef<'a>>,
     outbox: &dyn crate::alerts::outbox::Outbox,
     tracks: Option<&crate::telegram::bot::Bot>,
     event: SqsEvent,
 ) -> SqsBatchResponse {
     use crate::alerts::outbox::NotifyMessage;
     use crate::alerts::sender::Delivery;
+    let sender = sender.into();
     let now = chrono::Utc::now();
     let mut failed: Vec<String> = Vec::new();
     let mut changes = Vec::new();
@@ -170,7 +232,25 @@ pub async fn notify_with(
             failed.push(id);
         }
     }
+    // The sender (and with it the bot's token from SSM) only for a batch
+    // that sends: a batch of PriceChanged events plans and queues, and
+    // never needs it.
+    let sender = if notifications.is_empty() && track_jobs.is_empty() {
+        None
+    } else {
+        match sender.get().await {
+            Ok(sender) => Some(sender),
+            Err(e) => {
+                tracing::error!(error = %e, "no Bot API client; the batch's sends will be retried");
+                failed.extend(notifications.drain(..).map(|(id, _)| id));
+                failed.extend(track_jobs.drain(..).map(|(id, _)| id));
+                None
+            }
+        }
+    };
     for (id, n) in notifications {
+        // Not empty: the sender is there.
+        let Some(sender) = sender else { break };
         let outcome = match sender.deliver(&n, now).await {
             Ok(Delivery::RetryAfter(wait) | Delivery::InFlight(wait)) => outbox
                 .put(std::slice::from_ref(&n), wait)
@@ -199,7 +279,7 @@ pub async fn notify_with(
             failed.push(id);
         }
     }
-    if let Some(bot) = tracks {
+    if let (Some(bot), Some(sender)) = (tracks, sender) {
         join_all(track_jobs.iter().map(|(id, job)| async move {
             for method in bot.run_track_job(job).await {
                 // Within the function's timeout: a chat Telegram throttles
