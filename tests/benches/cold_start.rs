@@ -95,12 +95,14 @@ async fn main() {
         Case {
             function: "EventsFunction",
             binary: "events",
-            event: empty.clone(),
+            event: empty,
         },
+        // A real PriceChanged batch (the alert index is read; no alert
+        // matches): an empty one would flatter it.
         Case {
             function: "NotifyFunction",
             binary: "notify",
-            event: empty,
+            event: sample("notify-price-changed.json"),
         },
         Case {
             function: "ScrapeFunction",
