@@ -416,8 +416,9 @@ fn sends_to(standin: &TelegramStandin, chat: i64) -> Vec<RecordedCall> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_notify_sample_plans_the_alert_then_sends_it_once() {
+/// The stack, a Bot API stand-in, and the notify function's environment
+/// pointed at both.
+async fn notify_stack() -> (Deployment, TelegramStandin, Vec<(String, String)>) {
     let stack = stack().await;
     let standin = TelegramStandin::start(TOKEN).await;
     let env = env_of(
@@ -425,6 +426,12 @@ async fn the_notify_sample_plans_the_alert_then_sends_it_once() {
         "NotifyFunction",
         &[("PRICEHOUND_TELEGRAM_API", standin.base_url())],
     );
+    (stack, standin, env)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_notify_sample_plans_the_alert_then_sends_it_once() {
+    let (stack, standin, env) = notify_stack().await;
     let chat = 222_333_444;
     touch(&stack.dynamo, chat).await;
     let alert = below_13000(
@@ -496,13 +503,7 @@ async fn the_notify_sample_plans_the_alert_then_sends_it_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_blocked_user_sample_pauses_their_alerts_without_a_retry() {
-    let stack = stack().await;
-    let standin = TelegramStandin::start(TOKEN).await;
-    let env = env_of(
-        &stack,
-        "NotifyFunction",
-        &[("PRICEHOUND_TELEGRAM_API", standin.base_url())],
-    );
+    let (stack, standin, env) = notify_stack().await;
     let event = sample("notify-blocked-user.json");
     let body = event["Records"][0]["body"].as_str().unwrap();
     let Ok(NotifyMessage::Notification(n)) = NotifyMessage::from_body(body) else {
