@@ -30,6 +30,7 @@ macro_rules! conformance_suite {
             latest_prices_pages_filter_and_order,
             latest_prices_order_by_source_then_item,
             latest_prices_can_hide_user_pages,
+            latest_prices_walk_many_items_once_in_order,
             history_range_order_and_pages,
             bad_cursor_is_rejected,
             checkpoint_moves_forward_only,
@@ -335,6 +336,116 @@ pub async fn latest_prices_pages_filter_and_order(store: &dyn Store) {
         .await
         .unwrap();
     assert!(none.items.is_empty() && none.next_cursor.is_none());
+}
+
+/// Many more items than a page, from several sources, some of them pasted
+/// pages (a store that spreads them over partitions, as the DynamoDB one
+/// shards them, must merge them back): every page size walks every item
+/// exactly once, in source-then-item order, with full pages until the last,
+/// a cursor exactly when more follows, and the same answer for the same
+/// cursor twice; a source filter and hiding user pages page the same way.
+pub async fn latest_prices_walk_many_items_once_in_order(store: &dyn Store) {
+    let mut ids: Vec<String> = Vec::new();
+    for source in ["alpha", "beta", "gamma-2", "gamma", "page-0123456789ab"] {
+        let count = if source.starts_with("page-") { 17 } else { 61 };
+        // Unpadded numbers, so string order differs from number order.
+        ids.extend((0..count).map(|n| format!("{source}:item-{n}")));
+    }
+    let mut expected = Vec::new();
+    // Recorded interleaved, not in key order.
+    for (n, id) in ids.iter().enumerate().rev() {
+        let o = obs(id, id, at(n as i64 % 50), &format!("{n}.25"), n as u64 + 1);
+        store.record(&o).await.unwrap();
+        expected.push(latest(&o));
+    }
+    expected.sort_by(|x, y| {
+        (x.source_id.as_str(), x.item_id.as_str()).cmp(&(y.source_id.as_str(), y.item_id.as_str()))
+    });
+    let total = expected.len();
+    assert_eq!(total, 4 * 61 + 17);
+
+    for limit in [7u32, 50, 100, 261, 1000] {
+        let pages = all_latest_pages(
+            store,
+            LatestQuery {
+                limit,
+                ..Default::default()
+            },
+        )
+        .await;
+        let sizes: Vec<usize> = pages.iter().map(|p| p.items.len()).collect();
+        let full = total / limit as usize;
+        let mut want_sizes = vec![limit as usize; full];
+        if total % limit as usize != 0 {
+            want_sizes.push(total % limit as usize);
+        }
+        assert_eq!(
+            sizes, want_sizes,
+            "limit {limit}: full pages, then the rest"
+        );
+        assert!(
+            pages.last().unwrap().next_cursor.is_none(),
+            "limit {limit}: no cursor after the last page"
+        );
+        let got: Vec<LatestPrice> = pages.iter().flat_map(|p| p.items.clone()).collect();
+        assert_eq!(got, expected, "limit {limit}: every item once, in order");
+        // The same cursor gives the same page.
+        if let Some(c) = pages[0].next_cursor.clone() {
+            let query = LatestQuery {
+                limit,
+                cursor: Some(c),
+                ..Default::default()
+            };
+            let again = store.latest_prices(&query).await.unwrap();
+            assert_eq!(again, pages[1], "limit {limit}: a cursor replays its page");
+        }
+    }
+    // limit 0: the default page of 100.
+    let first = store.latest_prices(&LatestQuery::default()).await.unwrap();
+    assert_eq!(first.items, expected[..100].to_vec());
+    assert!(first.next_cursor.is_some());
+
+    // One source, a page of one item at a time and a page of 13.
+    let gamma = SourceId::new("gamma").unwrap();
+    let want: Vec<LatestPrice> = expected
+        .iter()
+        .filter(|l| l.source_id == gamma)
+        .cloned()
+        .collect();
+    assert_eq!(want.len(), 61, "gamma-2's items are not gamma's");
+    for limit in [1, 13] {
+        let pages = all_latest_pages(
+            store,
+            LatestQuery {
+                source: Some(gamma.clone()),
+                limit,
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!(pages.len(), 61usize.div_ceil(limit as usize));
+        let got: Vec<LatestPrice> = pages.into_iter().flat_map(|p| p.items).collect();
+        assert_eq!(got, want, "source gamma, limit {limit}");
+    }
+
+    // Pasted pages hidden: the others, in order, in pages of 9.
+    let visible: Vec<LatestPrice> = expected
+        .iter()
+        .filter(|l| !l.source_id.as_str().starts_with("page-"))
+        .cloned()
+        .collect();
+    let pages = all_latest_pages(
+        store,
+        LatestQuery {
+            limit: 9,
+            hide_user_pages: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(pages[..pages.len() - 1].iter().all(|p| p.items.len() == 9));
+    let got: Vec<LatestPrice> = pages.into_iter().flat_map(|p| p.items).collect();
+    assert_eq!(got, visible, "user pages hidden, the rest in order");
 }
 
 /// Items of pages users pasted (`page-…` sources) can be left out by the

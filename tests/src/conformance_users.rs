@@ -70,8 +70,10 @@ macro_rules! user_store_suite {
             untrack_of_a_page_not_tracked_changes_nothing,
             tracked_page_retracked_after_expiry,
             tracked_page_concurrent_tracks_count_once,
+            many_tracked_pages_listed_in_order_and_counted_once,
             usage_stats_of_empty_store,
             usage_stats_windows_and_counts,
+            usage_stats_count_many_users_and_events_once,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -1268,6 +1270,53 @@ pub async fn tracked_pages_counted_per_user_and_in_all_once(store: &dyn UserStor
     assert!(store.tracked_pages_of(UserId(3)).await.unwrap().is_empty());
 }
 
+/// Many pages from many users (a store that spreads them over partitions,
+/// as the DynamoDB one shards them, must gather them all): listed once each
+/// in source id order, counted once each, each user's own listed.
+pub async fn many_tracked_pages_listed_in_order_and_counted_once(store: &dyn UserStore) {
+    let mut pages = Vec::new();
+    for n in 0..45u64 {
+        // Scrambled, so the order they are added in is not the listed one.
+        let hash = format!("{:012x}", n.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 16);
+        let source = format!("page-{}", &hash[..12]);
+        let page = tracked_page(
+            &source,
+            &format!("https://shop.example/{n}"),
+            &format!("Item {n}"),
+            n as i64 % 5 + 1,
+            n as i64,
+        );
+        assert!(store.track_page(&page).await.unwrap().page_added);
+        pages.push(page);
+    }
+    // A second tracker of some: still one page each.
+    for page in pages.iter().step_by(4) {
+        let mut again = page.clone();
+        again.added_by = UserId(99);
+        store.track_page(&again).await.unwrap();
+    }
+    pages.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+    assert_eq!(store.tracked_pages().await.unwrap(), pages);
+    assert_eq!(store.tracked_page_count().await.unwrap(), 45);
+    for user in 1..=5 {
+        let mut mine: Vec<String> = store
+            .tracked_pages_of(UserId(user))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.source_id.to_string())
+            .collect();
+        mine.sort();
+        let want: Vec<String> = pages
+            .iter()
+            .filter(|p| p.added_by == UserId(user))
+            .map(|p| p.source_id.to_string())
+            .collect();
+        assert_eq!(mine, want, "user {user}'s pages");
+    }
+    assert_eq!(store.tracked_pages_of(UserId(99)).await.unwrap().len(), 12);
+}
+
 pub async fn tracked_page_trackers_listed_per_user(store: &dyn UserStore) {
     let first = tracked_page(
         "page-cccccccccccc",
@@ -1534,6 +1583,54 @@ pub async fn usage_stats_windows_and_counts(store: &dyn UserStore) {
         ]
     );
     assert_eq!(stats.alerts_sent, 2);
+}
+
+/// Many users and their events (a store that spreads them over partitions,
+/// as the DynamoDB one shards them by user, must gather every one): each
+/// user and each event counted once, in the right windows.
+pub async fn usage_stats_count_many_users_and_events_once(store: &dyn UserStore) {
+    let now = t(0);
+    let users = 48i64;
+    for i in 0..users {
+        // Telegram ids: large, and near each other.
+        let id = 5_000_000_000 + i * 7;
+        let at = now - Duration::hours(i);
+        store
+            .touch_user(&contact(profile(id, "U"), at, None))
+            .await
+            .unwrap();
+        for n in 0..(i % 3 + 1) {
+            let name = ["prices", "search", "alerts"][n as usize];
+            store.record_usage(&command(id, at, name)).await.unwrap();
+        }
+        if i % 4 == 0 {
+            store
+                .record_usage(&UsageEvent {
+                    user: UserId(id),
+                    at,
+                    kind: UsageKind::AlertSent,
+                })
+                .await
+                .unwrap();
+        }
+    }
+    let stats = store.usage_stats(now).await.unwrap();
+    assert_eq!(
+        stats,
+        UsageStats {
+            users: 48,
+            // Seen 0 to 23 hours ago; 24 hours ago is outside the day.
+            daily_active: 24,
+            weekly_active: 48,
+            monthly_active: 48,
+            commands: vec![
+                ("prices".to_string(), 48),
+                ("search".to_string(), 32),
+                ("alerts".to_string(), 16),
+            ],
+            alerts_sent: 12,
+        }
+    );
 }
 
 pub async fn track_job_claim_is_one_per_user_until_released_or_lapsed(store: &dyn UserStore) {

@@ -12,10 +12,10 @@ use pricehound::domain::user::{
     UserProfile, Watch,
 };
 use pricehound::domain::{Availability, ItemDetails, SeriesId, SeriesSummary, SourceId, SourceRun};
-use pricehound::store::dynamo::DynamoStore;
+use pricehound::store::dynamo::{DynamoStore, Resharded, SHARDS, shard_of};
 use pricehound::store::{
-    AlertStore, HistoryQuery, Payloads, Store, StoreError, TrackedPageStore, UpdateGuard, UsageLog,
-    UserProfiles, Watches,
+    AlertStore, Cursor, HistoryQuery, LatestQuery, Payloads, Store, StoreError, TrackedPageStore,
+    UpdateGuard, UsageLog, UserProfiles, Watches,
 };
 use pricehound_tests::conformance::{at, obs};
 use pricehound_tests::conformance_suite;
@@ -290,7 +290,8 @@ async fn records_follow_the_documented_layout() {
     assert_eq!(s_attr(&history, "availability"), Some("out_of_stock"));
 
     let latest = raw_item(&store, "ITEM#lay:gold", "LATEST").await;
-    assert_eq!(s_attr(&latest, "gsi1pk"), Some("LATEST"));
+    // The index partition is the item's shard (pinned: it is stored).
+    assert_eq!(s_attr(&latest, "gsi1pk"), Some("LATEST#00"));
     assert_eq!(s_attr(&latest, "gsi1sk"), Some("lay#lay:gold"));
     for absent in ["amount", "currency", "details", "series"] {
         assert!(!latest.contains_key(absent), "LATEST kept {absent}");
@@ -358,8 +359,8 @@ async fn new_operations_name_the_table_in_errors() {
 /// The bot's records are laid out as docs/dynamodb.md says: the user profile
 /// sits in the `USERS` index partition by last seen, an alert is in its
 /// target's index partition only while active, short-lived records carry the
-/// TTL attribute, amounts are decimal strings, tracked pages share the
-/// `TRACKED` partition.
+/// TTL attribute, amounts are decimal strings, profiles, tracked pages and
+/// usage events sit in the shard of their user or source.
 #[tokio::test]
 async fn user_records_follow_the_documented_layout() {
     let store = fresh_store().await;
@@ -376,7 +377,7 @@ async fn user_records_follow_the_documented_layout() {
     };
     store.touch_user(&contact(t(0))).await.unwrap();
     let profile = raw_item(&store, "USER#42", "PROFILE").await;
-    assert_eq!(s_attr(&profile, "gsi1pk"), Some("USERS"));
+    assert_eq!(s_attr(&profile, "gsi1pk"), Some("USERS#08"));
     assert_eq!(
         s_attr(&profile, "gsi1sk"),
         Some("2024-06-15T12:00:00.000Z#42")
@@ -497,7 +498,7 @@ async fn user_records_follow_the_documented_layout() {
         .query()
         .table_name(store.table())
         .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", AttributeValue::S("USAGE#2024-06-15".into()))
+        .expression_attribute_values(":pk", AttributeValue::S("USAGE#2024-06-15#08".into()))
         .send()
         .await
         .unwrap();
@@ -519,7 +520,7 @@ async fn user_records_follow_the_documented_layout() {
         added_at: t(4),
     };
     assert!(store.track_page(&page).await.unwrap().page_added);
-    let tracked = raw_item(&store, "TRACKED", "PAGE#page-3f9a").await;
+    let tracked = raw_item(&store, "TRACKED#15", "PAGE#page-3f9a").await;
     assert_eq!(s_attr(&tracked, "source_id"), Some("page-3f9a"));
     assert_eq!(s_attr(&tracked, "url"), Some("https://shop.example/gpu"));
     assert_eq!(s_attr(&tracked, "name"), Some("GPU"));
@@ -692,5 +693,422 @@ async fn history_and_usage_rows_carry_their_expiry_and_latest_none() {
     assert_eq!(
         expiry("USAGE#", ""),
         Some((at(5).timestamp() + 7 * day).to_string())
+    );
+}
+
+/// Every record of the table, all scan pages.
+async fn scan_all(store: &DynamoStore) -> Vec<HashMap<String, AttributeValue>> {
+    let client = dynamodb_client().await;
+    let mut rows = Vec::new();
+    let mut start = None;
+    loop {
+        let out = client
+            .scan()
+            .table_name(store.table())
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .unwrap();
+        rows.extend(out.items().iter().cloned());
+        match out.last_evaluated_key() {
+            Some(key) if !key.is_empty() => start = Some(key.clone()),
+            _ => return rows,
+        }
+    }
+}
+
+/// The shard keys `name#00`..`name#15` found in `attr` of `rows`, each
+/// checked to be the shard of the record's id (`id_attr`).
+fn shards_used(
+    rows: &[HashMap<String, AttributeValue>],
+    attr: &str,
+    name: &str,
+    id_of: impl Fn(&HashMap<String, AttributeValue>) -> String,
+) -> std::collections::BTreeSet<u32> {
+    let prefix = format!("{name}#");
+    let mut used = std::collections::BTreeSet::new();
+    for row in rows {
+        let Some(key) = s_attr(row, attr).and_then(|k| k.strip_prefix(&prefix)) else {
+            continue;
+        };
+        assert_eq!(key.len(), 2, "{name}#{key}: two digits");
+        let shard: u32 = key.parse().unwrap();
+        assert!(shard < SHARDS);
+        assert_eq!(
+            shard,
+            shard_of(&id_of(row)),
+            "{name}#{key} is its id's shard"
+        );
+        used.insert(shard);
+    }
+    used
+}
+
+/// The single partitions of before are sharded: latest prices, profiles,
+/// tracked pages and a day's usage events spread over most of the 16
+/// shards, each record in the shard of its id, and every reader still sees
+/// each of them exactly once.
+#[tokio::test]
+async fn hot_partitions_are_spread_over_shards_and_read_back_whole() {
+    let store = fresh_store().await;
+    for n in 0..64 {
+        let id = format!("spread:item-{n}");
+        store
+            .record(&obs(&id, &id, at(n), "1.5", n as u64 + 1))
+            .await
+            .unwrap();
+        let user = UserId(1_000_000 + n);
+        store
+            .touch_user(&Contact {
+                profile: UserProfile {
+                    id: user,
+                    first_name: "U".into(),
+                    last_name: None,
+                    username: None,
+                    language_code: None,
+                },
+                at: t(-n),
+                referrer: None,
+            })
+            .await
+            .unwrap();
+        store
+            .record_usage(&UsageEvent {
+                user,
+                at: t(-n),
+                kind: UsageKind::Command("prices".into()),
+            })
+            .await
+            .unwrap();
+        if n % 2 == 0 {
+            store
+                .track_page(&TrackedPage {
+                    source_id: SourceId::new(format!("page-{n:012x}")).unwrap(),
+                    url: format!("https://shop.example/{n}"),
+                    name: format!("P{n}"),
+                    added_by: user,
+                    added_at: t(0),
+                })
+                .await
+                .unwrap();
+        }
+    }
+    let rows = scan_all(&store).await;
+    let n_attr = |row: &HashMap<String, AttributeValue>, name: &str| match row.get(name) {
+        Some(AttributeValue::N(v)) => v.clone(),
+        other => panic!("{name} is {other:?}"),
+    };
+    let latest = shards_used(&rows, "gsi1pk", "LATEST", |r| {
+        s_attr(r, "item_id").unwrap().to_string()
+    });
+    let users = shards_used(&rows, "gsi1pk", "USERS", |r| n_attr(r, "user_id"));
+    let pages = shards_used(&rows, "pk", "TRACKED", |r| {
+        s_attr(r, "source_id").unwrap().to_string()
+    });
+    let usage = shards_used(&rows, "pk", "USAGE#2024-06-15", |r| n_attr(r, "user_id"));
+    for (what, used, min) in [
+        ("latest", &latest, 12),
+        ("users", &users, 12),
+        ("tracked pages", &pages, 10),
+        ("usage", &usage, 12),
+    ] {
+        assert!(used.len() >= min, "{what} in only {used:?}");
+    }
+    assert!(
+        !rows.iter().any(
+            |r| ["LATEST", "USERS"].contains(&s_attr(r, "gsi1pk").unwrap_or(""))
+                || ["TRACKED", "USAGE#2024-06-15"].contains(&s_attr(r, "pk").unwrap_or(""))
+        ),
+        "nothing is written to an unsharded partition"
+    );
+
+    let page = store
+        .latest_prices(&LatestQuery {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut want: Vec<String> = (0..64).map(|n| format!("spread:item-{n}")).collect();
+    want.sort();
+    let got: Vec<String> = page.items.iter().map(|l| l.item_id.to_string()).collect();
+    assert_eq!(got, want);
+    let stats = store.usage_stats(t(0)).await.unwrap();
+    assert_eq!((stats.users, stats.daily_active), (64, 64));
+    assert_eq!(stats.commands, vec![("prices".to_string(), 64)]);
+    assert_eq!(store.tracked_page_count().await.unwrap(), 32);
+    assert_eq!(store.tracked_pages().await.unwrap().len(), 32);
+}
+
+/// Item ids of source `source` whose latest price lands in shard `shard`.
+fn ids_in_shard(source: &str, shard: u32, count: usize) -> Vec<String> {
+    (0..)
+        .map(|n| format!("{source}:item-{n}"))
+        .filter(|id| shard_of(id) == shard)
+        .take(count)
+        .collect()
+}
+
+/// The merge asks each shard for a few records and asks again when a
+/// shard's run out before the page is full: with one shard holding most of
+/// a source (far more than its share of a page), and most shards holding
+/// nothing of it, pages still come whole, in order, each item once.
+#[tokio::test]
+async fn latest_prices_merge_shards_filled_unevenly() {
+    let store = fresh_store().await;
+    let mut ids = ids_in_shard("skew", 5, 40);
+    for shard in [0, 9, 15] {
+        ids.extend(ids_in_shard("skew", shard, 1));
+    }
+    ids.extend((0..10).map(|n| format!("zz:item-{n}")));
+    ids.extend(ids_in_shard("aa", 5, 3));
+    for (n, id) in ids.iter().enumerate() {
+        store
+            .record(&obs(id, id, at(n as i64), "2", n as u64 + 1))
+            .await
+            .unwrap();
+    }
+    let mut want: Vec<(String, String)> = ids
+        .iter()
+        .map(|id| {
+            let (source, _) = id.split_once(':').unwrap();
+            (source.to_string(), id.clone())
+        })
+        .collect();
+    want.sort();
+    let want: Vec<String> = want.into_iter().map(|(_, id)| id).collect();
+
+    let walk = |source: Option<&str>, limit: u32| {
+        let store = store.clone();
+        let source = source.map(|s| SourceId::new(s).unwrap());
+        async move {
+            let mut query = LatestQuery {
+                source,
+                limit,
+                ..Default::default()
+            };
+            let mut got = Vec::new();
+            let mut sizes = Vec::new();
+            loop {
+                let page = store.latest_prices(&query).await.unwrap();
+                sizes.push(page.items.len());
+                got.extend(page.items.into_iter().map(|l| l.item_id.to_string()));
+                match page.next_cursor {
+                    Some(c) => query.cursor = Some(c),
+                    None => return (got, sizes),
+                }
+            }
+        }
+    };
+    for limit in [1, 3, 10, 41, 100] {
+        let (got, sizes) = walk(None, limit).await;
+        assert_eq!(got, want, "limit {limit}");
+        assert!(
+            sizes[..sizes.len() - 1]
+                .iter()
+                .all(|&n| n == limit as usize),
+            "limit {limit}: {sizes:?}"
+        );
+    }
+    let skew: Vec<String> = want
+        .iter()
+        .filter(|id| id.starts_with("skew:"))
+        .cloned()
+        .collect();
+    for limit in [1, 4, 43, 44] {
+        let (got, sizes) = walk(Some("skew"), limit).await;
+        assert_eq!(got, skew, "source skew, limit {limit}");
+        assert_eq!(sizes.len(), 43usize.div_ceil(limit as usize).max(1));
+    }
+}
+
+/// A cursor names a position, not a record: one that names an item no
+/// shard holds (a well-formed key, e.g. from before the item moved) pages
+/// on from there, as the one partition did; a cursor of another source, or
+/// one that is no key at all, is `BadCursor` and reaches no shard.
+#[tokio::test]
+async fn latest_cursors_are_positions_in_every_shard() {
+    let store = fresh_store().await;
+    for id in ["c:a", "c:c", "c:e", "d:a"] {
+        store.record(&obs(id, id, at(0), "1", 1)).await.unwrap();
+    }
+    let page = store
+        .latest_prices(&LatestQuery {
+            limit: 10,
+            cursor: Some(Cursor::encode("c#c:b")),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let got: Vec<String> = page.items.iter().map(|l| l.item_id.to_string()).collect();
+    assert_eq!(got, ["c:c", "c:e", "d:a"]);
+    for bad in [
+        Cursor::encode("d#d:a"),
+        Cursor::encode("c"),
+        Cursor::encode("c#C:A"),
+        Cursor::from_param("!!"),
+    ] {
+        let err = store
+            .latest_prices(&LatestQuery {
+                source: Some(SourceId::new("c").unwrap()),
+                limit: 10,
+                cursor: Some(bad.clone()),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::BadCursor), "{bad:?}: {err:?}");
+    }
+}
+
+/// A table written before sharding: records under the old single keys are
+/// invisible to the sharded readers until `reshard_legacy` moves them (a
+/// second run moves nothing); a latest price or a profile also moves by
+/// itself on its next write.
+#[tokio::test]
+async fn legacy_records_are_moved_into_their_shards() {
+    let store = fresh_store().await;
+    let client = dynamodb_client().await;
+    let set_gsi1pk = |pk: &str, sk: &str, value: &str| {
+        client
+            .update_item()
+            .table_name(store.table())
+            .key("pk", AttributeValue::S(pk.into()))
+            .key("sk", AttributeValue::S(sk.into()))
+            .update_expression("SET gsi1pk = :v")
+            .expression_attribute_values(":v", AttributeValue::S(value.into()))
+            .send()
+    };
+    // A latest price and a profile in the old index partitions.
+    for id in ["old:a", "old:b"] {
+        store.record(&obs(id, id, at(0), "1", 1)).await.unwrap();
+        set_gsi1pk(&format!("ITEM#{id}"), "LATEST", "LATEST")
+            .await
+            .unwrap();
+    }
+    let contact = |id: i64, at| Contact {
+        profile: UserProfile {
+            id: UserId(id),
+            first_name: "Old".into(),
+            last_name: None,
+            username: None,
+            language_code: None,
+        },
+        at,
+        referrer: None,
+    };
+    for id in [7, 8] {
+        store.touch_user(&contact(id, t(-10))).await.unwrap();
+        set_gsi1pk(&format!("USER#{id}"), "PROFILE", "USERS")
+            .await
+            .unwrap();
+    }
+    // A tracked page and a usage event in the old table partitions.
+    client
+        .put_item()
+        .table_name(store.table())
+        .item("pk", AttributeValue::S("TRACKED".into()))
+        .item("sk", AttributeValue::S("PAGE#page-0ld".into()))
+        .item("source_id", AttributeValue::S("page-0ld".into()))
+        .item("url", AttributeValue::S("https://shop.example/old".into()))
+        .item("name", AttributeValue::S("Old page".into()))
+        .item("added_by", AttributeValue::N("7".into()))
+        .item(
+            "added_at",
+            AttributeValue::S("2024-06-15T11:00:00.000Z".into()),
+        )
+        .item("trackers", AttributeValue::Ns(vec!["7".into(), "8".into()]))
+        .send()
+        .await
+        .unwrap();
+    client
+        .put_item()
+        .table_name(store.table())
+        .item("pk", AttributeValue::S("USAGE#2024-06-15".into()))
+        .item(
+            "sk",
+            AttributeValue::S("2024-06-15T11:00:00.000Z#7#00000000000000aa".into()),
+        )
+        .item("user_id", AttributeValue::N("7".into()))
+        .item("at", AttributeValue::S("2024-06-15T11:00:00.000Z".into()))
+        .item("kind", AttributeValue::S("command".into()))
+        .item("name", AttributeValue::S("prices".into()))
+        .send()
+        .await
+        .unwrap();
+
+    let all = LatestQuery {
+        limit: 100,
+        ..Default::default()
+    };
+    assert!(store.latest_prices(&all).await.unwrap().items.is_empty());
+    assert_eq!(store.usage_stats(t(0)).await.unwrap(), Default::default());
+    assert!(store.tracked_pages().await.unwrap().is_empty());
+
+    // The next write of a latest price or a profile moves it.
+    store
+        .record(&obs("old:b", "old:b", at(1), "2", 2))
+        .await
+        .unwrap();
+    store.touch_user(&contact(8, t(-5))).await.unwrap();
+    let listed = store.latest_prices(&all).await.unwrap().items;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(store.usage_stats(t(0)).await.unwrap().users, 1);
+
+    let moved = store.reshard_legacy(t(0).date_naive()).await.unwrap();
+    assert_eq!(
+        moved,
+        Resharded {
+            latest: 1,
+            users: 1,
+            tracked_pages: 1,
+            usage_events: 1,
+        }
+    );
+    let listed: Vec<String> = store
+        .latest_prices(&all)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|l| l.item_id.to_string())
+        .collect();
+    assert_eq!(listed, ["old:a", "old:b"]);
+    let stats = store.usage_stats(t(0)).await.unwrap();
+    assert_eq!(stats.users, 2);
+    assert_eq!(stats.commands, vec![("prices".to_string(), 1)]);
+    let pages = store.tracked_pages().await.unwrap();
+    assert_eq!(pages.len(), 1);
+    assert_eq!(pages[0].url, "https://shop.example/old");
+    assert_eq!(store.tracked_page_count().await.unwrap(), 1);
+    assert_eq!(
+        store.tracked_pages_of(UserId(7)).await.unwrap().len(),
+        0,
+        "no TRACK# record was written for the raw page"
+    );
+    // Both trackers came along: the last one's untrack removes the page.
+    let source = SourceId::new("page-0ld").unwrap();
+    store.untrack_page(UserId(7), &source).await.unwrap();
+    assert_eq!(store.tracked_page_count().await.unwrap(), 1);
+    assert!(
+        store
+            .untrack_page(UserId(8), &source)
+            .await
+            .unwrap()
+            .page_removed
+    );
+
+    let rows = scan_all(&store).await;
+    assert!(
+        !rows.iter().any(
+            |r| ["LATEST", "USERS"].contains(&s_attr(r, "gsi1pk").unwrap_or(""))
+                || ["TRACKED", "USAGE#2024-06-15"].contains(&s_attr(r, "pk").unwrap_or(""))
+        ),
+        "nothing is left under an unsharded key"
+    );
+    assert_eq!(
+        store.reshard_legacy(t(0).date_naive()).await.unwrap(),
+        Resharded::default(),
+        "a second run moves nothing"
     );
 }

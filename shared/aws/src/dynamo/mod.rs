@@ -3,25 +3,29 @@
 //!
 //! | record     | pk                 | sk                              | gsi1pk              | gsi1sk                    |
 //! |------------|--------------------|---------------------------------|---------------------|---------------------------|
-//! | latest     | `ITEM#<item id>`   | `LATEST`                        | `LATEST`            | `<source id>#<item id>`   |
+//! | latest     | `ITEM#<item id>`   | `LATEST`                        | `LATEST#<shard>`³   | `<source id>#<item id>`   |
 //! | history    | `ITEM#<item id>`   | `OBS#<sortable time>#<obs id>`  | `SERIES#<series>`¹  | `<sortable time>#<obs id>`¹ |
 //! | series     | `SERIES`           | `<series id>`                   |                     |                           |
 //! | checkpoint | `SOURCE#<source>`  | `CHECKPOINT`                    |                     |                           |
 //! | health     | `SOURCE#<source>`  | `HEALTH`                        |                     |                           |
-//! | user       | `USER#<user id>`   | `PROFILE`                       | `USERS`             | `<sortable last_seen>#<user id>` |
+//! | user       | `USER#<user id>`   | `PROFILE`                       | `USERS#<shard>`³    | `<sortable last_seen>#<user id>` |
 //! | watch      | `USER#<user id>`   | `WATCH#<item id>`               |                     |                           |
 //! | alert      | `USER#<user id>`   | `ALERT#<alert id>`              | `ALERTS#item#<item id>` or `ALERTS#series#<series id>`² | `<alert id>`² |
 //! | update     | `UPDATE#<update id>` | `UPDATE`                      |                     |                           |
 //! | throttle   | `THROTTLE#<user id>#<window epoch s>` | `THROTTLE`   |                     |                           |
 //! | quota      | `QUOTA#<user id>#<day epoch s>` | `QUOTA`            |                     |                           |
 //! | payload    | `PAYLOAD#<key>`    | `PAYLOAD`                       |                     |                           |
-//! | usage      | `USAGE#<yyyy-mm-dd>` | `<sortable at>#<user id>#<random>` |                |                           |
-//! | tracked    | `TRACKED`          | `PAGE#<source id>`              |                     |                           |
+//! | usage      | `USAGE#<yyyy-mm-dd>#<shard>`³ | `<sortable at>#<user id>#<random>` |     |                           |
+//! | tracked    | `TRACKED#<shard>`³ | `PAGE#<source id>`              |                     |                           |
 //!
 //! ¹ only for observations that belong to a series: the index is overloaded
-//! (one `LATEST` partition, one `SERIES#…` partition per series, one `USERS`
-//! partition, one `ALERTS#…` partition per alert target).
+//! (16 `LATEST#…` partitions, one `SERIES#…` partition per series, 16
+//! `USERS#…` partitions, one `ALERTS#…` partition per alert target).
 //! ² only while the alert is active: deactivating it removes both.
+//! ³ `<shard>` is `00`..`15`, [`shard_of`] the item id, user id or source id
+//! (`shard.rs`): what would be one hot partition is 16, and readers query
+//! all of them and merge (`scatter.rs`) into what the one partition gave.
+//! `reshard.rs` moves records written before sharding.
 //!
 //! History rows and usage events carry `expires_at` from the store's
 //! [`Retention`] (LATEST records never do, so an item's last price stays).
@@ -42,6 +46,9 @@
 
 mod attrs;
 mod prices;
+mod reshard;
+mod scatter;
+mod shard;
 mod table;
 mod users;
 
@@ -52,12 +59,16 @@ use pricehound_core::retention::Retention;
 use pricehound_core::store::StoreError;
 
 use attrs::{Item, s};
+/// The layout's shard function, public so tools and tests can find a
+/// record's partition (`LATEST#<shard_of(item id)>`, …).
+pub use reshard::Resharded;
+pub use shard::{SHARDS, shard_of};
 
-/// The global secondary index, overloaded and sparse: `LATEST` records list
-/// latest prices by source and item, history records of a series list that
-/// series' observations by time, `USERS` lists user profiles by last seen and
-/// `ALERTS#<kind>#<target>` the active alerts on a target; other records do
-/// not carry `gsi1pk`.
+/// The global secondary index, overloaded and sparse: `LATEST#<shard>`
+/// records list latest prices by source and item, history records of a
+/// series list that series' observations by time, `USERS#<shard>` lists user
+/// profiles by last seen and `ALERTS#<kind>#<target>` the active alerts on a
+/// target; other records do not carry `gsi1pk`.
 pub const GSI1: &str = "gsi1";
 /// The TTL attribute (epoch seconds) the table is configured with: update
 /// claims, throttle windows and payloads set it. Deletion is lazy, so
@@ -200,6 +211,18 @@ impl DynamoStore {
         start: Option<Item>,
         want: usize,
     ) -> Result<Vec<Item>, StoreError> {
+        Ok(self.query_with_next(base, start, want).await?.0)
+    }
+
+    /// [`DynamoStore::query_upto`], and where to go on from: the last
+    /// evaluated key when it stopped because it had `want` items and
+    /// DynamoDB said more may follow, `None` when the query ran out.
+    async fn query_with_next(
+        &self,
+        base: QueryFluentBuilder,
+        start: Option<Item>,
+        want: usize,
+    ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
         let mut items = Vec::new();
         let mut start = start;
         loop {
@@ -213,11 +236,14 @@ impl DynamoStore {
                 .map_err(|e| self.err("Query", e))?;
             items.extend(out.items().iter().cloned());
             match out.last_evaluated_key() {
+                Some(key) if key.is_empty() => return Ok((items, None)),
                 Some(key) if items.len() < want => start = Some(key.clone()),
-                _ => break,
+                // Limit was what remained, so the last evaluated record is
+                // the last one returned: the next request starts after it.
+                Some(key) => return Ok((items, Some(key.clone()))),
+                None => return Ok((items, None)),
             }
         }
-        Ok(items)
     }
 }
 

@@ -24,10 +24,10 @@ use super::{
     A_ITEM, A_ITEMS, A_ITEMS_SEEN, A_LAST_ERROR, A_LAST_ERROR_AT, A_LAST_POST, A_LAST_SUCCESS,
     A_NAME, A_OBS_ID, A_OBSERVED, A_PK, A_PROVENANCE, A_RUNS, A_SERIES, A_SK, A_SOURCE, A_UPDATED,
     CHECKPOINT_SK, DynamoStore, HEALTH_SK, Keys, LATEST_SK, OBS_PREFIX, Read, SERIES_PK, SortKeys,
-    TTL_ATTRIBUTE,
+    TTL_ATTRIBUTE, shard,
 };
 
-fn item_pk(item: &ItemId) -> String {
+pub(super) fn item_pk(item: &ItemId) -> String {
     format!("ITEM#{item}")
 }
 
@@ -53,6 +53,32 @@ fn series_gsi1sk(obs: &Observation) -> String {
 /// contain, so this orders by source id, then item id.
 fn latest_gsi1sk(source: &SourceId, item: &ItemId) -> String {
     format!("{source}#{item}")
+}
+
+/// The index partition (`LATEST#<shard>`) holding `item`'s latest price:
+/// every item in one partition would cap ingest at one partition's write
+/// rate (`shard.rs`).
+pub(super) fn latest_gsi1pk(item: &ItemId) -> String {
+    shard::key_for(LATEST_SK, item.as_str())
+}
+
+/// The position a `latest_prices` cursor names: the index sort key of the
+/// last item of the page before, `<source>#<item>`, checked to be one. It
+/// comes from outside: anything else is `BadCursor`, never a panic or a
+/// backend error.
+fn latest_cursor(
+    cursor: &Cursor,
+    source: Option<&SourceId>,
+) -> Result<(String, ItemId), StoreError> {
+    let raw = cursor.decode()?;
+    let (cursor_source, item) = raw.split_once('#').ok_or(StoreError::BadCursor)?;
+    let cursor_source = SourceId::new(cursor_source).map_err(|_| StoreError::BadCursor)?;
+    let item = ItemId::new(item).map_err(|_| StoreError::BadCursor)?;
+    // DynamoDB rejects a start key outside the key condition.
+    if source.is_some_and(|q| *q != cursor_source) {
+        return Err(StoreError::BadCursor);
+    }
+    Ok((raw, item))
 }
 
 /// The attributes an observation is stored with, in history and latest records alike.
@@ -176,8 +202,10 @@ impl DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
 
         let mut sets = Vec::new();
+        // The index keys are set on every write, so a record written before
+        // the index was sharded moves to its shard with its next price.
         let mut values: Vec<(&str, AttributeValue)> = vec![
-            (A_GSI1PK, s(LATEST_SK)),
+            (A_GSI1PK, s(latest_gsi1pk(&obs.item_id))),
             (A_GSI1SK, s(latest_gsi1sk(&obs.source_id, &obs.item_id))),
         ];
         values.extend(observation_attributes(obs));
@@ -363,44 +391,49 @@ impl Store for DynamoStore {
 
     async fn latest_prices(&self, query: &LatestQuery) -> Result<Page<LatestPrice>, StoreError> {
         let limit = page_size(query.limit) as usize;
-        let start = match &query.cursor {
-            None => None,
-            Some(c) => {
-                let raw = c.decode()?;
-                let (source, item) = raw.split_once('#').ok_or(StoreError::BadCursor)?;
-                let source = SourceId::new(source).map_err(|_| StoreError::BadCursor)?;
-                let item = ItemId::new(item).map_err(|_| StoreError::BadCursor)?;
-                // DynamoDB rejects a start key outside the key condition.
-                if query.source.as_ref().is_some_and(|q| *q != source) {
-                    return Err(StoreError::BadCursor);
-                }
-                Some(HashMap::from([
-                    (A_PK.to_string(), s(item_pk(&item))),
-                    (A_SK.to_string(), s(LATEST_SK)),
-                    (A_GSI1PK.to_string(), s(LATEST_SK)),
-                    (A_GSI1SK.to_string(), s(raw)),
-                ]))
-            }
-        };
+        let after = query
+            .cursor
+            .as_ref()
+            .map(|c| latest_cursor(c, query.source.as_ref()))
+            .transpose()?;
         let sort = match &query.source {
             None => SortKeys::All,
             Some(source) => SortKeys::Prefix(format!("{source}#")),
         };
-        let mut base = self.partition(Keys::Gsi1, LATEST_SK.into(), sort);
-        if query.hide_user_pages {
-            // Not a key condition: user pages sit in the middle of the
-            // index's order. Filtered items still count against each
-            // request's Limit, and query_upto pages on until it has enough,
-            // so the cursor below is always a visible item's.
-            base = base
-                .filter_expression("NOT begins_with(#src, :userpages)")
-                .expression_attribute_names("#src", A_SOURCE)
-                .expression_attribute_values(
-                    ":userpages",
-                    s(pricehound_core::domain::USER_PAGE_PREFIX),
-                );
-        }
-        let rows = self.query_upto(base, start, limit + 1).await?;
+        // Every shard of the index, each from just after the cursor: the
+        // start key names the cursor's item in a shard it may not be in,
+        // which DynamoDB accepts (a start key is a position in the key
+        // order, not a record that must exist).
+        let shards = shard::all_keys(LATEST_SK)
+            .map(|gsi1pk| {
+                let start = after.as_ref().map(|(raw, item)| {
+                    HashMap::from([
+                        (A_PK.to_string(), s(item_pk(item))),
+                        (A_SK.to_string(), s(LATEST_SK)),
+                        (A_GSI1PK.to_string(), s(&gsi1pk)),
+                        (A_GSI1SK.to_string(), s(raw)),
+                    ])
+                });
+                let mut base = self.partition(Keys::Gsi1, gsi1pk, sort.clone());
+                if query.hide_user_pages {
+                    // Not a key condition: user pages sit in the middle of the
+                    // index's order. Filtered items still count against each
+                    // request's Limit, and the reads page on until they have
+                    // enough, so the cursor below is always a visible item's.
+                    base = base
+                        .filter_expression("NOT begins_with(#src, :userpages)")
+                        .expression_attribute_names("#src", A_SOURCE)
+                        .expression_attribute_values(
+                            ":userpages",
+                            s(pricehound_core::domain::USER_PAGE_PREFIX),
+                        );
+                }
+                (base, start)
+            })
+            .collect();
+        // Merged by the index sort key: the order of the one partition the
+        // records shared before sharding, so pages and cursors are as they were.
+        let rows = self.merge_shards(shards, A_GSI1SK, limit + 1).await?;
         let mut items = rows
             .iter()
             .map(latest_from_item)
@@ -664,6 +697,65 @@ mod tests {
         // "ab" sorts before "ab-c" as a source, although "ab-c:a" < "ab:z" as item ids.
         assert!(key("ab", "ab:z") < key("ab-c", "ab-c:a"));
         assert!(key("ab", "ab:a") < key("ab", "ab:b"));
+    }
+
+    #[test]
+    fn latest_records_are_sharded_by_item() {
+        let item = ItemId::new("shop:gpu").unwrap();
+        assert_eq!(latest_gsi1pk(&item), "LATEST#06");
+    }
+
+    /// A cursor comes from outside: everything but a `<source>#<item>` of
+    /// valid ids (and of the queried source, if any) is `BadCursor`.
+    #[test]
+    fn latest_cursors_are_validated() {
+        let shop = SourceId::new("shop").unwrap();
+        let ok = latest_cursor(&Cursor::encode("shop#shop:gpu"), Some(&shop)).unwrap();
+        assert_eq!(
+            ok,
+            (
+                "shop#shop:gpu".to_string(),
+                ItemId::new("shop:gpu").unwrap()
+            )
+        );
+        assert!(latest_cursor(&Cursor::encode("shop#shop:gpu"), None).is_ok());
+        for bad in [
+            Cursor::from_param("%%%"),
+            Cursor::from_param("c2hvcA"), // "shop": no '#'
+            Cursor::encode(""),
+            Cursor::encode("#shop:gpu"),
+            Cursor::encode("shop#"),
+            Cursor::encode("Shop#shop:gpu"),
+            Cursor::encode("shop#shop:gpu#x"),
+            Cursor::encode("shop#shop gpu"),
+            Cursor::encode(&format!("shop#{}", "a".repeat(201))),
+            Cursor::encode("other#other:gpu"), // not the queried source
+        ] {
+            assert!(
+                matches!(latest_cursor(&bad, Some(&shop)), Err(StoreError::BadCursor)),
+                "{bad:?}"
+            );
+        }
+        // Bytes that are not UTF-8.
+        let raw = base64_of(&[0xff, 0xfe, b'#', b'a']);
+        assert!(matches!(
+            latest_cursor(&Cursor::from_param(&raw), None),
+            Err(StoreError::BadCursor)
+        ));
+    }
+
+    /// URL-safe base64 without padding, as `Cursor` writes it.
+    fn base64_of(bytes: &[u8]) -> String {
+        const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n =
+                chunk.iter().fold(0u32, |n, b| (n << 8) | u32::from(*b)) << (8 * (3 - chunk.len()));
+            for i in 0..=chunk.len() {
+                out.push(ABC[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            }
+        }
+        out
     }
 
     #[test]

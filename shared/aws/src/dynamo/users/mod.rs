@@ -4,7 +4,7 @@
 //!
 //! | record          | pk                               | sk                            | gsi1pk                          | gsi1sk                      | TTL |
 //! |-----------------|----------------------------------|-------------------------------|---------------------------------|-----------------------------|-----|
-//! | user profile    | `USER#<user>`                    | `PROFILE`                     | `USERS`                         | `<sortable last_seen>#<user>` |   |
+//! | user profile    | `USER#<user>`                    | `PROFILE`                     | `USERS#<shard of user>`         | `<sortable last_seen>#<user>` |   |
 //! | watch           | `USER#<user>`                    | `WATCH#<item id>`             |                                 |                             |     |
 //! | alert           | `USER#<user>`                    | `ALERT#<alert id>`            | `ALERTS#item#<item>` or `ALERTS#series#<series>`, only while active | `<alert id>` | |
 //! | update claimed  | `UPDATE#<update id>`             | `UPDATE`                      |                                 |                             | +24 h |
@@ -13,8 +13,8 @@
 //! | payload         | `PAYLOAD#<key>`                  | `PAYLOAD`                     |                                 |                             | its expiry |
 //! | track job claim | `TRACKJOB#<user>`                | `TRACKJOB`                    |                                 |                             | its end |
 //! | track requests of a day | `TRACKQUOTA#<user>#<day epoch s>` | `TRACKQUOTA`        |                                 |                             | day + 48 h |
-//! | usage event     | `USAGE#<yyyy-mm-dd>`             | `<sortable at>#<user>#<random>` |                               |                             |     |
-//! | tracked page    | `TRACKED`                        | `PAGE#<source id>`            |                                 |                             |     |
+//! | usage event     | `USAGE#<yyyy-mm-dd>#<shard of user>` | `<sortable at>#<user>#<random>` |                           |                             |     |
+//! | tracked page    | `TRACKED#<shard of source>`      | `PAGE#<source id>`            |                                 |                             |     |
 //! | page a user tracks | `USER#<user>`                 | `TRACK#<source id>`           |                                 |                             |     |
 //!
 //! The rules this shares with the SQLite adapter (lifetimes, counter
@@ -41,13 +41,14 @@
 mod alerts;
 mod expiring;
 mod profiles;
+pub(super) mod reshard;
 mod tracking;
 mod usage;
 mod watches;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{ReturnValue, Select};
+use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::{DateTime, Utc};
 use pricehound_core::domain::user::{
     Alert, AlertId, AlertTarget, Contact, Lang, TrackedPage, UsageEvent, UsageStats, User, UserId,
@@ -72,16 +73,15 @@ const TRACK_JOB_SK: &str = "TRACKJOB";
 const TRACK_QUOTA_SK: &str = "TRACKQUOTA";
 const WATCH_PREFIX: &str = "WATCH#";
 const ALERT_PREFIX: &str = "ALERT#";
-/// The partition holding every tracked page, sorted by source id.
+/// The partitions holding the tracked pages (`TRACKED#<shard>`, by source
+/// id), each sorted by source id.
 const TRACKED_PK: &str = "TRACKED";
 const PAGE_PREFIX: &str = "PAGE#";
 /// A user's tracked pages, under the user.
 const TRACK_PREFIX: &str = "TRACK#";
-/// The index partition holding every user profile, sorted by last seen.
+/// The index partitions holding the user profiles (`USERS#<shard>`, by
+/// user id), each sorted by last seen.
 const USERS_GSI1PK: &str = "USERS";
-
-/// How many day partitions of usage events `usage_stats` reads at once.
-const USAGE_QUERY_CONCURRENCY: usize = 8;
 
 const A_USER: &str = "user_id";
 const A_FIRST_NAME: &str = "first_name";
@@ -216,29 +216,6 @@ impl DynamoStore {
             .await
             .map_err(|e| self.err("DeleteItem", e))?;
         Ok(out.attributes().is_some_and(|a| !a.is_empty()))
-    }
-
-    /// Runs a `Select=COUNT` query over all its pages.
-    async fn count_query(
-        &self,
-        base: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
-    ) -> Result<u64, StoreError> {
-        let mut total = 0u64;
-        let mut start = None;
-        loop {
-            let out = base
-                .clone()
-                .select(Select::Count)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| self.err("Query (count)", e))?;
-            total += u64::try_from(out.count()).unwrap_or_default();
-            match out.last_evaluated_key() {
-                Some(key) if !key.is_empty() => start = Some(key.clone()),
-                _ => return Ok(total),
-            }
-        }
     }
 }
 

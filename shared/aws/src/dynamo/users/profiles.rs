@@ -14,10 +14,17 @@ use super::{
 use crate::dynamo::attrs::{
     Item, boolean, corrupt, get_bool, get_n, get_opt_s, get_s, n, opt_string, s,
 };
-use crate::dynamo::{A_GSI1PK, A_GSI1SK, A_PK, A_SK, DynamoStore, Keys, Read, SortKeys};
+use crate::dynamo::{A_GSI1PK, A_GSI1SK, A_PK, A_SK, DynamoStore, Keys, Read, SortKeys, shard};
 
-/// A profile's place in the `USERS` index partition: last seen, then id, so
-/// "seen in a window" is one key range.
+/// The index partition (`USERS#<shard>`) holding `user`'s profile: every
+/// contact moves a profile's index key, and a million users' contacts in
+/// one partition would be its hot spot (`shard.rs`).
+pub(super) fn user_gsi1pk(user: UserId) -> String {
+    shard::key_for(USERS_GSI1PK, &user.0.to_string())
+}
+
+/// A profile's place in its `USERS#<shard>` index partition: last seen, then
+/// id, so "seen in a window" is one key range in each shard.
 fn user_gsi1sk(last_seen: DateTime<Utc>, user: UserId) -> String {
     format!("{}#{user}", sortable_time(last_seen))
 }
@@ -85,13 +92,19 @@ impl DynamoStore {
             }
         }
         if forward {
+            // Both index keys: the partition too, so a profile written
+            // before the index was sharded moves to its shard on the next
+            // contact.
             sets.push("#last_seen = :at".into());
+            sets.push("#gsi1pk = :gsi1pk".into());
             sets.push("#gsi1sk = :gsi1sk".into());
             update = update
                 .condition_expression("attribute_exists(#pk) AND #last_seen < :at")
                 .expression_attribute_names("#last_seen", A_LAST_SEEN)
+                .expression_attribute_names("#gsi1pk", A_GSI1PK)
                 .expression_attribute_names("#gsi1sk", A_GSI1SK)
                 .expression_attribute_values(":at", s(sortable_time(contact.at)))
+                .expression_attribute_values(":gsi1pk", s(user_gsi1pk(p.id)))
                 .expression_attribute_values(":gsi1sk", s(user_gsi1sk(contact.at, p.id)));
         } else {
             update = update.condition_expression("attribute_exists(#pk)");
@@ -138,7 +151,8 @@ impl DynamoStore {
     }
 
     /// Users whose last seen lies in `[from, to]` (milliseconds), counted on
-    /// the `USERS` index partition; without bounds, every user.
+    /// every `USERS#<shard>` index partition and summed (each profile is in
+    /// exactly one); without bounds, every user.
     pub(super) async fn count_users(
         &self,
         range: Option<(DateTime<Utc>, DateTime<Utc>)>,
@@ -151,8 +165,10 @@ impl DynamoStore {
                 SortKeys::Between(lo, hi)
             }
         };
-        let base = self.partition(Keys::Gsi1, USERS_GSI1PK.into(), sort);
-        self.count_query(base).await
+        let shards = shard::all_keys(USERS_GSI1PK)
+            .map(|gsi1pk| self.partition(Keys::Gsi1, gsi1pk, sort.clone()))
+            .collect();
+        self.count_shards(shards).await
     }
 }
 
@@ -168,7 +184,7 @@ pub(super) async fn touch_user(
         .table_name(&store.table)
         .item(A_PK, s(user_pk(p.id)))
         .item(A_SK, s(PROFILE_SK))
-        .item(A_GSI1PK, s(USERS_GSI1PK))
+        .item(A_GSI1PK, s(user_gsi1pk(p.id)))
         .item(A_GSI1SK, s(user_gsi1sk(contact.at, p.id)))
         .item(A_USER, n(p.id.0))
         .item(A_FIRST_NAME, s(&p.first_name))

@@ -2,7 +2,7 @@
 //! one record per tracker under the user), track job claims and the track
 //! requests of a day.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, Select};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, Utc};
 use pricehound_core::domain::SourceId;
 use pricehound_core::domain::user::{TrackedPage, UserId};
@@ -18,8 +18,15 @@ use super::{
 };
 use crate::dynamo::attrs::{Item, corrupt, get_n, get_s, n, s};
 use crate::dynamo::{
-    A_NAME, A_PK, A_SK, A_SOURCE, DynamoStore, Keys, Read, SortKeys, TTL_ATTRIBUTE,
+    A_NAME, A_PK, A_SK, A_SOURCE, DynamoStore, Keys, Read, SortKeys, TTL_ATTRIBUTE, shard,
 };
+
+/// The partition (`TRACKED#<shard>`) holding the page of `source`: the
+/// global cap counts every page on each "Track", and one partition would
+/// take all of those reads and every page's writes (`shard.rs`).
+pub(super) fn tracked_pk(source: &SourceId) -> String {
+    shard::key_for(TRACKED_PK, source.as_str())
+}
 
 fn page_sk(source: &SourceId) -> String {
     format!("{PAGE_PREFIX}{source}")
@@ -134,7 +141,7 @@ pub(super) async fn track_page(
         .client
         .update_item()
         .table_name(&store.table)
-        .key(A_PK, s(TRACKED_PK))
+        .key(A_PK, s(tracked_pk(&page.source_id)))
         .key(A_SK, s(page_sk(&page.source_id)))
         .update_expression(
             "SET #source = if_not_exists(#source, :source), #url = if_not_exists(#url, :url), \
@@ -197,7 +204,7 @@ pub(super) async fn untrack_page(
         .client
         .update_item()
         .table_name(&store.table)
-        .key(A_PK, s(TRACKED_PK))
+        .key(A_PK, s(tracked_pk(source)))
         .key(A_SK, s(page_sk(source)))
         .update_expression("DELETE #trackers :user")
         .condition_expression("attribute_exists(#pk)")
@@ -240,7 +247,7 @@ pub(super) async fn untrack_page(
             .client
             .delete_item()
             .table_name(&store.table)
-            .key(A_PK, s(TRACKED_PK))
+            .key(A_PK, s(tracked_pk(source)))
             .key(A_SK, s(page_sk(source)))
             .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#trackers)")
             .expression_attribute_names("#pk", A_PK)
@@ -272,7 +279,7 @@ pub(super) async fn tracked_pages_of(
         let source = SourceId::new(get_s(&row, A_SOURCE)?).map_err(|e| corrupt(A_SOURCE, e))?;
         let record = store
             .get_record(
-                TRACKED_PK.into(),
+                tracked_pk(&source),
                 page_sk(&source),
                 Read::Consistent,
                 "tracked page",
@@ -292,39 +299,44 @@ pub(super) async fn tracked_pages_of(
 }
 
 pub(super) async fn tracked_page_count(store: &DynamoStore) -> Result<u64, StoreError> {
-    let mut count = 0u64;
-    let mut start = None;
-    loop {
-        let out = store
-            .partition(
-                Keys::Table,
-                TRACKED_PK.into(),
-                SortKeys::Prefix(PAGE_PREFIX.into()),
-            )
-            .select(Select::Count)
-            .consistent_read(true)
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await
-            .map_err(|e| store.err("Query (tracked page count)", e))?;
-        count += u64::try_from(out.count()).unwrap_or(0);
-        match out.last_evaluated_key() {
-            Some(key) => start = Some(key.clone()),
-            None => break,
-        }
-    }
-    Ok(count)
+    // Every shard, counted and summed: each page is in exactly one.
+    let shards = tracked_shards(store).collect();
+    store.count_shards(shards).await
 }
 
 pub(super) async fn tracked_pages(store: &DynamoStore) -> Result<Vec<TrackedPage>, StoreError> {
-    // One partition, sorted by source id: the table order is the trait's.
-    let base = store
-        .partition(
-            Keys::Table,
-            TRACKED_PK.into(),
-            SortKeys::Prefix(PAGE_PREFIX.into()),
-        )
-        .consistent_read(true);
-    let rows = store.query_upto(base, None, usize::MAX).await?;
-    rows.iter().map(tracked_page_from_item).collect()
+    let rows = store.gather_shards(tracked_shards(store).collect()).await?;
+    let mut pages = rows
+        .iter()
+        .map(|row| Ok((get_s(row, A_SK)?, tracked_page_from_item(row)?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    // Each shard comes sorted by its sort key; the whole list is sorted the
+    // same way (byte order of `PAGE#<source id>`), the order the one
+    // partition gave and the trait's (source id).
+    pages.sort_by_key(|(key, _)| *key);
+    Ok(pages.into_iter().map(|(_, page)| page).collect())
+}
+
+/// A consistent query of every page record in each `TRACKED#<shard>`
+/// partition: the caps decide from these, so no stale count.
+fn tracked_shards(
+    store: &DynamoStore,
+) -> impl Iterator<Item = aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder> + '_ {
+    shard::all_keys(TRACKED_PK).map(|pk| {
+        store
+            .partition(Keys::Table, pk, SortKeys::Prefix(PAGE_PREFIX.into()))
+            .consistent_read(true)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_lives_in_the_shard_of_its_source() {
+        let source = SourceId::new("page-3f9a").unwrap();
+        assert_eq!(tracked_pk(&source), "TRACKED#15");
+        assert_eq!(page_sk(&source), "PAGE#page-3f9a");
+    }
 }
