@@ -3,7 +3,10 @@
 //! own Lambda Runtime API (pricehound_tests::lambda_runtime) with the
 //! environment template.yaml gives it, against dynalite and moto.
 //!
-//! Cold start = from exec to the first answer reaching the Runtime API;
+//! Cold start = from exec to the first answer reaching the Runtime API
+//! (init = from exec to the first `/next`: what the function did before it
+//! asked for work; the rest is the event, with its round trips to dynalite
+//! or moto);
 //! peak RSS = the process's VmHWM right after it; warm = later invocations
 //! of the same process. Medians of `RUNS` cold starts.
 //!
@@ -112,9 +115,9 @@ async fn main() {
     ];
 
     println!(
-        "| function | binary | cold start (median of {RUNS}) | × hello | peak RSS | warm p50 | warm p99 |"
+        "| function | binary | init (exec to first /next) | cold start (median of {RUNS}) | × hello | peak RSS | warm p50 | warm p99 |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     let mut floor = None;
     for case in cases {
         if !filter.is_empty() && !filter.iter().any(|f| case.function.contains(f.as_str())) {
@@ -145,7 +148,8 @@ async fn main() {
         } else {
             stack.environment(case.function, &home, &[])
         };
-        let (mut colds, mut rss, mut warms) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut colds, mut inits, mut rss, mut warms) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for run in 0..RUNS {
             let mut p = LambdaProcess::start(
                 case.function,
@@ -158,6 +162,9 @@ async fn main() {
             .await;
             let (outcome, at) = p.invoke_timed(&case.event).await;
             colds.push((at - p.spawned_at()).as_secs_f64() * 1e3);
+            if let Some(ready) = p.ready_at() {
+                inits.push((ready - p.spawned_at()).as_secs_f64() * 1e3);
+            }
             rss.push(p.peak_rss_kib().unwrap_or_default() as f64 / 1024.0);
             let expected_error = case.function == "ScrapeFunction";
             match (&outcome, expected_error) {
@@ -187,9 +194,10 @@ async fn main() {
             Some(f) => cold / f,
         };
         println!(
-            "| {} | {:.1} MB | {cold:.2} ms | {times:.1} | {:.1} MB | {:.2} ms | {:.2} ms |",
+            "| {} | {:.1} MB | {:.2} ms | {cold:.2} ms | {times:.1} | {:.1} MB | {:.2} ms | {:.2} ms |",
             case.function,
             std::fs::metadata(&binary).unwrap().len() as f64 / 1e6,
+            median(inits),
             median(rss),
             percentile(warms.clone(), 0.5),
             percentile(warms, 0.99),

@@ -61,6 +61,8 @@ struct Runtime {
     in_flight: Arc<Mutex<HashMap<String, Answer>>>,
     /// What the process reported from `/init/error`, if it failed to start.
     init_error: Arc<Mutex<Option<String>>>,
+    /// When the process first asked for an event: its init is done.
+    ready_at: Arc<Mutex<Option<Instant>>>,
     function_arn: String,
     timeout: Duration,
 }
@@ -98,6 +100,7 @@ impl LambdaProcess {
             queue: Arc::new(tokio::sync::Mutex::new(queue)),
             in_flight: Arc::default(),
             init_error: Arc::default(),
+            ready_at: Arc::default(),
             function_arn: format!("arn:aws:lambda:us-east-1:123456789012:function:{name}"),
             timeout,
         };
@@ -194,6 +197,12 @@ impl LambdaProcess {
         self.spawned_at
     }
 
+    /// When the process first asked for an event (`/next`): from
+    /// [`spawned_at`](Self::spawned_at) to this is its init.
+    pub fn ready_at(&self) -> Option<Instant> {
+        *self.runtime.ready_at.lock().unwrap()
+    }
+
     /// The process's peak resident memory so far (VmHWM), in KiB.
     pub fn peak_rss_kib(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
@@ -215,6 +224,9 @@ impl LambdaProcess {
 }
 
 async fn next(State(rt): State<Runtime>) -> Response {
+    if let Ok(mut ready) = rt.ready_at.lock() {
+        ready.get_or_insert_with(Instant::now);
+    }
     let Some(inv) = rt.queue.lock().await.recv().await else {
         return StatusCode::GONE.into_response();
     };

@@ -925,3 +925,94 @@ async fn answers_are_compressed_when_asked_with_their_own_etag() {
     let (h, _) = send(Some("gzip"), "/assets/vendor/uPlot.iife.min.js").await;
     assert_eq!(h["content-encoding"], "gzip", "assets too");
 }
+
+/// `serve`'s store is a SQLite file, whose version says when anything
+/// changed: whole answers of the public reads are kept, and a write, by this
+/// process or by another one on the same file, shows in the very next read.
+#[tokio::test]
+async fn kept_answers_change_with_the_store_whoever_writes() {
+    use pricehound_tests::conformance::{at, obs};
+    let dir = std::env::temp_dir().join(format!(
+        "pricehound-read-cache-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("prices.db");
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    assert!(store.data_version().is_some(), "a file store has a version");
+    store
+        .record(&obs("shop:kettle", "Kettle", at(0), "100", 1))
+        .await
+        .unwrap();
+    let app = router(AppState {
+        store: store.clone(),
+        sources: Arc::new(SourcesConfig::default_sources()),
+        telegram: None,
+    });
+    let price = |v: &Value| v["prices"][0]["price"]["amount"].clone();
+    let (_, first) = get(&app, "/api/prices?limit=5").await;
+    assert_eq!(price(&first), "100");
+    let (_, again) = get(&app, "/api/prices?limit=5").await;
+    assert_eq!(again, first, "nothing changed");
+
+    // A conditional GET of the kept answer: 304, no body.
+    let resp = app
+        .clone()
+        .oneshot(
+            Request::get("/api/prices?limit=5")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let etag = resp.headers()["etag"].clone();
+    let resp = app
+        .clone()
+        .oneshot(
+            Request::get("/api/prices?limit=5")
+                .header("if-none-match", etag.clone())
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(resp.headers()["etag"], etag);
+    assert!(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .is_empty()
+    );
+
+    // Written through this process's store: the next read has it.
+    store
+        .record(&obs("shop:kettle", "Kettle", at(10), "90", 2))
+        .await
+        .unwrap();
+    let (_, now) = get(&app, "/api/prices?limit=5").await;
+    assert_eq!(price(&now), "90", "{now}");
+
+    // Written by another process (another connection to the file).
+    let other = SqliteStore::open(&path).unwrap();
+    other
+        .record(&obs("shop:kettle", "Kettle", at(20), "80", 3))
+        .await
+        .unwrap();
+    let (_, now) = get(&app, "/api/prices?limit=5").await;
+    assert_eq!(price(&now), "80", "{now}");
+    let (_, item) = get(&app, "/api/items/shop:kettle").await;
+    assert_eq!(item["item"]["price"]["amount"], "80", "{item}");
+
+    // Health is never kept: it says no-store.
+    let resp = app
+        .clone()
+        .oneshot(Request::get("/api/health").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -12,6 +12,21 @@ use pricehound_tests::user_store_suite;
 conformance_suite!(async { SqliteStore::in_memory().unwrap() });
 user_store_suite!(async { SqliteStore::in_memory().unwrap() });
 
+/// The same suites on a file, as `serve` runs it: reads go through the read
+/// connections and see every write of the connection of writes at once.
+mod on_a_file {
+    use super::*;
+
+    fn fresh() -> SqliteStore {
+        let dir = std::env::temp_dir().join(unique_name("pricehound-suite"));
+        std::fs::create_dir_all(&dir).unwrap();
+        SqliteStore::open(&dir.join("store.db")).unwrap()
+    }
+
+    conformance_suite!(async { fresh() });
+    user_store_suite!(async { fresh() });
+}
+
 /// `serve` keeps its data in a file: what was recorded is there after a restart.
 #[tokio::test]
 async fn file_store_keeps_data_across_reopen() {

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use pricehound_core::delayed::{Delayed, DelayedQueue};
@@ -276,7 +277,21 @@ ALTER TABLE watches ADD COLUMN purchased_at INTEGER;
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// A second connection to the same file that only asks `PRAGMA
+    /// data_version`, which changes when any *other* connection commits:
+    /// so it sees this store's writes and other processes' alike (None in
+    /// memory, where no other connection can see the database).
+    watch: Option<Arc<Mutex<Connection>>>,
+    /// Connections for reads (none in memory): in WAL mode readers never
+    /// wait for the writer nor for each other, so the API's reads go on
+    /// while a scrape's observations are written.
+    readers: Arc<[Mutex<Connection>]>,
+    next_reader: Arc<AtomicUsize>,
 }
+
+/// How many read connections a file store opens: a few per core is what
+/// SQLite's readers can use; each costs a page cache.
+const READERS: usize = 4;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and brings its schema up to date.
@@ -288,7 +303,31 @@ impl SqliteStore {
             .map_err(backend)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(backend)?;
-        Self::init(conn)
+        let mut store = Self::init(conn)?;
+        let watch = Connection::open(path).map_err(|e| {
+            StoreError::Backend(format!("cannot open SQLite file {}: {e}", path.display()))
+        })?;
+        // Reading the version only waits on WAL recovery; never for long.
+        watch
+            .busy_timeout(std::time::Duration::from_millis(100))
+            .map_err(backend)?;
+        store.watch = Some(Arc::new(Mutex::new(watch)));
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let reader = Connection::open(path).map_err(|e| {
+                StoreError::Backend(format!("cannot open SQLite file {}: {e}", path.display()))
+            })?;
+            // A reader that tried to write would be a bug here, not a write.
+            reader
+                .pragma_update(None, "query_only", "ON")
+                .map_err(backend)?;
+            reader
+                .busy_timeout(std::time::Duration::from_secs(5))
+                .map_err(backend)?;
+            readers.push(Mutex::new(reader));
+        }
+        store.readers = readers.into();
+        Ok(store)
     }
 
     /// A private in-memory database, for tests.
@@ -306,6 +345,9 @@ impl SqliteStore {
             .map_err(|e| StoreError::Backend(format!("schema migration failed: {e}")))?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
+            watch: None,
+            readers: Arc::new([]),
+            next_reader: Arc::default(),
         })
     }
 
@@ -317,6 +359,39 @@ impl SqliteStore {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
             let mut guard = conn
+                .lock()
+                .map_err(|_| StoreError::Backend("SQLite connection lock poisoned".into()))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("SQLite task failed: {e}")))?
+    }
+}
+
+impl SqliteStore {
+    /// Runs a read on one of the read connections (an idle one if any),
+    /// or on the connection of writes in memory. `f` must not write.
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        if self.readers.is_empty() {
+            return self.with(f).await;
+        }
+        let readers = self.readers.clone();
+        let first = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        tokio::task::spawn_blocking(move || {
+            let n = readers.len();
+            for i in 0..n {
+                if let Some(Ok(mut idle)) = readers.get((first + i) % n).map(Mutex::try_lock) {
+                    return f(&mut idle);
+                }
+            }
+            let reader = readers
+                .get(first % n)
+                .ok_or_else(|| StoreError::Backend("no SQLite reader".into()))?;
+            let mut guard = reader
                 .lock()
                 .map_err(|_| StoreError::Backend("SQLite connection lock poisoned".into()))?;
             f(&mut guard)
@@ -412,6 +487,15 @@ const LATEST_SELECT: &str = "SELECT o.id, o.item_id, o.source_id, o.item_name, o
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn data_version(&self) -> Option<u64> {
+        // A read of the WAL index in shared memory: microseconds, no I/O,
+        // so it runs on the caller's thread.
+        let watch = self.watch.as_ref()?.lock().ok()?;
+        let mut stmt = watch.prepare_cached("PRAGMA data_version").ok()?;
+        let version: i64 = stmt.query_row([], |r| r.get(0)).ok()?;
+        Some(version as u64)
     }
 
     async fn record(&self, obs: &Observation) -> Result<Recorded, StoreError> {
@@ -526,7 +610,7 @@ impl Store for SqliteStore {
         }
         let source = query.source.as_ref().map(|s| s.to_string());
         let hide = query.hide_user_pages;
-        self.with(move |conn| {
+        self.read(move |conn| {
             // Each case gets its own statement, every condition one the
             // (source_id, id) index can seek on: with `?x IS NULL OR …`
             // SQLite walked the index from the start on every page, and
@@ -579,7 +663,7 @@ impl Store for SqliteStore {
 
     async fn latest_price(&self, item: &ItemId) -> Result<Option<LatestPrice>, StoreError> {
         let item = item.to_string();
-        self.with(move |conn| {
+        self.read(move |conn| {
             conn.query_row(&format!("{LATEST_SELECT} WHERE i.id = ?1"), [item], |row| {
                 Ok(latest_from_row(row))
             })
@@ -612,7 +696,7 @@ impl Store for SqliteStore {
                 ))
             }
         };
-        self.with(move |conn| {
+        self.read(move |conn| {
             let (cmp, dir) = match order {
                 Order::Ascending => (">", "ASC"),
                 Order::Descending => ("<", "DESC"),
@@ -644,7 +728,7 @@ impl Store for SqliteStore {
 
     async fn checkpoint(&self, source: &SourceId) -> Result<Option<Checkpoint>, StoreError> {
         let source = source.clone();
-        self.with(move |conn| {
+        self.read(move |conn| {
             let row: Option<(i64, i64)> = conn
                 .query_row(
                     "SELECT last_post_id, updated_at FROM checkpoints WHERE source_id = ?1",
@@ -692,7 +776,7 @@ impl Store for SqliteStore {
         to: DateTime<Utc>,
     ) -> Result<Vec<Observation>, StoreError> {
         let series = series.to_string();
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(&format!(
                     "SELECT {OBS_COLUMNS} FROM observations o
@@ -713,7 +797,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_series(&self) -> Result<Vec<SeriesSummary>, StoreError> {
-        self.with(|conn| {
+        self.read(|conn| {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT series, COUNT(*) FROM items WHERE series IS NOT NULL
@@ -765,7 +849,7 @@ impl Store for SqliteStore {
 
     async fn source_health(&self, source: &SourceId) -> Result<Option<SourceHealth>, StoreError> {
         let source = source.clone();
-        self.with(move |conn| {
+        self.read(move |conn| {
             conn.query_row(
                 "SELECT last_success_at, last_error_at, last_error, consecutive_failures, items_seen, runs
                  FROM source_health WHERE source_id = ?1",

@@ -188,7 +188,7 @@ impl UserProfiles for SqliteStore {
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        self.with(move |conn| read_user(conn, id)).await
+        self.read(move |conn| read_user(conn, id)).await
     }
 
     async fn set_language(&self, id: UserId, lang: Option<Lang>) -> Result<(), StoreError> {
@@ -253,7 +253,7 @@ impl Watches for SqliteStore {
     }
 
     async fn watches(&self, user: UserId) -> Result<Vec<Watch>, StoreError> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT item_id, created_at, purchased_at FROM watches WHERE user_id = ?1
@@ -383,7 +383,7 @@ impl AlertStore for SqliteStore {
     }
 
     async fn alerts(&self, user: UserId) -> Result<Vec<Alert>, StoreError> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(&format!(
                     "SELECT {ALERT_COLUMNS} FROM alerts WHERE user_id = ?1 ORDER BY created_at, id"
@@ -400,7 +400,7 @@ impl AlertStore for SqliteStore {
             .into_iter()
             .cloned()
             .collect();
-        self.with(move |conn| {
+        self.read(move |conn| {
             // One lookup per target on alerts_by_target.
             let mut stmt = conn
                 .prepare_cached(&format!(
@@ -572,7 +572,7 @@ impl TrackedPageStore for SqliteStore {
     }
 
     async fn tracked_pages_of(&self, user: UserId) -> Result<Vec<TrackedPage>, StoreError> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT p.source_id, p.url, p.name, u.user_id, u.added_at
@@ -587,7 +587,7 @@ impl TrackedPageStore for SqliteStore {
     }
 
     async fn tracked_page_count(&self) -> Result<u64, StoreError> {
-        self.with(|conn| {
+        self.read(|conn| {
             let n: i64 = conn
                 .query_row("SELECT COUNT(*) FROM tracked_pages", [], |r| r.get(0))
                 .map_err(backend)?;
@@ -597,7 +597,7 @@ impl TrackedPageStore for SqliteStore {
     }
 
     async fn tracked_pages(&self) -> Result<Vec<TrackedPage>, StoreError> {
-        self.with(|conn| {
+        self.read(|conn| {
             let mut stmt = conn
                 .prepare_cached(&format!(
                     "SELECT {TRACKED_PAGE_COLUMNS} FROM tracked_pages ORDER BY source_id"
@@ -808,7 +808,7 @@ impl UsageLog for SqliteStore {
             millis(windows.week),
             millis(windows.month),
         );
-        self.with(move |conn| {
+        self.read(move |conn| {
             let tx = conn.transaction().map_err(backend)?;
             let active = |first: i64| {
                 count(

@@ -150,10 +150,16 @@ pub fn router_with_limiter(
     }
     // Compressed (gzip or brotli, as the client accepts) inside the ETag
     // layer, so each encoding has its own tag, as HTTP wants of strong
-    // ETags. Inside the rate limit: a 429 is not tagged, a 304 still counts.
+    // ETags; whole answers kept outside both (`cache::shared`, where the
+    // store can tell that nothing changed). Inside the rate limit: a 429 is
+    // not tagged, a 304 still counts.
     api = api
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(middleware::from_fn(cache::conditional));
+        .layer(middleware::from_fn(cache::conditional))
+        .layer(middleware::from_fn_with_state(
+            cache::ReadCache::new(state.store.clone()),
+            cache::shared,
+        ));
     if let Some(limiter) = limiter {
         api = api.layer(middleware::from_fn_with_state(limiter, guard::rate_limit));
     }
@@ -174,8 +180,7 @@ pub fn router_with_limiter(
         webhook_operation(&mut doc);
         openapi::add_mini_app_security(&mut doc);
     }
-    let spec = Spec::default();
-    spec.fill(&doc);
+    let spec = Spec::new(doc);
     // Built once per Router (where no caller built it: tests).
     let images = config.images.clone().unwrap_or_default();
     let mut app = routes

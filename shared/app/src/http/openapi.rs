@@ -40,10 +40,15 @@ pub const TAG_TELEGRAM: &str = "telegram";
 )]
 pub struct ApiDoc;
 
-/// The document as served, filled once the Router is built (the routes
-/// that serve it are part of it).
-#[derive(Clone, Default)]
-pub struct Spec(Arc<OnceLock<Rendered>>);
+/// The document as served: made with the Router (the routes that serve it
+/// are part of it), rendered when first asked for.
+#[derive(Clone)]
+pub struct Spec(Arc<SpecInner>);
+
+struct SpecInner {
+    doc: Document,
+    rendered: OnceLock<Rendered>,
+}
 
 /// Rendered once; each request clones a reference-counted buffer.
 struct Rendered {
@@ -52,15 +57,27 @@ struct Rendered {
 }
 
 impl Spec {
-    pub fn fill(&self, doc: &Document) {
-        let json = doc.to_pretty_json().unwrap_or_else(|e| {
-            tracing::error!(error = %e, "OpenAPI document not serialisable");
-            "{}".into()
-        });
-        let _ = self.0.set(Rendered {
-            json: json.into(),
-            html: render_html(doc).into(),
-        });
+    /// The document, rendered (pretty JSON and the docs page) on the first
+    /// request for it: a Lambda that never serves it never pays for it, and
+    /// rendering was a millisecond of every api cold start.
+    pub fn new(doc: Document) -> Self {
+        Spec(Arc::new(SpecInner {
+            doc,
+            rendered: OnceLock::new(),
+        }))
+    }
+
+    fn rendered(&self) -> &Rendered {
+        self.0.rendered.get_or_init(|| {
+            let json = self.0.doc.to_pretty_json().unwrap_or_else(|e| {
+                tracing::error!(error = %e, "OpenAPI document not serialisable");
+                "{}".into()
+            });
+            Rendered {
+                json: json.into(),
+                html: render_html(&self.0.doc).into(),
+            }
+        })
     }
 }
 
@@ -312,7 +329,7 @@ fn add_mini_app_links(doc: &mut Document) {
     responses((status = 200, description = "The document", content_type = "application/json", body = Object), super::error::ErrorResponses)
 )]
 pub async fn openapi_json(State(spec): State<Spec>) -> Response {
-    let body = spec.0.get().map(|r| r.json.clone()).unwrap_or_default();
+    let body = spec.rendered().json.clone();
     super::asset("application/json", body)
 }
 
@@ -325,7 +342,7 @@ pub async fn openapi_json(State(spec): State<Spec>) -> Response {
     responses((status = 200, description = "The page", content_type = "text/html", body = String), super::error::ErrorResponses)
 )]
 pub async fn docs(State(spec): State<Spec>) -> Response {
-    let body = spec.0.get().map(|r| r.html.clone()).unwrap_or_default();
+    let body = spec.rendered().html.clone();
     Html(body).into_response()
 }
 

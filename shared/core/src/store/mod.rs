@@ -134,6 +134,16 @@ pub trait Store: Send + Sync + 'static {
     /// A short name for logs and `/api/health`: "sqlite" or "dynamodb".
     fn backend(&self) -> &'static str;
 
+    /// A number that changes whenever anything stored changes, whoever wrote
+    /// it (this process or another on the same database), read without a
+    /// round trip; `None` when the store cannot tell cheaply. While it stays
+    /// the same, an answer computed from the store is still right, so `serve`
+    /// keeps whole answers of its public reads (`http::cache`). DynamoDB has
+    /// no such number: the Lambda recomputes every read.
+    fn data_version(&self) -> Option<u64> {
+        None
+    }
+
     /// Stores an observation in the item's history (once) and moves the
     /// item's latest price forward if it is newer.
     async fn record(&self, obs: &Observation) -> Result<Recorded, StoreError>;
