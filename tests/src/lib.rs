@@ -9,6 +9,7 @@ pub mod faulty_users;
 pub mod lambda_runtime;
 pub mod pages;
 pub mod services;
+pub mod synthetic;
 pub mod telegram_standin;
 pub mod template;
 pub mod user_links;
