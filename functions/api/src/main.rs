@@ -5,7 +5,7 @@
 
 use lambda_http::{Error, run};
 use pricehound::http::{AppState, HttpConfig, ImageProxy, router_with};
-use pricehound::lambda::{api_router, sdk_config, telegram_webhook};
+use pricehound::lambda::{api_router, prime_store, sdk_config, telegram_webhook};
 use pricehound::settings::Settings;
 use pricehound::telemetry::{self, LogFormat};
 use std::sync::Arc;
@@ -22,6 +22,7 @@ async fn main() -> Result<(), Error> {
             .dynamo_store(&config)?
             .with_retention(settings.retention),
     );
+    prime_store(dynamo.clone());
     let sources = Arc::new(settings.sources()?);
     // CORS origins and tracked-page visibility from the environment. No
     // per-client rate limit here: the function's reserved concurrency

@@ -11,7 +11,7 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use pricehound::alerts::notifier::Notifier;
 use pricehound::alerts::outbox::SqsOutbox;
 use pricehound::alerts::sender::Sender;
-use pricehound::lambda::{self, LazySender, bot_api_from_ssm, sdk_config, track_bot};
+use pricehound::lambda::{self, LazySender, bot_api_from_ssm, prime_store, sdk_config, track_bot};
 use pricehound::settings::Settings;
 use pricehound::store::UserStore;
 use pricehound::telemetry::{self, LogFormat};
@@ -29,6 +29,7 @@ async fn main() -> Result<(), Error> {
             .dynamo_store(&config)?
             .with_retention(settings.retention),
     );
+    prime_store(dynamo.clone());
     let users: Arc<dyn UserStore> = dynamo.clone();
     // Pasted pages the bot queued: read here, off the webhook's path.
     let tracks = track_bot(

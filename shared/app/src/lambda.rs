@@ -20,6 +20,22 @@ use crate::settings::Settings;
 /// function needs no bot or router).
 pub use crate::scrape::run_scheduled as scrape;
 
+/// Opens the function's connection to the store while the rest of its init
+/// runs: one `ping` (a GetItem of a key that never exists) on a runtime
+/// worker, so the first event finds the connection open and the SDK's
+/// first-call work (endpoint rules, signing, the connection pool) done. In
+/// AWS the TCP and TLS handshakes with DynamoDB are the largest part of a
+/// cold start's first read; every first request of the api and every notify
+/// batch reads the store. Costs one read per cold start; a failure is only
+/// logged (the event's own read reports it properly).
+pub fn prime_store(store: Arc<dyn crate::store::Store>) {
+    tokio::spawn(async move {
+        if let Err(e) = store.ping().await {
+            tracing::debug!(error = %e, "store not reachable while priming");
+        }
+    });
+}
+
 /// Reads a SecureString parameter. Errors name the parameter, never its value.
 pub async fn ssm_secret(ssm: &aws_sdk_ssm::Client, name: &str) -> anyhow::Result<String> {
     let out = ssm

@@ -112,24 +112,7 @@ pub fn router_with_limiter(
 ) -> Router {
     let telegram = state.telegram.clone();
     let cors = guard::cors(&config.cors);
-    // Every route goes through `routes!`, which registers its OpenAPI
-    // operation with it: a route added any other way is missing from the
-    // document, and tests/tests/openapi.rs fails.
-    let mut api = OpenApiRouter::new()
-        .routes(routes!(api::health))
-        .routes(routes!(api::list_sources))
-        .routes(routes!(api::list_prices))
-        .routes(routes!(api::get_item))
-        .routes(routes!(api::item_history))
-        .routes(routes!(image::item_image))
-        .routes(routes!(api::search))
-        .routes(routes!(gold::board))
-        .routes(routes!(series::list_series))
-        .routes(routes!(series::get_series))
-        .routes(routes!(series::series_stats))
-        .routes(routes!(openapi::openapi_json))
-        .routes(routes!(openapi::docs))
-        .fallback(api_not_found);
+    let mut api = api_routes(Docs::Skip).fallback(api_not_found);
     // The Mini App's routes, where the bot runs: they need its token (to
     // check initData) and its user store.
     if let Some(t) = &telegram {
@@ -139,14 +122,7 @@ pub fn router_with_limiter(
             store: t.dispatcher.bot.store.clone(),
             max_age: config.init_data_max_age,
         };
-        let me: OpenApiRouter<Api> = OpenApiRouter::new()
-            .routes(routes!(me::me))
-            .routes(routes!(me::list_watches, me::add_watch, me::clear_watches))
-            .routes(routes!(me::remove_watch, me::change_watch))
-            .routes(routes!(me::list_alerts, me::create_alert))
-            .routes(routes!(me::change_alert, me::delete_alert))
-            .with_state(mini_app);
-        api = api.merge(me);
+        api = api.merge(me_routes(Docs::Skip).with_state(mini_app));
     }
     // Compressed (gzip or brotli, as the client accepts) inside the ETag
     // layer, so each encoding has its own tag, as HTTP wants of strong
@@ -163,24 +139,9 @@ pub fn router_with_limiter(
     if let Some(limiter) = limiter {
         api = api.layer(middleware::from_fn_with_state(limiter, guard::rate_limit));
     }
-    let (routes, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .routes(routes!(index))
-        .routes(routes!(page_js))
-        .routes(routes!(page_css))
-        .routes(routes!(uplot_js))
-        .routes(routes!(uplot_css))
-        .routes(routes!(mini_app))
-        .routes(routes!(mini_app_js))
-        .routes(routes!(mini_app_css))
-        .nest("/api", api)
-        .split_for_parts();
-    openapi::add_links(&mut doc);
-    openapi::add_conditional_gets(&mut doc);
-    if telegram.is_some() {
-        webhook_operation(&mut doc);
-        openapi::add_mini_app_security(&mut doc);
-    }
-    let spec = Spec::new(doc);
+    let (routes, _) = web_routes(Docs::Skip).nest("/api", api).split_for_parts();
+    let has_bot = telegram.is_some();
+    let spec = Spec::new(move || document(has_bot));
     // Built once per Router (where no caller built it: tests).
     let images = config.images.clone().unwrap_or_default();
     let mut app = routes
@@ -209,6 +170,118 @@ pub fn router_with_limiter(
     harden(app)
         .layer(middleware::from_fn(observe::observe))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Whether a route list builds its OpenAPI operations. The Router serves
+/// the lists without them ([`Docs::Skip`]); [`document`] builds the same
+/// lists with them when the document is first asked for. Building the
+/// operations was most of building the Router (1 to 1.7 ms of every api
+/// Lambda cold start), and most instances never serve the document.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Docs {
+    Build,
+    Skip,
+}
+
+/// utoipa-axum's `routes!` without the OpenAPI operation: the handlers'
+/// paths and methods, read from their `#[utoipa::path]` (cheap constants),
+/// on one `MethodRouter`. It reaches the path and methods through
+/// `routes!`'s own `@path` rule (the only way to name the `__path_*` type
+/// `#[utoipa::path]` generates for a handler given by path); the lock file
+/// pins utoipa-axum, and a change to that rule fails to compile, not to
+/// route.
+macro_rules! served {
+    ($($handler:path),+ $(,)?) => {{
+        use utoipa_axum::PathItemExt;
+        let mut paths = utoipa::openapi::path::Paths::new();
+        let mut router = axum::routing::MethodRouter::new();
+        $(
+            let (path, methods) = utoipa_axum::paste! {(
+                utoipa_axum::routes!(@path [path()] of $handler),
+                utoipa_axum::routes!(@path [methods()] of $handler),
+            )};
+            for method in methods.iter() {
+                router = router.on(method.to_method_filter(), $handler);
+            }
+            paths.paths.insert(path, utoipa::openapi::path::PathItem::default());
+        )+
+        (Vec::new(), paths, router)
+    }};
+}
+
+/// One route list, with or without its documentation: the only way a
+/// route is added, so what is served and what is documented cannot drift
+/// (tests/tests/openapi.rs checks the document against the routes).
+macro_rules! route {
+    ($docs:expr; $($handler:path),+ $(,)?) => {
+        match $docs {
+            Docs::Build => routes!($($handler),+),
+            Docs::Skip => served!($($handler),+),
+        }
+    };
+}
+
+/// The public API under `/api`.
+fn api_routes(docs: Docs) -> OpenApiRouter<Api> {
+    OpenApiRouter::new()
+        .routes(route!(docs; api::health))
+        .routes(route!(docs; api::list_sources))
+        .routes(route!(docs; api::list_prices))
+        .routes(route!(docs; api::get_item))
+        .routes(route!(docs; api::item_history))
+        .routes(route!(docs; image::item_image))
+        .routes(route!(docs; api::search))
+        .routes(route!(docs; gold::board))
+        .routes(route!(docs; series::list_series))
+        .routes(route!(docs; series::get_series))
+        .routes(route!(docs; series::series_stats))
+        .routes(route!(docs; openapi::openapi_json))
+        .routes(route!(docs; openapi::docs))
+}
+
+/// The signed-in Telegram user's routes under `/api/me` (where the bot runs).
+fn me_routes(docs: Docs) -> OpenApiRouter<MiniApp> {
+    OpenApiRouter::new()
+        .routes(route!(docs; me::me))
+        .routes(route!(docs; me::list_watches, me::add_watch, me::clear_watches))
+        .routes(route!(docs; me::remove_watch, me::change_watch))
+        .routes(route!(docs; me::list_alerts, me::create_alert))
+        .routes(route!(docs; me::change_alert, me::delete_alert))
+}
+
+/// The web app's page, the Mini App and their assets, at the root.
+fn web_routes(docs: Docs) -> OpenApiRouter<Api> {
+    let router = match docs {
+        Docs::Build => OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()),
+        Docs::Skip => OpenApiRouter::new(),
+    };
+    router
+        .routes(route!(docs; index))
+        .routes(route!(docs; page_js))
+        .routes(route!(docs; page_css))
+        .routes(route!(docs; uplot_js))
+        .routes(route!(docs; uplot_css))
+        .routes(route!(docs; mini_app))
+        .routes(route!(docs; mini_app_js))
+        .routes(route!(docs; mini_app_css))
+}
+
+/// The OpenAPI document of a Router built by [`router_with_limiter`]: the
+/// same route lists, with their operations, and what is documented by hand.
+fn document(has_bot: bool) -> utoipa::openapi::OpenApi {
+    let mut api = api_routes(Docs::Build);
+    if has_bot {
+        let (_, me) = me_routes(Docs::Build).split_for_parts();
+        api = api.merge(OpenApiRouter::with_openapi(me));
+    }
+    let (_, mut doc) = web_routes(Docs::Build).nest("/api", api).split_for_parts();
+    openapi::add_links(&mut doc);
+    openapi::add_conditional_gets(&mut doc);
+    if has_bot {
+        webhook_operation(&mut doc);
+        openapi::add_mini_app_security(&mut doc);
+    }
+    doc
 }
 
 /// `POST /telegram/webhook` in the document, when this instance has a bot.
@@ -283,18 +356,26 @@ pub fn metrics_route(handle: pricehound_telemetry::metrics::PrometheusHandle) ->
     )
 }
 
-/// The layers every route runs under, innermost first: a panicking handler
-/// answers our JSON 500 (and the process keeps serving), every error has
-/// our JSON shape, and every response carries the security headers.
-/// Public so a test can put a panicking route under the very same stack.
+/// The layers every request runs under, outermost first: every response
+/// carries the security headers, every error has our JSON shape, and a
+/// panicking handler answers our JSON 500 (and the process keeps serving).
+/// They wrap the whole Router once, around its routing, instead of going on
+/// with `Router::layer`, which wraps each route's every method on its own:
+/// with some forty endpoints that was hundreds of boxed services and most
+/// of building the Router, on every api cold start. Public so a test can
+/// put a panicking route under the very same stack.
 pub fn harden(router: Router) -> Router {
-    let mut router = router
+    let [h1, h2, h3, h4] = guard::security_headers()
+        .map(|(name, value)| SetResponseHeaderLayer::if_not_present(name, value));
+    let service = tower::ServiceBuilder::new()
+        .layer(h1)
+        .layer(h2)
+        .layer(h3)
+        .layer(h4)
+        .layer(middleware::from_fn(guard::json_errors))
         .layer(CatchPanicLayer::custom(guard::panic_response))
-        .layer(middleware::from_fn(guard::json_errors));
-    for (name, value) in guard::security_headers() {
-        router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
-    }
-    router
+        .service(router);
+    Router::new().fallback_service(service)
 }
 
 async fn api_not_found() -> ApiError {
