@@ -360,10 +360,10 @@ pub fn metrics_route(handle: pricehound_telemetry::metrics::PrometheusHandle) ->
 /// carries the security headers, every error has our JSON shape, and a
 /// panicking handler answers our JSON 500 (and the process keeps serving).
 /// They wrap the whole Router once, around its routing, instead of going on
-/// with `Router::layer`, which wraps each route's every method on its own:
-/// with some forty endpoints that was hundreds of boxed services and most
-/// of building the Router, on every api cold start. Public so a test can
-/// put a panicking route under the very same stack.
+/// with `Router::layer`, which wraps each route's every method on its own
+/// (with some forty endpoints, hundreds of boxed services built at every
+/// cold start). Public so a test can put a panicking route under the very
+/// same stack.
 pub fn harden(router: Router) -> Router {
     let [h1, h2, h3, h4] = guard::security_headers()
         .map(|(name, value)| SetResponseHeaderLayer::if_not_present(name, value));
