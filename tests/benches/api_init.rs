@@ -17,11 +17,11 @@ use std::time::Instant;
 const RUNS: usize = 15;
 const CHILD: &str = "PRICEHOUND_API_INIT_CHILD";
 const STEPS: [&str; 8] = [
-    "tokio runtime",
+    "tokio runtime (current thread)",
     "settings",
     "SDK config",
     "DynamoDB client and store",
-    "sources",
+    "sources (the compiled-in ones: read on first use)",
     "image proxy (its HTTPS client)",
     "router",
     "router again (the same work, warm)",
@@ -98,7 +98,7 @@ fn child() {
         faults = now;
         t = Instant::now();
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
@@ -110,7 +110,7 @@ fn child() {
         lap(&mut times);
         let store = Arc::new(settings.aws.dynamo_store(&config).expect("table"));
         lap(&mut times);
-        let sources = Arc::new(settings.sources().expect("sources"));
+        let sources = settings.shared_sources().expect("sources");
         lap(&mut times);
         let images = ImageProxy::new();
         lap(&mut times);
@@ -133,7 +133,7 @@ fn child() {
         let kept = std::hint::black_box(router);
         let state = AppState {
             store: Arc::new(settings.aws.dynamo_store(&config).expect("table")),
-            sources: Arc::new(settings.sources().expect("sources")),
+            sources: settings.shared_sources().expect("sources"),
             telegram: None,
         };
         let http = HttpConfig {

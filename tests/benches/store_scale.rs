@@ -394,7 +394,7 @@ async fn measure_store(
     let n = synthetic.items;
     let state = |store: Arc<dyn Store>| AppState {
         store,
-        sources: Arc::new(SourcesConfig::default_sources()),
+        sources: Arc::new(SourcesConfig::default_sources()).into(),
         telegram: None,
     };
     // Every request reaches the store.

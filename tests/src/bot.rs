@@ -220,7 +220,7 @@ impl BotHarness {
         }
         let app = router(AppState {
             store: store.clone(),
-            sources,
+            sources: sources.into(),
             telegram: Some(WebhookState {
                 dispatcher,
                 secret: WebhookSecret::new(SECRET).unwrap(),

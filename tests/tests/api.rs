@@ -18,7 +18,7 @@ async fn app() -> axum::Router {
     assert_eq!(seed(store.clone()).await, 72);
     router(AppState {
         store,
-        sources: Arc::new(SourcesConfig::default_sources()),
+        sources: Arc::new(SourcesConfig::default_sources()).into(),
         telegram: None,
     })
 }
@@ -53,7 +53,7 @@ async fn health_is_503_while_the_store_is_down() {
     );
     let app = router(AppState {
         store: Arc::new(store),
-        sources: Arc::new(SourcesConfig::default_sources()),
+        sources: Arc::new(SourcesConfig::default_sources()).into(),
         telegram: None,
     });
     let (s, v) = get(&app, "/api/health").await;
@@ -356,7 +356,7 @@ async fn pasted_pages_are_private_unless_the_operator_opts_in() {
     store.record(&obs).await.unwrap();
     let state = AppState {
         store,
-        sources: Arc::new(SourcesConfig::default_sources()),
+        sources: Arc::new(SourcesConfig::default_sources()).into(),
         telegram: None,
     };
     let private = router(state.clone());
@@ -390,7 +390,7 @@ async fn reads_carry_an_etag_and_answer_304_until_the_data_changes() {
     seed(store.clone()).await;
     let app = router(AppState {
         store: store.clone(),
-        sources: Arc::new(SourcesConfig::default_sources()),
+        sources: Arc::new(SourcesConfig::default_sources()).into(),
         telegram: None,
     });
     let send = |uri: &str, tag: Option<&str>| {
@@ -466,7 +466,7 @@ async fn search_finds_typos_and_joined_model_numbers() {
     }
     let app = router(AppState {
         store,
-        sources: Arc::new(SourcesConfig::default_sources()),
+        sources: Arc::new(SourcesConfig::default_sources()).into(),
         telegram: None,
     });
     let names = |v: &Value| -> Vec<String> {
@@ -558,7 +558,7 @@ async fn a_series_lists_its_listings_with_deal_scores_and_outliers_marked() {
     }
     let app = router(AppState {
         store,
-        sources: Arc::new(SourcesConfig::default_sources()),
+        sources: Arc::new(SourcesConfig::default_sources()).into(),
         telegram: None,
     });
     let (s, v) = get(&app, "/api/series/rtx-4070").await;
@@ -630,7 +630,7 @@ async fn the_gold_board_puts_karats_and_probes_side_by_side_with_spot() {
     store.record(&usd_rub).await.unwrap();
     let app = router(AppState {
         store,
-        sources: Arc::new(SourcesConfig::default_sources()),
+        sources: Arc::new(SourcesConfig::default_sources()).into(),
         telegram: None,
     });
     let (s, v) = get(&app, "/api/gold").await;
@@ -721,7 +721,7 @@ async fn prices_filter_by_series_brand_availability_and_price_and_sort() {
     }
     let app = router(AppState {
         store,
-        sources: Arc::new(SourcesConfig::default_sources()),
+        sources: Arc::new(SourcesConfig::default_sources()).into(),
         telegram: None,
     });
     let list = |v: &Value| -> Vec<Value> { v["prices"].as_array().unwrap().clone() };
@@ -832,7 +832,7 @@ async fn prices_sort_by_their_last_change() {
     }
     let app = router(AppState {
         store,
-        sources: Arc::new(SourcesConfig::default_sources()),
+        sources: Arc::new(SourcesConfig::default_sources()).into(),
         telegram: None,
     });
     let order = |v: &Value| -> Vec<String> {
@@ -947,7 +947,7 @@ async fn kept_answers_change_with_the_store_whoever_writes() {
         .unwrap();
     let app = router(AppState {
         store: store.clone(),
-        sources: Arc::new(SourcesConfig::default_sources()),
+        sources: Arc::new(SourcesConfig::default_sources()).into(),
         telegram: None,
     });
     let price = |v: &Value| v["prices"][0]["price"]["amount"].clone();

@@ -46,7 +46,7 @@ fn app(rt: &tokio::runtime::Runtime) -> Router {
         assert_eq!(seed(store.clone()).await, 72);
         router(AppState {
             store,
-            sources: Arc::new(SourcesConfig::default_sources()),
+            sources: Arc::new(SourcesConfig::default_sources()).into(),
             telegram: None,
         })
     })
@@ -58,7 +58,7 @@ fn bare(config: HttpConfig) -> Router {
     router_with(
         AppState {
             store,
-            sources: Arc::new(SourcesConfig::default_sources()),
+            sources: Arc::new(SourcesConfig::default_sources()).into(),
             telegram: None,
         },
         config,

@@ -173,7 +173,7 @@ async fn every_sample_event_has_the_outcome_it_shows() {
     let sources = Arc::new(channel_sources().await);
     let app = router(AppState {
         store: store.clone(),
-        sources: sources.clone(),
+        sources: sources.clone().into(),
         telegram: None,
     });
 
@@ -192,7 +192,7 @@ async fn every_sample_event_has_the_outcome_it_shows() {
     );
     let bot_app = router(AppState {
         store: store.clone(),
-        sources: sources.clone(),
+        sources: sources.clone().into(),
         telegram: Some(WebhookState {
             dispatcher: Arc::new(Dispatcher::new(Arc::new(bot), api)),
             secret: WebhookSecret::new(SAMPLE_SECRET).unwrap(),
@@ -575,18 +575,31 @@ async fn the_notify_function_reads_the_token_only_for_a_batch_that_sends() {
         .await
         .unwrap();
 
-    // The price change is planned into a notification, with no sender.
+    // The track-job bot, likewise built only for a batch with a track job.
+    let tracks_built = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tracks = {
+        let tracks_built = tracks_built.clone();
+        lambda::LazyTracks::new(move || {
+            tracks_built.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            None
+        })
+    };
+
+    // The price change is planned into a notification, with no sender and
+    // no track-job bot.
     let change: SqsEvent = serde_json::from_str(&read("notify-price-changed.json")).unwrap();
-    let resp = lambda::notify_with(&notifier, &lazy, &outbox, None, change).await;
+    let resp = lambda::notify_with(&notifier, &lazy, &outbox, &tracks, change).await;
     assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
     let puts = outbox.take();
     assert_eq!(puts.len(), 1, "{puts:?}");
     assert_eq!(built.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert_eq!(tracks_built.load(std::sync::atomic::Ordering::SeqCst), 0);
 
     // Its delivery needs the sender; it cannot be built, so the record
     // fails (SQS retries it) and nothing is lost or sent.
     let body = NotifyMessage::notification_body(&puts[0].0);
-    let resp = lambda::notify_with(&notifier, &lazy, &outbox, None, sqs_event("n-1", body)).await;
+    let resp =
+        lambda::notify_with(&notifier, &lazy, &outbox, &tracks, sqs_event("n-1", body)).await;
     let failed: Vec<&str> = resp
         .batch_item_failures
         .iter()
@@ -594,6 +607,7 @@ async fn the_notify_function_reads_the_token_only_for_a_batch_that_sends() {
         .collect();
     assert_eq!(failed, ["n-1"]);
     assert_eq!(built.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(tracks_built.load(std::sync::atomic::Ordering::SeqCst), 0);
     assert!(sends_to(&standin, chat).is_empty());
 }
 

@@ -163,7 +163,7 @@ fn app_with(store: Arc<dyn Store>, images: ImageProxy, public_tracked_pages: boo
     router_with(
         AppState {
             store,
-            sources: Arc::new(SourcesConfig::default_sources()),
+            sources: Arc::new(SourcesConfig::default_sources()).into(),
             telegram: None,
         },
         HttpConfig {

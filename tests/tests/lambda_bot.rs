@@ -81,7 +81,7 @@ async fn the_api_function_reads_its_secrets_from_ssm_and_answers_the_webhook() {
     .expect("the bot is on when the parameters are named");
     let app = router(AppState {
         store: store.clone(),
-        sources,
+        sources: sources.into(),
         telegram: Some(telegram),
     });
 

@@ -24,7 +24,7 @@ async fn app() -> axum::Router {
     seed(store.clone()).await;
     router(AppState {
         store,
-        sources: Arc::new(SourcesConfig::default_sources()),
+        sources: Arc::new(SourcesConfig::default_sources()).into(),
         telegram: None,
     })
 }

@@ -217,7 +217,7 @@ async fn without_a_bot_the_webhook_route_is_a_404() {
     use tower::ServiceExt;
     let app = pricehound::http::router(pricehound::http::AppState {
         store: std::sync::Arc::new(pricehound::store::sqlite::SqliteStore::in_memory().unwrap()),
-        sources: std::sync::Arc::new(pricehound::sources::SourcesConfig::default_sources()),
+        sources: std::sync::Arc::new(pricehound::sources::SourcesConfig::default_sources()).into(),
         telegram: None,
     });
     let resp = app

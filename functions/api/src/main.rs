@@ -10,7 +10,7 @@ use pricehound::settings::Settings;
 use pricehound::telemetry::{self, LogFormat};
 use std::sync::Arc;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     telemetry::metrics::emf("api");
@@ -23,7 +23,8 @@ async fn main() -> Result<(), Error> {
             .with_retention(settings.retention),
     );
     prime_store(dynamo.clone());
-    let sources = Arc::new(settings.sources()?);
+    // The compiled-in sources are read when a request first needs them.
+    let sources = settings.shared_sources()?;
     // CORS origins and tracked-page visibility from the environment. No
     // per-client rate limit here: the function's reserved concurrency
     // (template.yaml) is what bounds a flood in AWS.
@@ -56,7 +57,7 @@ async fn main() -> Result<(), Error> {
                     &config,
                     dynamo.clone(),
                     dynamo.clone(),
-                    sources.clone(),
+                    sources.shared(),
                 )
                 .await?;
                 let state = AppState {

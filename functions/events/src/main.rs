@@ -13,7 +13,7 @@ use pricehound_aws::sdk::sdk_config;
 use pricehound_aws::stream::publish_changes;
 use pricehound_telemetry::{self as telemetry, LogFormat};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     telemetry::metrics::emf("events");

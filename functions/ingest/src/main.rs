@@ -13,7 +13,7 @@ use pricehound_core::retention::Retention;
 use pricehound_telemetry::{self as telemetry, LogFormat};
 use std::sync::Arc;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     telemetry::metrics::emf("ingest");

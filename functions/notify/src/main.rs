@@ -11,13 +11,15 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use pricehound::alerts::notifier::Notifier;
 use pricehound::alerts::outbox::SqsOutbox;
 use pricehound::alerts::sender::Sender;
-use pricehound::lambda::{self, LazySender, bot_api_from_ssm, prime_store, sdk_config, track_bot};
+use pricehound::lambda::{
+    self, LazySender, LazyTracks, bot_api_from_ssm, prime_store, sdk_config, track_bot,
+};
 use pricehound::settings::Settings;
 use pricehound::store::UserStore;
 use pricehound::telemetry::{self, LogFormat};
 use std::sync::Arc;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     telemetry::metrics::emf("notify");
@@ -31,13 +33,16 @@ async fn main() -> Result<(), Error> {
     );
     prime_store(dynamo.clone());
     let users: Arc<dyn UserStore> = dynamo.clone();
-    // Pasted pages the bot queued: read here, off the webhook's path.
-    let tracks = track_bot(
-        &settings,
-        dynamo.clone(),
-        dynamo,
-        Arc::new(settings.sources()?),
-    );
+    // Pasted pages the bot queued: read here, off the webhook's path, by a
+    // bot built when a batch first holds a track job (a sources file is
+    // still read, and checked, now; the compiled-in default then).
+    let sources = settings.shared_sources()?;
+    let tracks = {
+        let (settings, dynamo) = (settings.clone(), dynamo.clone());
+        LazyTracks::new(move || {
+            track_bot(&settings, dynamo.clone(), dynamo.clone(), sources.shared())
+        })
+    };
     let notifier = Notifier::new(users.clone(), settings.alerts);
     let outbox = SqsOutbox::from_names(&settings.aws, &config)?;
     // Checked now, read when a batch first sends: the token parameter must
@@ -53,7 +58,7 @@ async fn main() -> Result<(), Error> {
             )
         }
     });
-    let (notifier, sender, outbox, tracks) = (&notifier, &sender, &outbox, tracks.as_ref());
+    let (notifier, sender, outbox, tracks) = (&notifier, &sender, &outbox, &tracks);
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         let response = lambda::notify_with(notifier, sender, outbox, tracks, event.payload).await;
         telemetry::metrics::flush_emf();

@@ -12,7 +12,7 @@ use pricehound_telemetry::{self as telemetry, LogFormat};
 use serde_json::Value;
 use std::sync::Arc;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json);
     telemetry::metrics::emf("scrape");

@@ -62,7 +62,7 @@ async fn main() {
 
         let app = router(AppState {
             store,
-            sources: Arc::new(SourcesConfig::default_sources()),
+            sources: Arc::new(SourcesConfig::default_sources()).into(),
             telegram: None,
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -272,7 +272,7 @@ async fn setup() -> (Router, Arc<Bot>, usize) {
     let dispatcher = Arc::new(Dispatcher::new(bot.clone(), api));
     let app = router(AppState {
         store: store.clone(),
-        sources,
+        sources: sources.into(),
         telegram: Some(WebhookState {
             dispatcher,
             secret: WebhookSecret::new(SECRET).unwrap(),

@@ -119,7 +119,7 @@ pub async fn notify(
     outbox: &dyn crate::alerts::outbox::Outbox,
     event: SqsEvent,
 ) -> SqsBatchResponse {
-    notify_with(notifier, sender, outbox, None, event).await
+    notify_with(notifier, sender, outbox, TracksRef::Ready(None), event).await
 }
 
 /// The notify function's Bot API sender, built on first use: the bot's
@@ -183,6 +183,57 @@ impl<'a> From<&'a LazySender> for SenderRef<'a> {
     }
 }
 
+/// The notify function's bot for track jobs ([`track_bot`]), built when a
+/// batch first holds one: building it reads the sources, most of the
+/// function's init, and batches of PriceChanged events never need it.
+pub struct LazyTracks {
+    cell: std::sync::OnceLock<Option<crate::telegram::bot::Bot>>,
+    build: Box<dyn Fn() -> Option<crate::telegram::bot::Bot> + Send + Sync>,
+}
+
+impl LazyTracks {
+    pub fn new(
+        build: impl Fn() -> Option<crate::telegram::bot::Bot> + Send + Sync + 'static,
+    ) -> LazyTracks {
+        LazyTracks {
+            cell: std::sync::OnceLock::new(),
+            build: Box::new(build),
+        }
+    }
+
+    pub fn get(&self) -> Option<&crate::telegram::bot::Bot> {
+        self.cell.get_or_init(|| (self.build)()).as_ref()
+    }
+}
+
+/// The bot for track jobs at hand (or none), or one built on first use.
+#[derive(Clone, Copy)]
+pub enum TracksRef<'a> {
+    Ready(Option<&'a crate::telegram::bot::Bot>),
+    Lazy(&'a LazyTracks),
+}
+
+impl<'a> TracksRef<'a> {
+    fn get(self) -> Option<&'a crate::telegram::bot::Bot> {
+        match self {
+            TracksRef::Ready(bot) => bot,
+            TracksRef::Lazy(lazy) => lazy.get(),
+        }
+    }
+}
+
+impl<'a> From<Option<&'a crate::telegram::bot::Bot>> for TracksRef<'a> {
+    fn from(bot: Option<&'a crate::telegram::bot::Bot>) -> Self {
+        TracksRef::Ready(bot)
+    }
+}
+
+impl<'a> From<&'a LazyTracks> for TracksRef<'a> {
+    fn from(lazy: &'a LazyTracks) -> Self {
+        TracksRef::Lazy(lazy)
+    }
+}
+
 /// [`notify`], also running the track jobs of pasted pages with `tracks`
 /// (a bot with a tracker; without one a track job fails and is retried,
 /// then dead-lettered). The function reads two queues: notifications
@@ -199,12 +250,13 @@ pub async fn notify_with<'a>(
     notifier: &crate::alerts::notifier::Notifier,
     sender: impl Into<SenderRef<'a>>,
     outbox: &dyn crate::alerts::outbox::Outbox,
-    tracks: Option<&crate::telegram::bot::Bot>,
+    tracks: impl Into<TracksRef<'a>>,
     event: SqsEvent,
 ) -> SqsBatchResponse {
     use crate::alerts::outbox::NotifyMessage;
     use crate::alerts::sender::Delivery;
     let sender = sender.into();
+    let tracks = tracks.into();
     let now = chrono::Utc::now();
     let mut failed: Vec<String> = Vec::new();
     let mut changes = Vec::new();
@@ -219,7 +271,7 @@ pub async fn notify_with<'a>(
                 change_ids.push(id);
             }
             Some(Ok(NotifyMessage::Notification(n))) => notifications.push((id, n)),
-            Some(Ok(NotifyMessage::Track(job))) => match tracks {
+            Some(Ok(NotifyMessage::Track(job))) => match tracks.get() {
                 Some(_) => track_jobs.push((id, job)),
                 None => {
                     tracing::error!(message_id = %id, "track job, but this function cannot read pages");
@@ -295,7 +347,13 @@ pub async fn notify_with<'a>(
             failed.push(id);
         }
     }
-    if let (Some(bot), Some(sender)) = (tracks, sender) {
+    // Only a batch with track jobs builds the bot (LazyTracks).
+    let bot = if track_jobs.is_empty() {
+        None
+    } else {
+        tracks.get()
+    };
+    if let (Some(bot), Some(sender)) = (bot, sender) {
         join_all(track_jobs.iter().map(|(id, job)| async move {
             for method in bot.run_track_job(job).await {
                 // Within the function's timeout: a chat Telegram throttles

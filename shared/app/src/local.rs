@@ -217,7 +217,7 @@ pub async fn serve(
     let app = router_with_limiter(
         AppState {
             store: store.clone(),
-            sources: sources.clone(),
+            sources: sources.clone().into(),
             telegram: webhook,
         },
         http,

@@ -123,6 +123,14 @@ impl Settings {
     pub fn sources(&self) -> Result<SourcesConfig, crate::sources::config::ConfigError> {
         SourcesConfig::load_or_default(self.sources_file.as_deref())
     }
+
+    /// [`Settings::sources`], the compiled-in default read on first use
+    /// (a file is still read, and checked, now).
+    pub fn shared_sources(
+        &self,
+    ) -> Result<crate::sources::Sources, crate::sources::config::ConfigError> {
+        crate::sources::Sources::load_or_default(self.sources_file.as_deref())
+    }
 }
 
 #[cfg(test)]

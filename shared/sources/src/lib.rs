@@ -19,7 +19,7 @@ pub mod scrape;
 pub mod telegram_channel;
 pub mod tracked;
 
-pub use config::{SourceConfig, SourceKind, SourcesConfig};
+pub use config::{SourceConfig, SourceKind, Sources, SourcesConfig};
 pub use fetch::{FetchError, Fetcher, RequestOptions};
 pub use listing::{Listing, Rejected};
 

@@ -4,11 +4,14 @@
 //! sources (about 1.6 ms of 2.4, case-insensitive Unicode classes are
 //! costly), which every function paid at cold start, while only scrape
 //! ever matches, and only for the group it runs (BENCHMARKS.md, "Cold
-//! starts"). A file given by path is compiled whole when it is read
+//! starts"). For the same reason the check reads the pattern's syntax tree
+//! only: translating it (where `(?i)\W` becomes a case-folded Unicode
+//! class) is left to the build, and a name like `\p{Nope}` fails there.
+//! A file given by path is compiled whole when it is read
 //! ([`crate::SourcesConfig::load`]), so its errors still show at start.
 
 use regex::{Regex, RegexBuilder};
-use regex_syntax::hir::{Hir, HirKind};
+use regex_syntax::ast::{Ast, GroupKind};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
@@ -32,12 +35,12 @@ impl Pattern {
     /// Checks `source`'s syntax (as the regex crate reads it) and reads its
     /// named groups; the automaton is built later, by [`Pattern::regex`].
     pub fn new(source: &str) -> Result<Pattern, String> {
-        let hir = regex_syntax::ParserBuilder::new()
+        let ast = regex_syntax::ast::parse::ParserBuilder::new()
             .build()
             .parse(source)
             .map_err(|e| e.to_string())?;
         let mut names = Vec::new();
-        collect_names(&hir, &mut names);
+        collect_names(&ast, &mut names);
         Ok(Pattern {
             inner: Arc::new(Inner {
                 source: source.to_string(),
@@ -74,21 +77,25 @@ impl Pattern {
 
 /// Named groups in the order they open. Recursion is bounded by the
 /// parser's nesting limit (250).
-fn collect_names(hir: &Hir, out: &mut Vec<String>) {
-    match hir.kind() {
-        HirKind::Capture(c) => {
-            if let Some(name) = &c.name {
-                out.push(name.to_string());
+fn collect_names(ast: &Ast, out: &mut Vec<String>) {
+    match ast {
+        Ast::Group(g) => {
+            if let GroupKind::CaptureName { name, .. } = &g.kind {
+                out.push(name.name.clone());
             }
-            collect_names(&c.sub, out);
+            collect_names(&g.ast, out);
         }
-        HirKind::Concat(subs) | HirKind::Alternation(subs) => {
-            for sub in subs {
-                collect_names(sub, out);
-            }
-        }
-        HirKind::Repetition(r) => collect_names(&r.sub, out),
-        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => {}
+        Ast::Concat(c) => c.asts.iter().for_each(|a| collect_names(a, out)),
+        Ast::Alternation(a) => a.asts.iter().for_each(|a| collect_names(a, out)),
+        Ast::Repetition(r) => collect_names(&r.ast, out),
+        Ast::Empty(_)
+        | Ast::Flags(_)
+        | Ast::Literal(_)
+        | Ast::Dot(_)
+        | Ast::Assertion(_)
+        | Ast::ClassUnicode(_)
+        | Ast::ClassPerl(_)
+        | Ast::ClassBracketed(_) => {}
     }
 }
 
@@ -129,5 +136,14 @@ mod tests {
         let huge = Pattern::new(r"\w{1000}{1000}").unwrap();
         assert!(huge.regex().is_err());
         assert!(huge.regex().is_err(), "the same error again, not a panic");
+        // Valid syntax naming no Unicode class: found when it is built.
+        let unknown = Pattern::new(r"(?P<amount>\p{Nope})").unwrap();
+        assert!(unknown.regex().is_err());
+    }
+
+    #[test]
+    fn names_inside_alternations_repetitions_and_flags_groups() {
+        let p = Pattern::new(r"(?i:(?P<a>x)|(?<b>y))*(?:(?P<c>z)+)?").unwrap();
+        assert_eq!(p.capture_names().collect::<Vec<_>>(), ["a", "b", "c"]);
     }
 }

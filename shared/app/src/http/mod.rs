@@ -37,7 +37,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::sources::SourcesConfig;
+use crate::sources::Sources;
 use crate::store::Store;
 use crate::telegram::webhook::{self, WebhookState};
 use openapi::{Spec, TAG_WEB};
@@ -48,7 +48,8 @@ const MAX_BODY: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
-    pub sources: Arc<SourcesConfig>,
+    /// Read on first use when they are the compiled-in default ([`Sources`]).
+    pub sources: Sources,
     /// The Telegram webhook, when a bot token and secret are configured;
     /// without it `POST /telegram/webhook` is a 404 like any unknown route.
     pub telegram: Option<WebhookState>,
