@@ -85,6 +85,13 @@ async fn main() {
             binary: "hello-lambda",
             event: health.clone(),
         },
+        // Not the floor (the first row is): the same function on the
+        // current-thread runtime the real ones use, for comparison.
+        Case {
+            function: "hello-world-current-thread",
+            binary: "hello-lambda-current-thread",
+            event: health.clone(),
+        },
         Case {
             function: "ApiFunction",
             binary: "api",
@@ -143,7 +150,7 @@ async fn main() {
             }
             _ => binary.clone(),
         };
-        let env = if case.function == "hello-world" {
+        let env = if case.function.starts_with("hello-world") {
             stack.environment("ApiFunction", &home, &[])
         } else {
             stack.environment(case.function, &home, &[])
