@@ -113,7 +113,11 @@ pub fn router_with_limiter(
 ) -> Router {
     let telegram = state.telegram.clone();
     let cors = guard::cors(&config.cors);
-    let mut api = api_routes(Docs::Skip).fallback(api_not_found);
+    // Plain axum Routers from here on: the route lists' (empty) OpenAPI
+    // parts are dropped at once rather than merged and nested, which was
+    // utoipa code run at every cold start for nothing (bench api_init).
+    let (api, _) = api_routes(Docs::Skip).split_for_parts();
+    let mut api = api.fallback(api_not_found);
     // The Mini App's routes, where the bot runs: they need its token (to
     // check initData) and its user store.
     if let Some(t) = &telegram {
@@ -123,7 +127,8 @@ pub fn router_with_limiter(
             store: t.dispatcher.bot.store.clone(),
             max_age: config.init_data_max_age,
         };
-        api = api.merge(me_routes(Docs::Skip).with_state(mini_app));
+        let (me, _) = me_routes(Docs::Skip).split_for_parts();
+        api = api.merge(me.with_state(mini_app));
     }
     // Compressed (gzip or brotli, as the client accepts) inside the ETag
     // layer, so each encoding has its own tag, as HTTP wants of strong
@@ -140,7 +145,8 @@ pub fn router_with_limiter(
     if let Some(limiter) = limiter {
         api = api.layer(middleware::from_fn_with_state(limiter, guard::rate_limit));
     }
-    let (routes, _) = web_routes(Docs::Skip).nest("/api", api).split_for_parts();
+    let (web, _) = web_routes(Docs::Skip).split_for_parts();
+    let routes = web.nest("/api", api);
     let has_bot = telegram.is_some();
     let spec = Spec::new(move || document(has_bot));
     // Built once per Router (where no caller built it: tests).
